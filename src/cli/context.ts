@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import { usageError } from '../errors.js';
+import { parseTime } from '../core/time.js';
+
+/** What every command receives: the facts of this run, decided once by the CLI. */
+export interface Context {
+  /** Absolute repository root (-C/--cwd, default the current directory). */
+  cwd: string;
+  /** Absolute path of the configuration file. */
+  configPath: string;
+  json: boolean;
+  dryRun: boolean;
+  quiet: boolean;
+  /** The clock (--now / FRIDAY_NOW / real time). Commands never read the system clock. */
+  now: Date;
+  env: NodeJS.ProcessEnv;
+  /** No live progress view: not a terminal, CI=true or NO_COLOR. */
+  plain: boolean;
+  /** Progress and log lines, on stderr; silenced by --quiet. */
+  info(line: string): void;
+  /** Warnings, on stderr; silenced by --quiet (errors only). */
+  warn(line: string): void;
+}
+
+/** What a command hands back: the JSON result, the human text, and the exit code (0 unless said). */
+export interface Outcome {
+  result: unknown;
+  text?: string;
+  exit?: 0 | 1 | 3;
+}
+
+export interface GlobalOptions {
+  cwd?: string;
+  config?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  now?: string;
+  quiet?: boolean;
+}
+
+export function createContext(
+  opts: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  stderr: { write(s: string): unknown; isTTY?: boolean } = process.stderr,
+  clock: () => Date = () => new Date(),
+): Context {
+  const cwd = resolve(opts.cwd ?? '.');
+  const nowText = opts.now ?? env.FRIDAY_NOW;
+  let now: Date;
+  if (nowText !== undefined && nowText !== '') {
+    const parsed = parseTime(nowText);
+    if (!parsed) {
+      throw usageError(
+        'E_USAGE',
+        `${opts.now !== undefined ? '--now' : 'FRIDAY_NOW'}: not an ISO 8601 time: ${JSON.stringify(nowText)}`,
+        'use a UTC time such as 2026-11-27T17:00:00Z',
+      );
+    }
+    now = parsed;
+  } else {
+    now = clock();
+  }
+  const quiet = opts.quiet === true;
+  const plain = !stderr.isTTY || env.CI === 'true' || env.CI === '1' || env.NO_COLOR !== undefined || env.TERM === 'dumb';
+  return {
+    cwd,
+    configPath: resolve(cwd, opts.config ?? 'friday.config.json'),
+    json: opts.json === true,
+    dryRun: opts.dryRun === true,
+    quiet,
+    now,
+    env,
+    plain,
+    info: (line) => {
+      if (!quiet) stderr.write(line + '\n');
+    },
+    warn: (line) => {
+      if (!quiet) stderr.write(`friday: warning: ${line}\n`);
+    },
+  };
+}

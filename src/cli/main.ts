@@ -1,0 +1,273 @@
+/**
+ * The entry point: commander wiring only. Every command is imported lazily by its action, so
+ * `friday --version` loads nothing but commander. This file owns the process exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { FridayError, isFridayError } from '../errors.js';
+import { createContext, type Context, type GlobalOptions, type Outcome } from './context.js';
+
+type Run<O> = (ctx: Context, opts: O) => Promise<Outcome>;
+
+const GLOBAL_KEYS = ['cwd', 'config', 'json', 'dryRun', 'now', 'quiet'] as const;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Global options are accepted before and after the command (cli.md). */
+function addGlobals(cmd: Command, withVersion = false): Command {
+  cmd
+    .option('-C, --cwd <dir>', 'the ROM repository (default: the current directory)')
+    .option('--config <file>', 'configuration file (default friday.config.json in the repository)')
+    .option('--json', 'print one JSON document with the result on stdout')
+    .option('--dry-run', 'do everything but write: no tag, no file, no push')
+    .option('--now <iso>', 'the clock for every time read or recorded (also FRIDAY_NOW)')
+    .option('-q, --quiet', 'errors only');
+  if (withVersion) cmd.version(packageVersion(), '--version', 'print the version of friday');
+  return cmd;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+interface Printer {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Context) => void): Command {
+  const program = addGlobals(new Command('friday'), true)
+    .description('Weekly release pipeline for community-built firmware: cut, fan-voted changelog, signed OTA channels, crash-watch rollback.')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
+    .exitOverride();
+
+  /** A command whose action lazily imports its module and runs it with the merged options. */
+  const command = (name: string, summary: string, example: string): Command => {
+    const cmd = program.command(name).description(summary);
+    addGlobals(cmd).exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} });
+    cmd.addHelpText('after', `\nExample:\n  $ ${example}\n`);
+    return cmd;
+  };
+
+  const runWith = <O>(cmd: Command, load: () => Promise<Run<O>>, extra: (args: unknown[]) => Partial<O> = () => ({})) =>
+    cmd.action(async (...args: unknown[]) => {
+      const self = args[args.length - 1] as Command;
+      const local = self.opts() as Record<string, unknown>;
+      const global = program.opts() as Record<string, unknown>;
+      const merged: Record<string, unknown> = { ...local };
+      for (const key of GLOBAL_KEYS) merged[key] = local[key] ?? global[key];
+      const ctx = createContext(merged as GlobalOptions);
+      const run = await load();
+      const outcome = await run(ctx, { ...(merged as O), ...extra(args.slice(0, -2)) });
+      finish(outcome, ctx);
+    });
+
+  runWith(
+    command('init', 'write friday.config.json, the channel policies and the publish root', 'friday init --product aurora --devices cepheus,umi')
+      .option('--product <name>', 'product name')
+      .option('--devices <list>', 'comma-separated device codenames')
+      .option('--force', 'overwrite existing files'),
+    async () => (await import('../commands/init.js')).run,
+  );
+
+  const keys = program.command('keys').description('manage Ed25519 signing keys and the trust file');
+  keys.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} });
+  const keysCommand = (name: string, summary: string, example: string) => {
+    const cmd = keys.command(name).description(summary);
+    addGlobals(cmd).exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} });
+    cmd.addHelpText('after', `\nExample:\n  $ ${example}\n`);
+    return cmd;
+  };
+  runWith(
+    keysCommand('generate', 'create an Ed25519 key pair <dir>/<name>.key (0600) and <name>.pub', 'friday keys generate alice --out ~/.config/friday/keys')
+      .argument('<name>', 'key name')
+      .option('--out <dir>', 'folder for the key files (default $FRIDAY_KEYS_DIR, else ~/.config/friday/keys)'),
+    async () => (await import('../commands/keys.js')).runGenerate,
+    ([name]) => ({ name: name as string }),
+  );
+  runWith(
+    keysCommand('trust', 'add public keys to <publish>/trust.json and set the threshold', 'friday keys trust alice.pub bob.pub --threshold 2 --channel stable')
+      .argument('<pubfile...>', 'SPKI PEM public key files')
+      .option('--threshold <n>', 'signatures needed (for one channel with --channel)')
+      .option('--channel <name>', 'set the threshold of this channel only'),
+    async () => (await import('../commands/keys.js')).runTrust,
+    ([files]) => ({ pubfiles: files as string[] }),
+  );
+
+  runWith(
+    command('cut', 'the weekly cut: version, build, artifact hashes, changelog, annotated tag', 'friday cut --push')
+      .option('--version <v>', 'use this version instead of computing it')
+      .addOption(new Option('--bump <part>', 'semver: force this bump').choices(['major', 'minor', 'patch']))
+      .option('--skip-build', 'use the files already at build.artifacts')
+      .option('--allow-dirty', 'cut from a dirty working tree')
+      .option('--push [remote]', 'push the tag (default remote origin)')
+      .option('--force', 'cut a tagged HEAD anyway, as the next version'),
+    async () => (await import('../commands/cut.js')).run,
+  );
+  runWith(
+    command('changelog', 'print or write the changelog of a range, ranked by fan votes', 'friday changelog --from v2026.47.0 --to v2026.48.0 --format md')
+      .option('--from <ref>', 'start after this ref (default: the previous release tag)')
+      .option('--to <ref>', 'end at this ref (default: HEAD, or the latest tag when HEAD is tagged)')
+      .addOption(new Option('--format <format>', 'output format').choices(['md', 'json']).default('md'))
+      .option('--out <file>', 'write to this file instead of stdout'),
+    async () => (await import('../commands/changelog.js')).run,
+  );
+  runWith(
+    command('stage', "build and sign the channel's next manifest into staged.json", 'friday stage --channel beta --key ~/.config/friday/keys/alice.key --publish')
+      .requiredOption('--channel <name>', 'channel')
+      .option('--version <v>', 'release to stage (default: newest cut, or the one live on the `from` channel)')
+      .option('--rollout <percent>', 'rollout percent (default: the policy first stage)')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
+      .option('--publish', 'publish right after staging')
+      .option('--force', 'stage a blocked release anyway'),
+    async () => (await import('../commands/stage.js')).run,
+  );
+  runWith(
+    command('sign', 'add a signature to the staged manifest', 'friday sign --channel stable --key bob.key')
+      .requiredOption('--channel <name>', 'channel')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
+    async () => (await import('../commands/sign.js')).run,
+  );
+  runWith(
+    command('publish', 'make the staged manifest live, atomically', 'friday publish --channel stable')
+      .requiredOption('--channel <name>', 'channel'),
+    async () => (await import('../commands/publish.js')).run,
+  );
+  runWith(
+    command('rollout', 'publish the live release again with a wider or narrower rollout', 'friday rollout --channel stable --next --key alice.key')
+      .requiredOption('--channel <name>', 'channel')
+      .option('--percent <p>', 'rollout percent, 0 to 100')
+      .option('--next', 'the next stage of the policy')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
+    async () => (await import('../commands/rollout.js')).run,
+  );
+  runWith(
+    command('promote', 'stage the release live on one channel onto another', 'friday promote --from beta --to stable --key alice.key --publish')
+      .requiredOption('--from <channel>', 'source channel')
+      .requiredOption('--to <channel>', 'target channel')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
+      .option('--publish', 'publish right after staging')
+      .option('--force', 'promote a blocked release anyway'),
+    async () => (await import('../commands/promote.js')).run,
+  );
+  runWith(
+    command('rollback', 'publish the last good release at once and block the bad one', 'friday rollback --channel beta --reason "bootloop on umi" --key alice.key')
+      .requiredOption('--channel <name>', 'channel')
+      .option('--to <version>', 'release to go back to (default: the last good one)')
+      .requiredOption('--reason <text>', 'why, written into the signed manifest')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
+    async () => (await import('../commands/rollback.js')).run,
+  );
+  runWith(
+    command('renew', 're-sign the live manifest with a fresh expiry when a third of its validity is left', 'friday renew --channel stable --key alice.key')
+      .requiredOption('--channel <name>', 'channel')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
+      .option('--force', 'renew now, whatever the expiry'),
+    async () => (await import('../commands/renew.js')).run,
+  );
+  runWith(
+    command('watch', 'judge the live release from the crash feed; roll back on a spike (exit 3)', 'friday watch --channel beta --feed feedback/crashes.ndjson --key alice.key')
+      .requiredOption('--channel <name>', 'channel')
+      .option('--feed <file>', 'crash feed (default feedback.path of the config)')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
+    async () => (await import('../commands/watch.js')).run,
+  );
+  runWith(
+    command('status', 'releases and channels: live version, serial, rollout, expiry, staged, blocked, last verdict', 'friday status --channel beta')
+      .option('--channel <name>', 'one channel only'),
+    async () => (await import('../commands/status.js')).run,
+  );
+  runWith(
+    command('verify', 'verify a manifest offline: signatures and threshold, expiry, channel', 'friday verify ota/channels/beta/manifest.json --trust ota/trust.json --channel beta')
+      .argument('<manifest-file>', 'the manifest to verify')
+      .requiredOption('--trust <file>', 'trust file')
+      .option('--channel <name>', 'expected channel'),
+    async () => (await import('../commands/verify.js')).run,
+    ([file]) => ({ manifest: file as string }),
+  );
+  runWith(
+    command('pull', "fetch and verify a channel manifest as a tester's device does", 'friday pull --channel beta --source https://ota.example.org --trust trust.json --device umi --device-id 8c1f --download ./updates')
+      .requiredOption('--channel <name>', 'channel')
+      .requiredOption('--source <dir-or-url>', 'publish root: a folder or an http(s) URL')
+      .requiredOption('--trust <file>', 'trust file')
+      .requiredOption('--device <codename>', 'device codename')
+      .option('--device-id <id>', 'this device (for the rollout bucket)')
+      .option('--current <version>', 'the version installed now')
+      .option('--download <dir>', 'download and check the artifact into this folder')
+      .option('--state <file>', 'state file (default under the user state directory)'),
+    async () => (await import('../commands/pull.js')).run,
+  );
+  runWith(
+    command('demo', 'run a whole weekly cycle in a sandbox repository', 'friday demo --dir /tmp/friday-demo')
+      .option('--dir <dir>', 'sandbox folder (default: a new temporary folder)'),
+    async () => (await import('../commands/demo.js')).run,
+  );
+
+  return program;
+}
+
+function wantsJson(argv: string[]): boolean {
+  return argv.includes('--json');
+}
+
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const io: Printer = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+  let exit = 0;
+  const program = buildProgram(io, (outcome, ctx) => {
+    if (ctx.json) io.out(JSON.stringify(outcome.result, null, 2) + '\n');
+    else if (!ctx.quiet && outcome.text) io.out(outcome.text.endsWith('\n') ? outcome.text : outcome.text + '\n');
+    exit = outcome.exit ?? 0;
+  });
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exit;
+  } catch (err) {
+    return report(err, wantsJson(argv), io);
+  }
+}
+
+function report(err: unknown, json: boolean, io: Printer): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    const message = err.message.replace(/^error: /, '');
+    return printError(new FridayError('E_USAGE', message, 2, 'see friday --help'), json, io);
+  }
+  if (isFridayError(err)) {
+    if (err.result !== undefined && json) {
+      io.out(JSON.stringify(err.result, null, 2) + '\n');
+      return err.exit;
+    }
+    return printError(err, json, io);
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return printError(new FridayError('E_INTERNAL', `internal error: ${e.message}`, 1, 'run again with FRIDAY_DEBUG=1 for a stack trace'), json, io, e);
+}
+
+function printError(err: FridayError, json: boolean, io: Printer, cause?: Error): number {
+  if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, message: err.message } }, null, 2) + '\n');
+  io.err(`friday: ${err.message}\n`);
+  if (err.hint) io.err(`  ${err.hint}\n`);
+  if (process.env.FRIDAY_DEBUG === '1') io.err(`${(cause ?? err).stack ?? ''}\n`);
+  return err.exit;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`friday: internal error: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

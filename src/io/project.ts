@@ -1,0 +1,88 @@
+/** Load and validate the ROM repository's configuration and channel policies, all problems at once. */
+import { promises as fs } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Context } from '../cli/context.js';
+import { checkChannelGraph, validateConfig, validatePolicy, type ChannelPolicy, type Config } from '../core/config.js';
+import { errnoCode, usageError } from '../errors.js';
+import { readJsonFile } from './store.js';
+
+export interface Project {
+  root: string;
+  configPath: string;
+  config: Config;
+  channels: Record<string, ChannelPolicy>;
+  /** Absolute publish root (config publish.dir, default ota/). */
+  publishDir: string;
+}
+
+export function displayPath(root: string, p: string): string {
+  const r = relative(root, p);
+  return r && !r.startsWith('..') ? r : p;
+}
+
+export async function loadConfig(ctx: Pick<Context, 'cwd' | 'configPath'>): Promise<Config> {
+  const label = displayPath(ctx.cwd, ctx.configPath);
+  let raw: unknown;
+  try {
+    raw = await readJsonFile(ctx.configPath, label);
+  } catch (err) {
+    if ((err as Error).message.endsWith('no such file')) {
+      throw usageError('E_CONFIG', `${label}: no such file`, 'run `friday init` in the repository, or pass -C <repo> / --config <file>');
+    }
+    throw Object.assign(err as Error, { code: 'E_CONFIG' });
+  }
+  const v = validateConfig(raw);
+  if (!v.ok) throw problemsError('E_CONFIG', label, v.problems);
+  return v.value;
+}
+
+export async function loadChannels(root: string): Promise<Record<string, ChannelPolicy>> {
+  const dir = join(root, 'channels');
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return {};
+    throw err;
+  }
+  const channels: Record<string, ChannelPolicy> = {};
+  const problems: string[] = [];
+  for (const file of names) {
+    const label = `channels/${file}`;
+    let raw: unknown;
+    try {
+      raw = await readJsonFile(join(dir, file), label);
+    } catch (err) {
+      problems.push((err as Error).message);
+      continue;
+    }
+    const v = validatePolicy(raw, file.slice(0, -'.json'.length));
+    if (v.ok) channels[v.value.name] = v.value;
+    else problems.push(...v.problems.map((p) => `${label}: ${p}`));
+  }
+  problems.push(...checkChannelGraph(channels).map((p) => `channels/${p}`));
+  if (problems.length) throw problemsError('E_POLICY', '', problems);
+  return channels;
+}
+
+/** One line for the first problem, then the rest joined, so a CI log shows them all. */
+function problemsError(code: string, label: string, problems: string[]) {
+  const lines = problems.map((p) => (label ? `${label}: ${p}` : p));
+  const message = lines.length === 1 ? lines[0]! : `${lines.length} problems: ${lines.join('; ')}`;
+  return usageError(code, message, 'fix the file and run again; nothing was written');
+}
+
+export async function loadProject(ctx: Pick<Context, 'cwd' | 'configPath'>): Promise<Project> {
+  const config = await loadConfig(ctx);
+  const channels = await loadChannels(ctx.cwd);
+  return { root: ctx.cwd, configPath: ctx.configPath, config, channels, publishDir: resolve(ctx.cwd, config.publish.dir) };
+}
+
+export function channelPolicy(project: Project, name: string): ChannelPolicy {
+  const p = project.channels[name];
+  if (!p) {
+    const known = Object.keys(project.channels);
+    throw usageError('E_USAGE', `--channel ${name}: unknown channel (no channels/${name}.json)`, known.length ? `known channels: ${known.join(', ')}` : 'run `friday init` to write the default channels');
+  }
+  return p;
+}

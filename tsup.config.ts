@@ -1,0 +1,15 @@
+import { defineConfig } from 'tsup';
+
+// One ESM entry for the CLI; every command is a dynamic import, so esbuild splits it into its
+// own chunk and `friday --version` loads nothing but the parser. The client is a separate entry
+// so a device updater can embed it without the rest of the CLI.
+export default defineConfig({
+  entry: { 'cli/main': 'src/cli/main.ts', client: 'src/client/index.ts' },
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  splitting: true,
+  sourcemap: true,
+  clean: false, // `prepare` passes --clean; dev builds may run side by side,
+  dts: false,
+});
