@@ -1,6 +1,265 @@
+/**
+ * `friday cut`: read (config, git, clock) → decide (version) → build → write (release folder,
+ * then the annotated tag). The release folder is assembled under a temporary name and renamed
+ * into place before tagging, so a failed build or a crash leaves no tag and no release folder;
+ * a release folder without a tag (crash between rename and tag) is replaced by the next run.
+ */
+import { promises as fs } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
-import { failure } from '../errors.js';
+import { failure, usageError } from '../errors.js';
+import { formatTime } from '../core/time.js';
+import { isValidVersion, nextCalver, nextSemver, releaseVersionOf, type Bump } from '../core/version.js';
+import { loadProject, type Project } from '../io/project.js';
+import { pathExists, readJsonFile, withLock, writeFileAtomic, toJsonText } from '../io/store.js';
+import type { Git } from '../io/git.js';
 
-export async function run(_ctx: Context, _opts: Record<string, unknown>): Promise<Outcome> {
-  throw failure('E_NOT_IMPLEMENTED', 'cut: not implemented yet');
+export interface CutOptions {
+  version?: string;
+  bump?: Bump;
+  skipBuild?: boolean;
+  allowDirty?: boolean;
+  push?: string | boolean;
+  force?: boolean;
+}
+
+export interface BuildArtifact {
+  device: string;
+  file: string;
+  size: number;
+  sha256: string;
+}
+
+export interface BuildRecord {
+  type: 'friday.build/v1';
+  product: string;
+  version: string;
+  tag: string;
+  commit: string;
+  previousTag: string | null;
+  builtAt: string;
+  artifacts: BuildArtifact[];
+}
+
+export const releaseDir = (project: Project, version: string) => join(project.publishDir, 'releases', version);
+
+export async function run(ctx: Context, opts: CutOptions): Promise<Outcome> {
+  const project = await loadProject(ctx);
+  const gitMod = await import('../io/git.js');
+  const g = await gitMod.openRepo(ctx.cwd);
+  const cut = () => cutLocked(ctx, project, g, gitMod, opts);
+  // The lock makes two cuts of one repository take turns: the second then finds HEAD tagged.
+  return ctx.dryRun ? cut() : withLock(join(project.publishDir, 'releases'), 'cut', cut);
+}
+
+async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof import('../io/git.js'), opts: CutOptions): Promise<Outcome> {
+  const { config } = project;
+  const prefix = config.versioning.tagPrefix;
+  const remote = opts.push === true ? 'origin' : typeof opts.push === 'string' ? opts.push : null;
+  const head = await git.headCommit(g);
+  const tagsAtHead = await git.releaseTagsAt(g, head, prefix);
+
+  // A re-run Friday job on a tagged HEAD is harmless: report the release (cli.md `cut`).
+  if (tagsAtHead.length > 0 && !opts.force) {
+    for (const tag of tagsAtHead) {
+      const version = releaseVersionOf(tag, prefix)!;
+      const recordPath = join(releaseDir(project, version), 'build.json');
+      if (await pathExists(recordPath)) {
+        const record = (await readJsonFile(recordPath)) as BuildRecord;
+        if (remote && !ctx.dryRun) await git.pushTag(g, remote, tag);
+        return { result: record, text: `${tag} already cut at ${head.slice(0, 12)}: nothing to do (${rel(ctx, recordPath)})` };
+      }
+    }
+    throw failure(
+      'E_CUT',
+      `cut: HEAD is tagged ${tagsAtHead.join(', ')} but ${rel(ctx, releaseDir(project, releaseVersionOf(tagsAtHead[0]!, prefix)!))}/build.json is missing`,
+      'restore the release folder from your publish storage, or run `friday cut --force` to cut the next version',
+    );
+  }
+
+  if (!opts.allowDirty) {
+    const dirty = await dirtyPaths(g, project);
+    if (dirty.length) {
+      throw usageError('E_DIRTY', `cut: the working tree is dirty (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? `, +${dirty.length - 3} more` : ''})`, 'commit or stash your changes, or pass --allow-dirty');
+    }
+  }
+
+  const previousTag = await git.previousReleaseTag(g, 'HEAD', prefix, tagsAtHead);
+  const tags = await git.allTags(g);
+  const version = await decideVersion(ctx, project, g, git, opts, previousTag, tags);
+  const tag = `${prefix}${version}`;
+  if (tags.includes(tag)) {
+    throw failure('E_CUT', `cut: tag ${tag} already exists on another commit`, 'pass --version <v> to choose another version');
+  }
+  const builtAt = formatTime(ctx.now);
+  const { runSteps } = await import('../io/progress.js');
+
+  if (!opts.skipBuild) {
+    if (!config.build.command) throw usageError('E_CONFIG', `${rel(ctx, project.configPath)}: build.command: required unless --skip-build`);
+    if (ctx.dryRun) ctx.info(`would run the build: ${config.build.command}`);
+    else {
+      const { runBuild } = await import('../io/build.js');
+      await runSteps(ctx, [
+        {
+          title: `build ${version}: ${config.build.command}`,
+          prefix: 'build |',
+          run: (report) =>
+            runBuild({
+              command: config.build.command!,
+              cwd: ctx.cwd,
+              env: { FRIDAY_VERSION: version, FRIDAY_TAG: tag, FRIDAY_PRODUCT: config.product, FRIDAY_DEVICES: config.devices.join(',') },
+              timeoutMs: config.build.timeoutMinutes * 60_000,
+              onLine: report.line,
+            }),
+        },
+      ]);
+    }
+  }
+
+  const sources = ctx.dryRun && !opts.skipBuild ? null : await findArtifacts(ctx, project);
+  const record: BuildRecord = { type: 'friday.build/v1', product: config.product, version, tag, commit: head, previousTag, builtAt, artifacts: [] };
+  const finalDir = releaseDir(project, version);
+
+  if (ctx.dryRun) {
+    const { hashFile } = await import('../io/hashcopy.js');
+    for (const s of sources ?? []) record.artifacts.push({ device: s.device, file: basename(s.path), ...(await hashFile(s.path)) });
+    for (const f of [...record.artifacts.map((a) => a.file), 'build.json', 'CHANGELOG.md', 'changelog.json']) ctx.info(`would write ${rel(ctx, join(finalDir, f))}`);
+    ctx.info(`would tag ${tag} on ${head.slice(0, 12)}${remote ? ` and push it to ${remote}` : ''}`);
+    return { result: record, text: `dry run: would cut ${tag} (${record.artifacts.length} artifacts), nothing written` };
+  }
+
+  const releasesDir = join(project.publishDir, 'releases');
+  await fs.mkdir(releasesDir, { recursive: true });
+  await removeLeftovers(releasesDir);
+  const tmpDir = join(releasesDir, `.${version}.tmp-${process.pid}`);
+  await fs.mkdir(tmpDir, { recursive: true });
+  try {
+    const { copyAndHash } = await import('../io/hashcopy.js');
+    await runSteps(ctx, sources!.map((s) => ({
+      title: `copy and hash ${s.device}: ${rel(ctx, s.path)}`,
+      run: async (report) => {
+        let shown = -1;
+        const r = await copyAndHash(s.path, join(tmpDir, basename(s.path)), (done, total) => {
+          const pct = total ? Math.floor((done / total) * 4) * 25 : 100;
+          if (total > 256 * 1024 * 1024 && pct !== shown && pct < 100) report.status(`${pct}%`);
+          shown = pct;
+        });
+        record.artifacts.push({ device: s.device, file: basename(s.path), size: r.size, sha256: r.sha256 });
+      },
+    })));
+    await writeFileAtomic(join(tmpDir, 'build.json'), toJsonText(record));
+    await writeChangelog(ctx, project, tmpDir, { previousTag, head, tag, version });
+    if (await pathExists(finalDir)) {
+      ctx.warn(`replacing ${rel(ctx, finalDir)}: it was never tagged (an interrupted cut)`);
+      await fs.rm(finalDir, { recursive: true, force: true });
+    }
+    await fs.rename(tmpDir, finalDir);
+  } catch (err) {
+    await fs.rm(tmpDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  try {
+    const message = `${version}\n\n${record.artifacts.map((a) => `${a.sha256}  ${a.file}`).join('\n')}\n`;
+    const env: Record<string, string> = { GIT_COMMITTER_DATE: builtAt };
+    if (!(await git.gitUserName(g))) {
+      env.GIT_COMMITTER_NAME = 'friday';
+      env.GIT_COMMITTER_EMAIL = 'friday@localhost';
+      ctx.warn('git has no user.name: the tag is signed off as "friday"');
+    }
+    await git.createAnnotatedTag(g, tag, message, env);
+  } catch (err) {
+    await fs.rm(finalDir, { recursive: true, force: true });
+    throw err;
+  }
+  if (remote) {
+    try {
+      await git.pushTag(g, remote, tag);
+    } catch (err) {
+      throw failure('E_PUSH', `cut: ${tag} was cut but not pushed: ${(err as Error).message}`, `run \`friday cut --push ${remote}\` again to push it`);
+    }
+  }
+  const lines = [
+    `cut ${tag} at ${head.slice(0, 12)}${previousTag ? ` (previous ${previousTag})` : ' (first release)'}`,
+    ...record.artifacts.map((a) => `  ${a.device}: ${a.file} ${a.size} bytes sha256 ${a.sha256}`),
+    `release: ${rel(ctx, finalDir)}`,
+  ];
+  if (remote) lines.push(`pushed ${tag} to ${remote}`);
+  return { result: record, text: lines.join('\n') };
+}
+
+async function decideVersion(ctx: Context, project: Project, g: Git, git: typeof import('../io/git.js'), opts: CutOptions, previousTag: string | null, tags: string[]): Promise<string> {
+  const { scheme, tagPrefix } = project.config.versioning;
+  if (opts.version !== undefined) {
+    if (!isValidVersion(opts.version)) throw usageError('E_USAGE', `--version ${opts.version}: not a semantic version (such as 2026.48.0 or 1.4.2)`);
+    if (tags.includes(`${tagPrefix}${opts.version}`)) throw usageError('E_USAGE', `--version ${opts.version}: tag ${tagPrefix}${opts.version} already exists`);
+    return opts.version;
+  }
+  if (scheme === 'calver-week') {
+    if (opts.bump) throw usageError('E_USAGE', '--bump: only for versioning.scheme "semver" (this repository uses calver-week)');
+    return nextCalver(ctx.now, tags, tagPrefix);
+  }
+  const previous = previousTag ? releaseVersionOf(previousTag, tagPrefix) : null;
+  const messages = previous ? await git.commitMessages(g, previousTag, 'HEAD') : [];
+  return nextSemver(previous, messages, opts.bump);
+}
+
+/** Working-tree changes, leaving out friday's own publish root when it lies inside the repository. */
+async function dirtyPaths(g: Git, project: Project): Promise<string[]> {
+  const publish = relative(g.root, project.publishDir);
+  const args = ['status', '--porcelain', '--untracked-files=normal'];
+  if (publish && !publish.startsWith('..')) args.push('--', '.', `:(exclude)${publish}`);
+  const out = await g.raw.raw(args);
+  return out.split('\n').filter(Boolean).map((l) => l.slice(3));
+}
+
+async function findArtifacts(ctx: Context, project: Project): Promise<{ device: string; path: string }[]> {
+  const { glob } = await import('zx');
+  const pattern = project.config.build.artifacts;
+  const found: { device: string; path: string }[] = [];
+  for (const device of project.config.devices) {
+    const p = pattern.replaceAll('{device}', device);
+    const matches = await glob(p, { cwd: ctx.cwd, onlyFiles: true, dot: false });
+    if (matches.length !== 1) {
+      throw failure(
+        'E_ARTIFACT',
+        `cut: device ${device}: build.artifacts "${p}" matched ${matches.length === 0 ? 'no file' : `${matches.length} files (${matches.slice(0, 3).join(', ')})`}`,
+        matches.length === 0 ? 'check build.artifacts in friday.config.json and the build output' : 'the build must leave exactly one image per device',
+      );
+    }
+    found.push({ device, path: resolve(ctx.cwd, matches[0]!) });
+  }
+  const names = new Map<string, string>();
+  for (const f of found) {
+    const name = basename(f.path);
+    const other = names.get(name);
+    if (other) throw failure('E_ARTIFACT', `cut: devices ${other} and ${f.device} both produce ${name}`, 'artifact file names must differ per device');
+    names.set(name, f.device);
+  }
+  return found;
+}
+
+/** The changelog files (formats.md), when the changelog module provides them. */
+async function writeChangelog(ctx: Context, project: Project, dir: string, r: { previousTag: string | null; head: string; tag: string; version: string }): Promise<void> {
+  const mod = (await import('./changelog.js')) as Record<string, unknown>;
+  const build = mod.buildChangelog as
+    | undefined
+    | ((c: Context, p: Project, a: { from: string | null; to: string; label: { from: string | null; to: string }; version: string | null; cutTime: Date }) => Promise<{ json: unknown; markdown: string; warnings: string[] }>);
+  if (typeof build !== 'function') return;
+  const cl = await build(ctx, project, { from: r.previousTag, to: r.head, label: { from: r.previousTag, to: r.tag }, version: r.version, cutTime: ctx.now });
+  for (const w of cl.warnings) ctx.warn(w);
+  await writeFileAtomic(join(dir, 'changelog.json'), toJsonText(cl.json));
+  await writeFileAtomic(join(dir, 'CHANGELOG.md'), cl.markdown);
+}
+
+/** Temporary release folders of cuts that died (we hold the lock, so none is live). */
+async function removeLeftovers(releasesDir: string): Promise<void> {
+  for (const name of await fs.readdir(releasesDir)) {
+    if (name.startsWith('.') && name.includes('.tmp-')) await fs.rm(join(releasesDir, name), { recursive: true, force: true });
+  }
+}
+
+function rel(ctx: Context, p: string): string {
+  const r = relative(ctx.cwd, p);
+  return r && !r.startsWith('..') ? r : p;
 }
