@@ -60,15 +60,15 @@ export async function loadChannels(root: string): Promise<Record<string, Channel
     if (v.ok) channels[v.value.name] = v.value;
     else problems.push(...v.problems.map((p) => `${label}: ${p}`));
   }
-  problems.push(...checkChannelGraph(channels).map((p) => `channels/${p}`));
+  problems.push(...checkChannelGraph(channels).map((p) => `channels/${p.replace(/^([^:]+):/, '$1.json:')}`));
   if (problems.length) throw problemsError('E_POLICY', '', problems);
   return channels;
 }
 
 /** One line for the first problem, then the rest joined, so a CI log shows them all. */
 function problemsError(code: string, label: string, problems: string[]) {
-  const lines = problems.map((p) => (label ? `${label}: ${p}` : p));
-  const message = lines.length === 1 ? lines[0]! : `${lines.length} problems: ${lines.join('; ')}`;
+  const prefix = label ? `${label}: ` : '';
+  const message = problems.length === 1 ? prefix + problems[0]! : `${prefix}${problems.length} problems: ${problems.join('; ')}`;
   return usageError(code, message, 'fix the file and run again; nothing was written');
 }
 

@@ -112,10 +112,11 @@ export async function gitRepo(dir: string = tmpDir('friday-repo-')): Promise<Tes
 }
 
 /** A tiny zx-free build script: writes one image per device, named after FRIDAY_VERSION. */
-export const BUILD_SCRIPT = `import { mkdirSync, writeFileSync } from 'node:fs';
+export const BUILD_SCRIPT = `import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 const version = process.env.FRIDAY_VERSION;
 const product = process.env.FRIDAY_PRODUCT;
 for (const device of process.env.FRIDAY_DEVICES.split(',')) {
+  rmSync(\`out/\${device}\`, { recursive: true, force: true });
   mkdirSync(\`out/\${device}\`, { recursive: true });
   writeFileSync(\`out/\${device}/\${product}-\${device}-\${version}.zip\`, \`image of \${product} \${version} for \${device}\\n\`);
   console.log(\`built \${device}\`);

@@ -1,0 +1,148 @@
+/** The command line itself: help, version, global options, exit codes, init and keys. */
+import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runFriday, tmpDir } from '../helpers/index.js';
+
+const COMMANDS = ['init', 'keys', 'cut', 'changelog', 'stage', 'sign', 'publish', 'rollout', 'promote', 'rollback', 'renew', 'watch', 'status', 'verify', 'pull', 'demo'];
+
+describe('friday --help and --version', () => {
+  it('prints the package version', async () => {
+    const r = await runFriday(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+  });
+
+  it('lists every command of the contract', async () => {
+    const r = await runFriday(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+  });
+
+  it('gives every command a --help with an example', async () => {
+    for (const c of [...COMMANDS.filter((c) => c !== 'keys'), 'keys generate', 'keys trust']) {
+      const r = await runFriday([...c.split(' '), '--help']);
+      expect(r.code, c).toBe(0);
+      expect(r.stdout, c).toMatch(new RegExp(`Example:\\n  \\$ friday ${c}`));
+    }
+  });
+});
+
+describe('usage errors', () => {
+  it('exits 2 with one error line for an unknown option, and a JSON document with --json', async () => {
+    const plain = await runFriday(['status', '--bogus']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.split('\n')[0]).toBe("friday: unknown option '--bogus'");
+    expect(plain.stdout).toBe('');
+    const json = await runFriday(['status', '--bogus', '--json']);
+    expect(json.code).toBe(2);
+    expect(json.json).toEqual({ ok: false, error: { code: 'E_USAGE', message: "unknown option '--bogus'" } });
+  });
+
+  it('refuses a --now or FRIDAY_NOW that is not a time, before doing anything', async () => {
+    const dir = tmpDir();
+    const r = await runFriday(['init', '--now', 'next friday', '-C', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--now: not an ISO 8601 time');
+    expect(existsSync(join(dir, 'friday.config.json'))).toBe(false);
+    const env = await runFriday(['init', '-C', dir], { env: { FRIDAY_NOW: 'yesterday' } });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('FRIDAY_NOW: not an ISO 8601 time');
+  });
+
+  it('accepts global options before or after the command', async () => {
+    const dir = tmpDir();
+    const before = await runFriday(['--json', '-C', dir, 'init', '--product', 'aurora', '--devices', 'umi']);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.json).toMatchObject({ product: 'aurora', devices: ['umi'] });
+    const dir2 = tmpDir();
+    const after = await runFriday(['init', '--product', 'aurora', '--json', '--cwd', dir2]);
+    expect(after.json).toMatchObject({ product: 'aurora' });
+  });
+
+  it('prints stack traces only with FRIDAY_DEBUG=1', async () => {
+    const dir = tmpDir();
+    const quiet = await runFriday(['cut', '-C', dir]);
+    expect(quiet.code).toBe(2);
+    expect(quiet.stderr).not.toMatch(/\n\s+at /);
+    const debug = await runFriday(['cut', '-C', dir], { env: { FRIDAY_DEBUG: '1' } });
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('friday init', () => {
+  it('writes the config, the shipped channel policies and the publish root, and refuses to overwrite', async () => {
+    const dir = tmpDir();
+    const r = await runFriday(['init', '--product', 'aurora', '--devices', 'cepheus,umi', '-C', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(dir, 'friday.config.json'), 'utf8'));
+    expect(config).toMatchObject({ product: 'aurora', devices: ['cepheus', 'umi'], publish: { dir: 'ota' } });
+    expect(readFileSync(join(dir, 'channels/stable.json'), 'utf8')).toBe(readFileSync(new URL('../../channels/stable.json', import.meta.url), 'utf8'));
+    expect(statSync(join(dir, 'ota')).isDirectory()).toBe(true);
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('/ota/');
+
+    await fs.writeFile(join(dir, 'friday.config.json'), '{"mine":true}');
+    const again = await runFriday(['init', '--product', 'other', '-C', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exist');
+    expect(readFileSync(join(dir, 'friday.config.json'), 'utf8')).toBe('{"mine":true}');
+    const forced = await runFriday(['init', '--product', 'other', '--force', '-C', dir]);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'friday.config.json'), 'utf8')).product).toBe('other');
+  });
+
+  it('refuses a bad product name with exit 2 and writes nothing', async () => {
+    const dir = tmpDir();
+    const r = await runFriday(['init', '--product', 'Bad Name', '-C', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--product');
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+});
+
+describe('friday keys', () => {
+  it('generates a 0600 PKCS#8 key and an SPKI public key, prints the keyid, and trusts it', async () => {
+    const dir = tmpDir();
+    await runFriday(['init', '--product', 'aurora', '--devices', 'umi', '-C', dir]);
+    const keys = join(dir, 'keys');
+    const g = await runFriday(['keys', 'generate', 'alice', '--out', keys, '--json']);
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.json.keyid).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(join(keys, 'alice.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(keys, 'alice.key'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(readFileSync(join(keys, 'alice.pub'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(g.stdout + g.stderr).not.toContain('PRIVATE KEY');
+
+    const again = await runFriday(['keys', 'generate', 'alice', '--out', keys]);
+    expect(again.code).toBe(2);
+
+    const t = await runFriday(['keys', 'trust', join(keys, 'alice.pub'), '-C', dir, '--json']);
+    expect(t.code, t.stderr).toBe(0);
+    const trust = JSON.parse(readFileSync(join(dir, 'ota/trust.json'), 'utf8'));
+    expect(trust).toMatchObject({ type: 'friday.trust/v1', product: 'aurora', threshold: 1 });
+    expect(trust.keys[g.json.keyid]).toMatchObject({ type: 'ed25519', name: 'alice' });
+    expect(Buffer.from(trust.keys[g.json.keyid].public, 'base64')).toHaveLength(32);
+
+    const over = await runFriday(['keys', 'trust', join(keys, 'alice.pub'), '--threshold', '2', '-C', dir]);
+    expect(over.code).toBe(2);
+    await runFriday(['keys', 'generate', 'bob', '--out', keys]);
+    const two = await runFriday(['keys', 'trust', join(keys, 'bob.pub'), '--threshold', '2', '--channel', 'stable', '-C', dir]);
+    expect(two.code, two.stderr).toBe(0);
+    const after = JSON.parse(readFileSync(join(dir, 'ota/trust.json'), 'utf8'));
+    expect(after.threshold).toBe(1);
+    expect(after.channels).toEqual({ stable: { threshold: 2 } });
+    expect(Object.keys(after.keys)).toHaveLength(2);
+  });
+
+  it('uses FRIDAY_KEYS_DIR as the default folder and refuses a private key as a trusted key', async () => {
+    const home = tmpDir();
+    const g = await runFriday(['keys', 'generate', 'ci', '--json'], { env: { FRIDAY_KEYS_DIR: home } });
+    expect(g.json.private).toBe(join(home, 'ci.key'));
+    const dir = tmpDir();
+    await runFriday(['init', '--product', 'aurora', '--devices', 'umi', '-C', dir]);
+    const bad = await runFriday(['keys', 'trust', join(home, 'ci.key'), '-C', dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('private key');
+    expect(existsSync(join(dir, 'ota/trust.json'))).toBe(false);
+  });
+});
