@@ -29,7 +29,7 @@ export async function copyAndHash(src: string, dest: string, onProgress?: (done:
     let n = (await input.read(current, 0, CHUNK, 0)).bytesRead;
     while (n > 0) {
       const view = current.subarray(0, n);
-      const writing = output.write(view, 0, n, position);
+      const writing = writeAll(output, view, position);
       const reading = input.read(next, 0, CHUNK, position + n);
       hash.update(view);
       await writing;
@@ -50,6 +50,11 @@ export async function copyAndHash(src: string, dest: string, onProgress?: (done:
   } finally {
     await input.close();
   }
+}
+
+async function writeAll(h: fs.FileHandle, data: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += (await h.write(data, off, data.length - off, position + off)).bytesWritten;
 }
 
 /** SHA-256 and size of a file, read in large chunks (used to re-check a release before signing). */
