@@ -9,6 +9,9 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   splitting: true,
+  // commander is bundled into the entry: one file to load instead of a CommonJS package (start-up).
+  noExternal: ['commander'],
+  banner: { js: "import { createRequire as __friday_cr } from 'node:module'; const require = __friday_cr(import.meta.url);" },
   sourcemap: true,
   clean: false, // `prepare` passes --clean; dev builds may run side by side,
   dts: false,

@@ -214,12 +214,12 @@ async function dirtyPaths(g: Git, project: Project): Promise<string[]> {
 }
 
 async function findArtifacts(ctx: Context, project: Project): Promise<{ device: string; path: string }[]> {
-  const { glob } = await import('zx');
+  const { glob } = await import('tinyglobby');
   const pattern = project.config.build.artifacts;
   const found: { device: string; path: string }[] = [];
   for (const device of project.config.devices) {
     const p = pattern.replaceAll('{device}', device);
-    const matches = await glob(p, { cwd: ctx.cwd, onlyFiles: true, dot: false });
+    const matches = (await glob(p, { cwd: ctx.cwd, onlyFiles: true, dot: false, expandDirectories: false })).sort();
     if (matches.length !== 1) {
       throw failure(
         'E_ARTIFACT',

@@ -1,0 +1,60 @@
+// Hashing: `friday cut --skip-build` with one big artifact (copy into the release folder + SHA-256)
+// vs the shell doing the same, `openssl dgst -sha256 F && cp F DEST` (quality.md ≤ 1.0×, stretch 0.8×),
+// and peak RSS at 1 GiB and 4 GiB (≤ 150 MB, the same for both). BENCH_HASH_GIB=1,4 to choose sizes.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alternate, BIN, fmt, fridayPeakRss, row, timeOnce } from './lib.mjs';
+
+const sizes = (process.env.BENCH_HASH_GIB ?? '1,4').split(',').map(Number);
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+
+function makeRepo(gib) {
+  const dir = mkdtempSync(join(tmpdir(), 'friday-bench-hash-'));
+  const git = (...a) => execFileSync('git', a, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(dir, 'friday.config.json'), JSON.stringify({ product: 'aurora', devices: ['umi'], build: { command: 'true', artifacts: 'out/{device}/*.zip' } }));
+  writeFileSync(join(dir, '.gitignore'), 'out/\nota/\ncopy.zip\n');
+  git('add', '-A');
+  git('-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-qm', 'init');
+  mkdirSync(join(dir, 'out/umi'), { recursive: true });
+  const file = join(dir, 'out/umi/aurora-umi.zip');
+  const fd = openSync(file, 'w');
+  const chunk = Buffer.alloc(16 * 1024 * 1024);
+  for (let i = 0; i < chunk.length; i += 8) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
+  for (let i = 0; i < gib * 64; i++) writeSync(fd, chunk);
+  closeSync(fd);
+  return { dir, file };
+}
+
+for (const gib of sizes) {
+  const { dir, file } = makeRepo(gib);
+  try {
+    const dest = join(dir, 'copy.zip');
+    let n = 0;
+    const fridayRun = () => {
+      n += 1;
+      rmSync(join(dir, 'ota'), { recursive: true, force: true });
+      const ms = timeOnce(process.execPath, [BIN, 'cut', '--skip-build', '--version', `0.0.${n}`, '-C', dir, '-q']);
+      execFileSync('git', ['tag', '-d', `v0.0.${n}`], { cwd: dir, stdio: 'ignore' });
+      return ms;
+    };
+    const shellRun = () => {
+      rmSync(dest, { force: true });
+      return timeOnce('sh', ['-c', `openssl dgst -sha256 "${file}" >/dev/null && cp "${file}" "${dest}"`]);
+    };
+    const t = gib <= 1 ? alternate([{ name: 'friday', run: fridayRun }, { name: 'shell', run: shellRun }], runs, 1) : null;
+    rmSync(join(dir, 'ota'), { recursive: true, force: true });
+    const rss = fridayPeakRss(['cut', '--skip-build', '--version', '9.9.9', '-C', dir, '-q']);
+    if (t) {
+      const ratio = t.friday / t.shell;
+      console.log(`cut --skip-build ${gib} GiB: friday ${fmt(t.friday, 0)} ms vs openssl+cp ${fmt(t.shell, 0)} ms: ${fmt(ratio)}× (target ≤ 1.0×, stretch 0.8×)`);
+      row({ what: 'hashing', workload: `cut --skip-build, ${gib} GiB artifact`, ours: `${fmt(t.friday, 0)} ms`, reference: `openssl dgst -sha256 && cp: ${fmt(t.shell, 0)} ms`, ratio: fmt(ratio), target: '≤ 1.0×', pass: ratio <= 1.0 });
+    }
+    console.log(`cut --skip-build ${gib} GiB: peak RSS ${fmt(rss, 1)} MB (target ≤ 150 MB)`);
+    row({ what: 'hashing memory', workload: `cut --skip-build, ${gib} GiB artifact`, ours: `${fmt(rss, 1)} MB peak RSS`, reference: '—', ratio: '—', target: '≤ 150 MB', pass: rss <= 150 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
