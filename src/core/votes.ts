@@ -1,0 +1,511 @@
+/**
+ * Fan votes (formats.md "issues.json — fan-voted issues"): validation of the issues file and the
+ * counting rules. Pure: the file's text, the tiers and the cut time are facts the caller reads.
+ *
+ * Validation is written by hand rather than with a schema library: a weekly issues file holds
+ * hundreds of thousands of votes, and every one is checked on every run, so the loop must stay
+ * a few allocations per vote. Each problem still names its exact path
+ * (`issues[3] (id 124).votes[0].value: must be 1 or -1`).
+ */
+
+/** A vote as it stands in the file, once validated. `at` is kept as written; see `timeOf`. */
+export interface Vote {
+  user: string;
+  tier?: string;
+  value?: 1 | -1;
+  at?: string;
+}
+
+/** An issue as it stands in the file, once validated. A number of votes means N anonymous +1s. */
+export interface Issue {
+  id: number;
+  title: string;
+  type: string;
+  author: string | null;
+  votes: number | Vote[];
+}
+
+export type IssuesValidation = { ok: true; issues: Issue[] } | { ok: false; problems: string[]; more: number };
+
+/** How many problems a report lists before it only counts the rest. */
+const MAX_PROBLEMS = 20;
+
+// The common case, `2026-11-20T10:00:00Z`, checked without building a Date.
+const CANONICAL = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Milliseconds since the epoch of an ISO 8601 time with `Z` or an offset (a bare date is UTC
+ * midnight), or NaN. A date-time without a zone is refused: a vote's time must not depend on the
+ * machine's time zone. Impossible days (02-31) are refused, not rolled over.
+ */
+export function timeOf(at: string): number {
+  if (CANONICAL.test(at)) {
+    const month = (at.charCodeAt(5) - 48) * 10 + at.charCodeAt(6) - 48;
+    const day = (at.charCodeAt(8) - 48) * 10 + at.charCodeAt(9) - 48;
+    if (day > DAYS[month - 1]! || (month === 2 && day === 29 && !leap(Number(at.slice(0, 4))))) return NaN;
+    return Date.parse(at);
+  }
+  const m = ISO.exec(at);
+  if (!m) return NaN;
+  const [, y, mo, d, h, mi, sec, , zone] = m;
+  if (h !== undefined && zone === undefined) return NaN;
+  const month = Number(mo), day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]! || (month === 2 && day === 29 && !leap(Number(y)))) return NaN;
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59)) return NaN;
+  return Date.parse(h === undefined ? `${y}-${mo}-${d}T00:00:00Z` : at.replace(' ', 'T'));
+}
+
+/**
+ * `timeOf` for an `at` that validation already accepted: the canonical form is computed by
+ * arithmetic (days from the civil date), as a changelog over a year of history meets 250,000 of them.
+ */
+function validTimeMs(at: string): number {
+  if (at.length !== 20 || at.charCodeAt(10) !== 0x54 || at.charCodeAt(19) !== 0x5a) return timeOf(at);
+  const n = (i: number) => (at.charCodeAt(i) - 48) * 10 + at.charCodeAt(i + 1) - 48;
+  let y = n(0) * 100 + n(2);
+  const m = n(5), d = n(8);
+  // Howard Hinnant's days_from_civil: the proleptic Gregorian day number of y-m-d.
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+  return ((days * 24 + n(11)) * 60 + n(14)) * 60_000 + n(17) * 1000;
+}
+
+function leap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Check a parsed issues file: a list of issues with unique positive integer ids, a title, an
+ * optional type (default "other") and author, and votes that are a count or a list of votes
+ * (`user` required, `tier` a string, `value` 1 or -1, `at` an ISO 8601 time). Unknown fields are
+ * allowed, so an export from another tracker can carry its own. Returns every problem (the first
+ * MAX_PROBLEMS, and how many more), never only the first.
+ */
+export function validateIssues(raw: unknown): IssuesValidation {
+  const problems: string[] = [];
+  let more = 0;
+  const problem = (p: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+    else more++;
+  };
+  if (!Array.isArray(raw)) return { ok: false, problems: ['must be a list of issues (a JSON array)'], more: 0 };
+  const firstIndexOf = new Map<number, number>();
+  for (let i = 0; i < raw.length; i++) {
+    const it: unknown = raw[i];
+    if (!isObject(it)) {
+      problem(`issues[${i}]: must be an object`);
+      continue;
+    }
+    const id = it.id;
+    const idOk = typeof id === 'number' && Number.isSafeInteger(id) && id > 0;
+    const at = idOk ? `issues[${i}] (id ${id})` : `issues[${i}]`;
+    if (!idOk) problem(`${at}.id: must be a positive whole number`);
+    else if (firstIndexOf.has(id)) problem(`${at}.id: duplicate of issues[${firstIndexOf.get(id)}]`);
+    else firstIndexOf.set(id, i);
+    if (typeof it.title !== 'string') problem(`${at}.title: must be a string`);
+    if (it.type !== undefined && (typeof it.type !== 'string' || it.type === '')) problem(`${at}.type: must be a non-empty string`);
+    if (it.author !== undefined && it.author !== null && (typeof it.author !== 'string' || it.author === '')) problem(`${at}.author: must be a non-empty string`);
+    const votes = it.votes;
+    if (votes === undefined) continue;
+    if (typeof votes === 'number') {
+      if (!Number.isSafeInteger(votes) || votes < 0) problem(`${at}.votes: a count of votes must be a whole number, 0 or more`);
+      continue;
+    }
+    if (!Array.isArray(votes)) {
+      problem(`${at}.votes: must be a number or a list of votes`);
+      continue;
+    }
+    for (let j = 0; j < votes.length; j++) {
+      const v: unknown = votes[j];
+      if (!isObject(v)) {
+        problem(`${at}.votes[${j}]: must be an object`);
+        continue;
+      }
+      if (typeof v.user !== 'string' || v.user === '') problem(`${at}.votes[${j}].user: ${v.user === undefined ? 'required' : 'must be a non-empty string'}`);
+      if (v.tier !== undefined && typeof v.tier !== 'string') problem(`${at}.votes[${j}].tier: must be a string`);
+      if (v.value !== undefined && v.value !== 1 && v.value !== -1) problem(`${at}.votes[${j}].value: must be 1 or -1`);
+      if (v.at !== undefined && (typeof v.at !== 'string' || Number.isNaN(timeOf(v.at)))) {
+        problem(`${at}.votes[${j}].at: must be an ISO 8601 time with Z or an offset, such as 2026-11-20T10:00:00Z`);
+      }
+    }
+  }
+  if (problems.length) return { ok: false, problems, more };
+  // Normalise in place (no copy of 250,000 votes): defaults for the optional issue fields.
+  const issues = raw as Record<string, unknown>[];
+  for (const it of issues) {
+    if (it.type === undefined) it.type = 'other';
+    if (it.author === undefined) it.author = null;
+    if (it.votes === undefined) it.votes = [];
+  }
+  return { ok: true, issues: raw as Issue[] };
+}
+
+/** The tiers file (`votes.tiers`): `{ "<user>": "<tier>" }`. */
+export function validateTiers(raw: unknown): { ok: true; tiers: Map<string, string> } | { ok: false; problems: string[] } {
+  if (!isObject(raw)) return { ok: false, problems: ['must be an object { "<user>": "<tier>" }'] };
+  const problems: string[] = [];
+  const tiers = new Map<string, string>();
+  for (const [user, tier] of Object.entries(raw)) {
+    if (typeof tier !== 'string' || tier === '') problems.push(`${JSON.stringify(user)}: the tier must be a non-empty string`);
+    else tiers.set(user, tier);
+  }
+  return problems.length ? { ok: false, problems: problems.slice(0, MAX_PROBLEMS) } : { ok: true, tiers };
+}
+
+export interface Weighting {
+  /** Weight by tier; `default` applies to unlisted tiers and to votes without one. */
+  weights: Readonly<Record<string, number>>;
+  /** Tiers of users whose votes carry none (`votes.tiers`). */
+  tiers: ReadonlyMap<string, string>;
+  /** Votes later than this (ms since the epoch) are ignored. */
+  cutTime: number;
+}
+
+export interface Tally {
+  score: number;
+  /** Distinct users whose counted vote is +1, plus the anonymous count. */
+  voters: number;
+}
+
+/**
+ * Score and voters of one issue (formats.md "Counting"): drop votes later than the cut time; each
+ * user counts once, by their last vote in `at` order where undated votes come before dated ones in
+ * list order; score = Σ value × weight(tier), a numeric `votes` being N anonymous votes of weight 1.
+ */
+export function tally(votes: number | readonly Vote[], w: Weighting): Tally {
+  if (typeof votes === 'number') return { score: votes, voters: votes };
+  const last = new Map<string, { vote: Vote; t: number }>();
+  for (const vote of votes) {
+    const t = vote.at === undefined ? NaN : validTimeMs(vote.at);
+    if (t > w.cutTime) continue;
+    const seen = last.get(vote.user);
+    // Later wins: an undated vote replaces only an undated one; a dated one replaces any undated
+    // one and any dated one not later than itself (ties keep list order).
+    if (seen === undefined || (Number.isNaN(t) ? Number.isNaN(seen.t) : Number.isNaN(seen.t) || t >= seen.t)) {
+      last.set(vote.user, { vote, t });
+    }
+  }
+  const fallback = w.weights.default ?? 1;
+  let score = 0;
+  let voters = 0;
+  for (const [user, { vote }] of last) {
+    const value = vote.value ?? 1;
+    const tier = vote.tier ?? w.tiers.get(user);
+    // hasOwn: a tier named `constructor` must not find Object.prototype's.
+    const weight = tier !== undefined && Object.hasOwn(w.weights, tier) ? w.weights[tier]! : fallback;
+    score += value * weight;
+    if (value === 1) voters++;
+  }
+  // Fractional weights must not print as 0.30000000000000004.
+  return { score: Math.round(score * 1e6) / 1e6, voters };
+}
+
+/** Ranking order (formats.md): score descending, then voters descending, then id ascending. */
+export function compareRank(a: { score: number; voters: number; id: number }, b: { score: number; voters: number; id: number }): number {
+  return b.score - a.score || b.voters - a.voters || a.id - b.id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Skimming: the weekly changelog needs a few hundred issues out of thousands, yet the whole
+// file must be valid. One pass over the bytes proves it valid and notes where each issue sits,
+// without building 250,000 vote objects; only the issues a range references are parsed. The pass
+// is conservative: anything it is not sure of (a problem, an escaped key, a repeated issue key)
+// makes it give up, and `validateIssues` on the parsed file decides and names the problems. So
+// the skim never accepts a file that validation refuses.
+//
+// It is one function with its loops inline, on purpose: a CLI runs it once, cold, and V8
+// optimises a long-running loop (on-stack replacement) much sooner than many small calls.
+
+/** Byte range of each issue object in the file, by id. */
+export type IssueIndex = Map<number, { start: number; end: number }>;
+
+// Keys packed into numbers: the key's bytes in base 256 (all known keys are at most 6 ASCII bytes).
+const pack = (s: string) => [...s].reduce((n, c) => n * 256 + c.charCodeAt(0), 0);
+const K_ID = pack('id'), K_TITLE = pack('title'), K_TYPE = pack('type'), K_AUTHOR = pack('author'), K_VOTES = pack('votes');
+const K_USER = pack('user'), K_TIER = pack('tier'), K_VALUE = pack('value'), K_AT = pack('at');
+const WS = new Uint8Array(256);
+for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;
+
+/** Where each issue sits in `b` (UTF-8, BOM stripped), when the whole file is valid; else null. */
+export function skimIssues(b: Uint8Array): IssueIndex | null {
+  const n = b.length;
+  const index: IssueIndex = new Map();
+  let p = 0;
+  while (p < n && WS[b[p]!]) p++;
+  if (b[p] !== 0x5b) return null;
+  p++;
+  while (p < n && WS[b[p]!]) p++;
+  if (b[p] === 0x5d) p++;
+  else {
+    for (;;) {
+      // ---- one issue object ----
+      while (p < n && WS[b[p]!]) p++;
+      const start = p;
+      if (b[p] !== 0x7b) return null;
+      p++;
+      let id = 0;
+      let seen = 0;
+      while (p < n && WS[b[p]!]) p++;
+      if (b[p] === 0x7d) return null; // {} has no id
+      for (;;) {
+        while (p < n && WS[b[p]!]) p++;
+        // key
+        if (b[p] !== 0x22) return null;
+        let key = 0;
+        const ks = ++p;
+        for (;;) {
+          const c = b[p];
+          if (c === 0x22) break;
+          if (c === undefined || c < 0x20 || c === 0x5c) return null; // escaped keys: leave to the parser
+          key = key * 256 + c;
+          p++;
+        }
+        if (p - ks > 6) key = 0;
+        p++;
+        while (p < n && WS[b[p]!]) p++;
+        if (b[p] !== 0x3a) return null;
+        p++;
+        while (p < n && WS[b[p]!]) p++;
+        // value
+        let bit = 0;
+        if (key === K_ID) {
+          bit = 1;
+          const e = numberEnd(b, p);
+          if (e < 0) return null;
+          id = numberValue(b, p, e);
+          if (!Number.isSafeInteger(id) || id <= 0) return null;
+          p = e;
+        } else if (key === K_TITLE || key === K_TYPE || (key === K_AUTHOR && b[p] === 0x22)) {
+          bit = key === K_TITLE ? 2 : key === K_TYPE ? 4 : 8;
+          const e = stringEnd(b, p);
+          if (e < 0 || (key !== K_TITLE && e - p <= 2)) return null; // type and author: not ""
+          p = e;
+        } else if (key === K_AUTHOR) {
+          bit = 8;
+          if (b[p] !== 0x6e || b[p + 1] !== 0x75 || b[p + 2] !== 0x6c || b[p + 3] !== 0x6c) return null;
+          p += 4;
+        } else if (key === K_VOTES && b[p] === 0x5b) {
+          bit = 16;
+          p++;
+          while (p < n && WS[b[p]!]) p++;
+          if (b[p] === 0x5d) p++;
+          else {
+            for (;;) {
+              // ---- one vote object ----
+              while (p < n && WS[b[p]!]) p++;
+              if (b[p] !== 0x7b) return null;
+              p++;
+              let user = false;
+              while (p < n && WS[b[p]!]) p++;
+              if (b[p] !== 0x7d) {
+                for (;;) {
+                  while (p < n && WS[b[p]!]) p++;
+                  if (b[p] !== 0x22) return null;
+                  let vkey = 0;
+                  const vs = ++p;
+                  for (;;) {
+                    const c = b[p];
+                    if (c === 0x22) break;
+                    if (c === undefined || c < 0x20 || c === 0x5c) return null;
+                    vkey = vkey * 256 + c;
+                    p++;
+                  }
+                  if (p - vs > 6) vkey = 0;
+                  p++;
+                  while (p < n && WS[b[p]!]) p++;
+                  if (b[p] !== 0x3a) return null;
+                  p++;
+                  while (p < n && WS[b[p]!]) p++;
+                  // A repeated vote key is fine here: JSON.parse keeps the last, and each one is checked.
+                  if (vkey === K_USER || vkey === K_TIER) {
+                    const e = stringEnd(b, p);
+                    if (e < 0 || (vkey === K_USER && e - p <= 2)) return null;
+                    if (vkey === K_USER) user = true;
+                    p = e;
+                  } else if (vkey === K_VALUE) {
+                    if (b[p] === 0x31) p++;
+                    else if (b[p] === 0x2d && b[p + 1] === 0x31) p += 2;
+                    else return null;
+                    const c = b[p];
+                    if (c !== undefined && ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45)) return null; // 1.0, 1e0: the parser decides
+                  } else if (vkey === K_AT) {
+                    const e = stringEnd(b, p);
+                    if (e < 0) return null;
+                    if (!(e - p === 22 && canonicalBytes(b, p + 1)) && !validTimeToken(b, p, e)) return null;
+                    p = e;
+                  } else {
+                    const e = valueEnd(b, p, 0);
+                    if (e < 0) return null;
+                    p = e;
+                  }
+                  while (p < n && WS[b[p]!]) p++;
+                  const d = b[p++];
+                  if (d === 0x7d) break;
+                  if (d !== 0x2c) return null;
+                }
+              }
+              if (!user) return null;
+              while (p < n && WS[b[p]!]) p++;
+              const d = b[p++];
+              if (d === 0x5d) break;
+              if (d !== 0x2c) return null;
+            }
+          }
+        } else if (key === K_VOTES) {
+          bit = 16;
+          const e = numberEnd(b, p);
+          if (e < 0) return null;
+          const count = numberValue(b, p, e);
+          if (!Number.isSafeInteger(count) || count < 0) return null;
+          p = e;
+        } else {
+          const e = valueEnd(b, p, 0);
+          if (e < 0) return null;
+          p = e;
+        }
+        if (seen & bit) return null; // a repeated issue key: JSON.parse keeps the last; let it decide
+        seen |= bit;
+        while (p < n && WS[b[p]!]) p++;
+        const d = b[p++];
+        if (d === 0x7d) break;
+        if (d !== 0x2c) return null;
+      }
+      if ((seen & 3) !== 3 || index.has(id)) return null;
+      index.set(id, { start, end: p });
+      while (p < n && WS[b[p]!]) p++;
+      const d = b[p++];
+      if (d === 0x5d) break;
+      if (d !== 0x2c) return null;
+    }
+  }
+  while (p < n && WS[b[p]!]) p++;
+  return p === n ? index : null;
+}
+
+/** End (after the closing quote) of the JSON string at `p`, or -1. Control characters are invalid. */
+function stringEnd(b: Uint8Array, p: number): number {
+  if (b[p] !== 0x22) return -1;
+  p++;
+  for (;;) {
+    const c = b[p];
+    if (c === 0x22) return p + 1;
+    if (c === undefined || c < 0x20) return -1;
+    if (c === 0x5c) {
+      const e = b[p + 1];
+      if (e === 0x75) {
+        for (let i = 2; i < 6; i++) if (!isHex(b[p + i])) return -1;
+        p += 6;
+        continue;
+      }
+      if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return -1;
+      p += 2;
+      continue;
+    }
+    p++;
+  }
+}
+
+/** End of the JSON number at `p` (RFC 8259 grammar), or -1. */
+function numberEnd(b: Uint8Array, p: number): number {
+  if (b[p] === 0x2d) p++;
+  if (b[p] === 0x30) p++;
+  else if (isDigit(b[p])) while (isDigit(b[p])) p++;
+  else return -1;
+  if (b[p] === 0x2e) {
+    p++;
+    if (!isDigit(b[p])) return -1;
+    while (isDigit(b[p])) p++;
+  }
+  if (b[p] === 0x65 || b[p] === 0x45) {
+    p++;
+    if (b[p] === 0x2b || b[p] === 0x2d) p++;
+    if (!isDigit(b[p])) return -1;
+    while (isDigit(b[p])) p++;
+  }
+  return p;
+}
+
+function numberValue(b: Uint8Array, s: number, e: number): number {
+  if (e - s <= 15 && b[s] !== 0x2d) {
+    let v = 0;
+    for (let i = s; i < e; i++) {
+      const c = b[i]!;
+      if (c < 0x30 || c > 0x39) return Number(String.fromCharCode(...b.subarray(s, e)));
+      v = v * 10 + c - 48;
+    }
+    return v;
+  }
+  return Number(String.fromCharCode(...b.subarray(s, e)));
+}
+
+/** End of any JSON value at `p`, or -1 (nesting deeper than 64 is left to the parser). */
+function valueEnd(b: Uint8Array, p: number, depth: number): number {
+  const c = b[p];
+  if (c === 0x22) return stringEnd(b, p);
+  if (c === 0x74) return b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65 ? p + 4 : -1;
+  if (c === 0x66) return b[p + 1] === 0x61 && b[p + 2] === 0x6c && b[p + 3] === 0x73 && b[p + 4] === 0x65 ? p + 5 : -1;
+  if (c === 0x6e) return b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c ? p + 4 : -1;
+  if (c !== 0x7b && c !== 0x5b) return numberEnd(b, p);
+  if (depth > 64) return -1;
+  const close = c === 0x7b ? 0x7d : 0x5d;
+  p++;
+  while (WS[b[p] ?? 0]) p++;
+  if (b[p] === close) return p + 1;
+  for (;;) {
+    while (WS[b[p] ?? 0]) p++;
+    if (c === 0x7b) {
+      p = stringEnd(b, p);
+      if (p < 0) return -1;
+      while (WS[b[p] ?? 0]) p++;
+      if (b[p++] !== 0x3a) return -1;
+      while (WS[b[p] ?? 0]) p++;
+    }
+    p = valueEnd(b, p, depth + 1);
+    if (p < 0) return -1;
+    while (WS[b[p] ?? 0]) p++;
+    const d = b[p++];
+    if (d === close) return p;
+    if (d !== 0x2c) return -1;
+  }
+}
+
+const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+const isHex = (c: number | undefined) => c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46));
+const decoder = new TextDecoder();
+const utf8 = (b: Uint8Array, s: number, e: number) => decoder.decode(b.subarray(s, e));
+
+/** A time string token `"…"` from `s` to `e` that is not in the canonical form: decoded, then `timeOf`. */
+function validTimeToken(b: Uint8Array, s: number, e: number): boolean {
+  return !Number.isNaN(timeOf(JSON.parse(utf8(b, s, e)) as string));
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ` at `s`, a real day: the same test as `timeOf`'s fast path, on bytes. */
+function canonicalBytes(b: Uint8Array, s: number): boolean {
+  // Straight-line code: this runs once per dated vote, cold, so no closures or iterators.
+  if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 10] !== 0x54 || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a || b[s + 19] !== 0x5a) return false;
+  const y0 = b[s]! - 48, y1 = b[s + 1]! - 48, y2 = b[s + 2]! - 48, y3 = b[s + 3]! - 48;
+  const mo0 = b[s + 5]! - 48, mo1 = b[s + 6]! - 48, d0 = b[s + 8]! - 48, d1 = b[s + 9]! - 48;
+  const h0 = b[s + 11]! - 48, h1 = b[s + 12]! - 48, mi0 = b[s + 14]! - 48, mi1 = b[s + 15]! - 48, s0 = b[s + 17]! - 48, s1 = b[s + 18]! - 48;
+  // (x >>> 0) > 9 is "not a digit" for x = byte − 48.
+  if ((y0 >>> 0) > 9 || (y1 >>> 0) > 9 || (y2 >>> 0) > 9 || (y3 >>> 0) > 9 || (mo0 >>> 0) > 9 || (mo1 >>> 0) > 9 || (d0 >>> 0) > 9 || (d1 >>> 0) > 9) return false;
+  if ((h0 >>> 0) > 9 || (h1 >>> 0) > 9 || (mi0 >>> 0) > 9 || (mi1 >>> 0) > 9 || (s0 >>> 0) > 9 || (s1 >>> 0) > 9) return false;
+  const month = mo0 * 10 + mo1, day = d0 * 10 + d1;
+  if (month < 1 || month > 12 || day < 1 || h0 * 10 + h1 > 23 || mi0 > 5 || s0 > 5) return false;
+  return day <= DAYS[month - 1]! && !(month === 2 && day === 29 && !leap(y0 * 1000 + y1 * 100 + y2 * 10 + y3));
+}
+
+/** One issue parsed from its bytes (after `skimIssues` proved the file valid), with the defaults. */
+export function issueAt(buf: Uint8Array, at: { start: number; end: number }): Issue {
+  const it = JSON.parse(utf8(buf, at.start, at.end)) as Record<string, unknown>;
+  if (it.type === undefined) it.type = 'other';
+  if (it.author === undefined) it.author = null;
+  if (it.votes === undefined) it.votes = [];
+  return it as unknown as Issue;
+}
