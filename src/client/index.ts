@@ -1,1 +1,30 @@
-export {};
+/**
+ * The embeddable update client: everything a device updater needs to check a friday channel
+ * manifest and fetch its artifact safely. It depends on node: builtins and `canonicalize` only,
+ * never on the rest of the CLI. The format and the checks are described in docs/manifest.md.
+ */
+export { ClientError, isClientError, type ClientErrorCode, type RefusalCode } from './errors.js';
+export { canonicalBytes, canonicalString } from './canonical.js';
+export { bucketOf, inRollout } from './rollout.js';
+export { decodeBase64, keyidOfRaw, parseTrust, publicKeyFromRaw, readTrustFile, thresholdFor, TRUST_TYPE, type Trust, type TrustedKey } from './trust.js';
+export {
+  bodyProblems,
+  isPercent,
+  isPlainFileName,
+  isSafeRelativeUrl,
+  MANIFEST_TYPE,
+  parseManifest,
+  parseManifestBytes,
+  parseManifestWithBytes,
+  splitManifest,
+  timeOf,
+  type ManifestArtifact,
+  type ManifestBody,
+  type Signature,
+  type SignedManifest,
+} from './manifest.js';
+export { checkSignatures, verifyManifest, type SignatureCheck, type Verified, type VerifyOptions } from './verify.js';
+export { checkReplay, compareVersions, decide, type Decision, type DecideInput, type DecideResult } from './decide.js';
+export { defaultStatePath, readState, recordSerial, stateKey, writeState, STATE_TYPE, type DeviceState } from './state.js';
+export { downloadArtifact, locate, MANIFEST_LIMIT, parseSource, readManifestBytes, type FetchLike, type Source } from './source.js';
+export { pull, type PullOptions, type PullResult } from './pull.js';

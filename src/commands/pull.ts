@@ -1,6 +1,44 @@
+/**
+ * `friday pull`: what a tester or a device updater runs (cli.md). A thin shell over the embeddable
+ * client (src/client): it reads the trust file and hands the rest over.
+ */
+import { resolve } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
-import { failure } from '../errors.js';
+import { pull, defaultStatePath, readTrustFile, isClientError } from '../client/index.js';
+import { FridayError } from '../errors.js';
 
-export async function run(_ctx: Context, _opts: Record<string, unknown>): Promise<Outcome> {
-  throw failure('E_NOT_IMPLEMENTED', 'pull: not implemented yet');
+export interface PullCommandOptions {
+  channel: string;
+  source: string;
+  trust: string;
+  device: string;
+  deviceId?: string;
+  current?: string;
+  download?: string;
+  state?: string;
+}
+
+export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outcome> {
+  try {
+    const trust = await readTrustFile(resolve(ctx.cwd, opts.trust), opts.trust);
+    const r = await pull({
+      channel: opts.channel, source: opts.source, trust, device: opts.device, now: ctx.now, cwd: ctx.cwd,
+      statePath: opts.state !== undefined ? resolve(ctx.cwd, opts.state) : defaultStatePath(ctx.env),
+      ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}),
+      ...(opts.current !== undefined ? { current: opts.current } : {}),
+      ...(opts.download !== undefined ? { download: resolve(ctx.cwd, opts.download) } : {}),
+      dryRun: ctx.dryRun,
+    });
+    const what =
+      r.decision === 'update' ? `update to ${r.version}${r.rollback ? ' (a rollback: the last good release)' : ''}`
+      : r.decision === 'up-to-date' ? `up to date (${r.version} is live)`
+      : `${r.version} is live but this device is not in its rollout yet`;
+    const lines = [`${r.channel}: serial ${r.serial}: ${what}`];
+    if (r.downloaded) lines.push(`downloaded ${r.downloaded} (${r.artifact.size} bytes, sha256 ${r.artifact.sha256})`);
+    else if (r.decision === 'update') lines.push(`artifact: ${r.artifact.url} (${r.artifact.size} bytes, sha256 ${r.artifact.sha256})`);
+    return { result: r, text: lines.join('\n') };
+  } catch (err) {
+    // The client's refusal keeps its code (E_SIGNATURE, E_REPLAY…) and exit (1, or 2 for the trust file).
+    throw isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
+  }
 }

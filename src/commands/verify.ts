@@ -1,6 +1,36 @@
+/** `friday verify`: verify a manifest file offline: signatures and threshold, expiry, channel (cli.md). Exit 0 valid, 1 refused. */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
-import { failure } from '../errors.js';
+import { ClientError, parseManifestWithBytes, MANIFEST_TYPE, MANIFEST_LIMIT, readTrustFile, verifyManifest, isClientError } from '../client/index.js';
+import { FridayError } from '../errors.js';
 
-export async function run(_ctx: Context, _opts: Record<string, unknown>): Promise<Outcome> {
-  throw failure('E_NOT_IMPLEMENTED', 'verify: not implemented yet');
+export async function run(ctx: Context, opts: { manifest: string; trust: string; channel?: string }): Promise<Outcome> {
+  try {
+    const trust = await readTrustFile(resolve(ctx.cwd, opts.trust), opts.trust);
+    const path = resolve(ctx.cwd, opts.manifest);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      throw new ClientError('E_FETCH', `${opts.manifest}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    if (bytes.length > MANIFEST_LIMIT) throw new ClientError('E_FETCH', `${opts.manifest}: over ${MANIFEST_LIMIT} bytes`);
+    const { doc, signedBytes } = parseManifestWithBytes(bytes, opts.manifest);
+    const v = verifyManifest(doc, trust, { ...(opts.channel !== undefined ? { channel: opts.channel } : {}), now: ctx.now, label: opts.manifest, signedBytes });
+    const s = v.manifest.signed;
+    const names = v.signatures.valid.map((id) => trust.keys.get(id)?.name ?? id.slice(0, 12));
+    const result = {
+      valid: true, type: MANIFEST_TYPE, product: s.product, channel: s.channel, serial: s.serial, version: s.release.version,
+      issuedAt: s.issuedAt, expiresAt: s.expiresAt, rollout: s.rollout.percent, rollback: s.rollback, blocked: s.blocked,
+      signatures: { valid: v.signatures.valid, threshold: v.signatures.threshold, unknown: v.signatures.unknown, bad: v.signatures.bad },
+    };
+    return {
+      result,
+      text: `${opts.manifest}: valid: ${s.product}/${s.channel} serial ${s.serial}, ${s.release.version} at ${s.rollout.percent}%, expires ${s.expiresAt}; signed by ${names.join(', ')} (${v.signatures.valid.length} of ${v.signatures.threshold})${s.rollback ? `; rollback from ${s.rollback.from}` : ''}`,
+    };
+  } catch (err) {
+    // The client's refusal keeps its code (E_SIGNATURE, E_REPLAY…) and exit (1, or 2 for the trust file).
+    throw isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
+  }
 }

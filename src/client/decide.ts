@@ -1,0 +1,51 @@
+/**
+ * What a device does with a verified manifest (cli.md `pull`): the replay check against the
+ * highest serial it accepted, its own artifact, and whether to update.
+ */
+import { ClientError } from './errors.js';
+import type { ManifestArtifact, ManifestBody } from './manifest.js';
+import { inRollout } from './rollout.js';
+import { compareVersions } from './version.js';
+
+export { compareVersions };
+
+export type Decision = 'update' | 'up-to-date' | 'not-in-rollout';
+
+/** Clients refuse a serial lower than the highest they accepted for the product and channel. */
+export function checkReplay(body: ManifestBody, lastSerial: number | undefined, label = 'manifest'): void {
+  if (lastSerial !== undefined && body.serial < lastSerial) {
+    throw new ClientError('E_REPLAY', `${label}: serial ${body.serial} is below ${lastSerial}, the highest accepted for ${body.product}/${body.channel} (a replayed older manifest)`);
+  }
+}
+
+export interface DecideInput {
+  device: string;
+  deviceId?: string;
+  current?: string;
+}
+
+export interface DecideResult {
+  decision: Decision;
+  artifact: ManifestArtifact;
+}
+
+export function decide(body: ManifestBody, input: DecideInput, label = 'manifest'): DecideResult {
+  const artifact = Object.prototype.hasOwnProperty.call(body.artifacts, input.device) ? body.artifacts[input.device] : undefined;
+  if (!artifact) {
+    const known = Object.keys(body.artifacts);
+    throw new ClientError('E_DEVICE', `${label}: no artifact for device "${input.device}" (the release has ${known.length ? known.join(', ') : 'none'})`);
+  }
+  const { current } = input;
+  const wanted =
+    current === undefined ||
+    compareVersions(body.release.version, current) > 0 ||
+    // A rollback carries an older release on purpose: devices on the bad version take it.
+    (body.rollback !== null && body.rollback.from === current && body.release.version !== current);
+  if (!wanted) return { decision: 'up-to-date', artifact };
+  // Without a device id (a person pulling by hand) there is no bucket to place: the rollout
+  // paces the fleet of updaters, it does not hide a release from a tester who asks for it.
+  if (input.deviceId !== undefined && !inRollout(body.rollout.percent, body.rollout.salt, input.deviceId)) {
+    return { decision: 'not-in-rollout', artifact };
+  }
+  return { decision: 'update', artifact };
+}

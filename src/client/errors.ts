@@ -1,0 +1,36 @@
+/**
+ * The client's one error class. `code` names the check that refused (cli.md, `pull`): a device
+ * updater switches on it, the CLI turns it into its own error with the same code and exit.
+ */
+export type RefusalCode =
+  | 'E_FETCH' // cannot read the manifest or artifact, or the manifest is over 1 MiB
+  | 'E_FORMAT' // not a manifest
+  | 'E_SIGNATURE' // fewer valid trusted signatures than the threshold
+  | 'E_CHANNEL'
+  | 'E_PRODUCT'
+  | 'E_EXPIRED'
+  | 'E_REPLAY' // serial below the highest accepted
+  | 'E_DEVICE' // this device is not in `artifacts`
+  | 'E_SIZE'
+  | 'E_HASH'
+  | 'E_PATH'; // an unsafe file name or url
+
+/** Refusals plus the caller's own input: a broken trust file or state file, a bad option. */
+export type ClientErrorCode = RefusalCode | 'E_TRUST' | 'E_STATE' | 'E_USAGE';
+
+export class ClientError extends Error {
+  readonly code: ClientErrorCode;
+  /** 1: refused (the fetched data is at fault); 2: the caller's own input is at fault. */
+  readonly exit: 1 | 2;
+
+  constructor(code: ClientErrorCode, message: string, exit: 1 | 2 = 1) {
+    super(message);
+    this.name = 'ClientError';
+    this.code = code;
+    this.exit = exit;
+  }
+}
+
+export function isClientError(err: unknown): err is ClientError {
+  return err instanceof ClientError;
+}

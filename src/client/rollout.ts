@@ -1,0 +1,16 @@
+/**
+ * The rollout bucket (formats.md "manifest.json"): bucket = first 4 bytes of SHA-256 of the
+ * UTF-8 string `<salt>:<deviceId>`, big-endian unsigned, modulo 10000. A device is in the rollout
+ * when bucket < round(percent × 100). A fresh salt per release means a different tenth of the
+ * fleet goes first each week; keeping it while the rollout widens means nobody drops out.
+ */
+import { createHash } from 'node:crypto';
+
+export function bucketOf(salt: string, deviceId: string): number {
+  const digest = createHash('sha256').update(`${salt}:${deviceId}`, 'utf8').digest();
+  return digest.readUInt32BE(0) % 10000;
+}
+
+export function inRollout(percent: number, salt: string, deviceId: string): boolean {
+  return bucketOf(salt, deviceId) < Math.round(percent * 100);
+}

@@ -1,0 +1,130 @@
+/**
+ * trust.json, the root of trust (formats.md "trust.json"): which Ed25519 keys may sign, and how
+ * many distinct ones must (per channel, else the file's threshold). Parsing checks every field
+ * and reports every problem at once, each naming the field, because a trust file is the
+ * user's own input (exit 2).
+ */
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ClientError } from './errors.js';
+
+export const TRUST_TYPE = 'friday.trust/v1';
+
+export interface TrustedKey {
+  keyid: string;
+  publicRaw: Buffer;
+  name?: string;
+  key: KeyObject;
+}
+
+export interface Trust {
+  product: string;
+  threshold: number;
+  channels: Record<string, { threshold: number }>;
+  keys: Map<string, TrustedKey>;
+}
+
+// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw 32 bytes follow it.
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const KEYID = /^[0-9a-f]{64}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
+  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+/** keyid = lowercase hex SHA-256 of the raw 32-byte public key. */
+export function keyidOfRaw(raw: Uint8Array): string {
+  return createHash('sha256').update(raw).digest('hex');
+}
+
+/** Strict base64 (RFC 4648 alphabet with padding); Buffer.from alone accepts anything. */
+export function decodeBase64(text: string): Buffer | null {
+  return BASE64.test(text) ? Buffer.from(text, 'base64') : null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isThreshold = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+
+/** Validate a parsed trust.json. Throws E_TRUST (exit 2) listing every problem as `<label>: <field>: <why>`. */
+export function parseTrust(value: unknown, label = 'trust.json'): Trust {
+  const problems: string[] = [];
+  const trust: Trust = { product: '', threshold: 1, channels: {}, keys: new Map() };
+  if (!isObject(value)) throw new ClientError('E_TRUST', `${label}: must be a JSON object`, 2);
+  if (value.type !== TRUST_TYPE) problems.push(`type: must be "${TRUST_TYPE}"`);
+  if (typeof value.product !== 'string' || !NAME.test(value.product)) problems.push('product: must match [a-z0-9][a-z0-9-]{0,62}');
+  else trust.product = value.product;
+  if (!isThreshold(value.threshold)) problems.push('threshold: must be a whole number of 1 or more');
+  else trust.threshold = value.threshold;
+
+  if (!isObject(value.keys)) problems.push('keys: must be an object of keyid → key');
+  else {
+    for (const [keyid, entry] of Object.entries(value.keys)) {
+      const at = `keys.${keyid}`;
+      if (!KEYID.test(keyid)) problems.push(`${at}: the keyid must be 64 lowercase hex digits`);
+      if (!isObject(entry)) {
+        problems.push(`${at}: must be an object`);
+        continue;
+      }
+      if (entry.type !== 'ed25519') problems.push(`${at}: type must be "ed25519"`);
+      if (entry.name !== undefined && typeof entry.name !== 'string') problems.push(`${at}: name must be a string`);
+      const raw = typeof entry.public === 'string' ? decodeBase64(entry.public) : null;
+      if (!raw || raw.length !== 32) {
+        problems.push(`${at}: public must be 32 bytes of base64`);
+        continue;
+      }
+      if (KEYID.test(keyid) && keyidOfRaw(raw) !== keyid) {
+        problems.push(`${at}: the keyid is not the SHA-256 of its public key (${keyidOfRaw(raw)})`);
+        continue;
+      }
+      let key: KeyObject;
+      try {
+        key = publicKeyFromRaw(raw);
+      } catch {
+        problems.push(`${at}: public is not an Ed25519 public key`);
+        continue;
+      }
+      trust.keys.set(keyid, { keyid, publicRaw: raw, key, ...(typeof entry.name === 'string' ? { name: entry.name } : {}) });
+    }
+  }
+
+  if (value.channels !== undefined) {
+    if (!isObject(value.channels)) problems.push('channels: must be an object of channel → { threshold }');
+    else {
+      for (const [name, entry] of Object.entries(value.channels)) {
+        if (!NAME.test(name)) problems.push(`channels.${name}: the channel name must match [a-z0-9][a-z0-9-]{0,62}`);
+        if (!isObject(entry) || !isThreshold(entry.threshold)) problems.push(`channels.${name}.threshold: must be a whole number of 1 or more`);
+        else trust.channels[name] = { threshold: entry.threshold };
+      }
+    }
+  }
+  if (problems.length) {
+    const lines = problems.map((p) => `${label}: ${p}`);
+    throw new ClientError('E_TRUST', lines.length === 1 ? lines[0]! : `${lines.length} problems: ${lines.join('; ')}`, 2);
+  }
+  return trust;
+}
+
+/** The channel's own threshold first, else the file's. */
+export function thresholdFor(trust: Trust, channel: string): number {
+  return trust.channels[channel]?.threshold ?? trust.threshold;
+}
+
+/** Read and validate a trust file given by the user: every failure is exit 2 (E_TRUST). */
+export async function readTrustFile(path: string, label: string = path): Promise<Trust> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8'); // small, and read once at start-up
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ClientError('E_TRUST', `${label}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`}`, 2);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new ClientError('E_TRUST', `${label}: not valid JSON (${(err as Error).message})`, 2);
+  }
+  return parseTrust(value, label);
+}

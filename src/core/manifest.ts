@@ -1,0 +1,245 @@
+/**
+ * Manifest building and the channel rules, pure (formats.md "manifest.json", "events.ndjson";
+ * cli.md stage…renew). The shell reads the facts (live manifest, history, events, build record,
+ * clock, a fresh salt) and passes them in; nothing here reads a file or the clock.
+ */
+import { canonicalBytes, compareVersions, isPercent, MANIFEST_TYPE, timeOf, type ManifestArtifact, type ManifestBody, type Signature, type SignedManifest } from '../client/index.js';
+import { addDays, formatTime } from './time.js';
+
+export type { ManifestArtifact, ManifestBody, Signature, SignedManifest };
+
+/** The build record, `<publish>/releases/<version>/build.json` (formats.md "build.json"). */
+export interface BuildRecord {
+  type: 'friday.build/v1';
+  product: string;
+  version: string;
+  tag: string;
+  commit: string;
+  previousTag: string | null;
+  builtAt: string;
+  artifacts: { device: string; file: string; size: number; sha256: string }[];
+}
+
+/** An audit line of events.ndjson, as far as the rules below need it. */
+export interface EventLike {
+  at: string;
+  action: string;
+  serial: number | null;
+  version: string | null;
+}
+
+/** Anything that can sign bytes (src/io/keys.ts `Signer`, or a test fake). */
+export interface SignerLike {
+  keyid: string;
+  sign(data: Uint8Array): Uint8Array;
+}
+
+/** A serial grows by one with every manifest published on the channel, whatever it does. */
+export function nextSerial(live: ManifestBody | null): number {
+  return live ? live.serial + 1 : 1;
+}
+
+/** The salt is chosen when a release is first staged on a channel and kept while it widens. */
+export function chooseSalt(live: ManifestBody | null, version: string, fresh: string): string {
+  return live && live.release.version === version ? live.rollout.salt : fresh;
+}
+
+export function expiryOf(now: Date, expiresDays: number): { issuedAt: string; expiresAt: string } {
+  return { issuedAt: formatTime(now), expiresAt: formatTime(addDays(now, expiresDays)) };
+}
+
+/** The per-device artifacts of a build record; urls are relative to the publish root. */
+export function artifactsOf(build: BuildRecord): Record<string, ManifestArtifact> {
+  const out: Record<string, ManifestArtifact> = {};
+  for (const a of build.artifacts) {
+    out[a.device] = { file: a.file, url: `releases/${build.version}/${a.file}`, size: a.size, sha256: a.sha256 };
+  }
+  return out;
+}
+
+export interface StageInput {
+  product: string;
+  channel: string;
+  live: ManifestBody | null;
+  build: BuildRecord;
+  notes: ManifestBody['notes'];
+  percent: number;
+  freshSalt: string;
+  now: Date;
+  expiresDays: number;
+}
+
+/** The `signed` body of a channel's next manifest carrying `build`. */
+export function stageBody(i: StageInput): ManifestBody {
+  return {
+    type: MANIFEST_TYPE,
+    product: i.product,
+    channel: i.channel,
+    serial: nextSerial(i.live),
+    ...expiryOf(i.now, i.expiresDays),
+    release: { version: i.build.version, tag: i.build.tag, commit: i.build.commit, builtAt: i.build.builtAt },
+    rollout: { percent: i.percent, salt: chooseSalt(i.live, i.build.version, i.freshSalt) },
+    artifacts: artifactsOf(i.build),
+    notes: i.notes,
+    rollback: null,
+    blocked: [...(i.live?.blocked ?? [])],
+  };
+}
+
+/** The live body again with the next serial and a fresh expiry: what `rollout` and `renew` publish. */
+export function reissueBody(live: ManifestBody, now: Date, expiresDays: number, change: { percent?: number } = {}): ManifestBody {
+  return {
+    ...live,
+    serial: live.serial + 1,
+    ...expiryOf(now, expiresDays),
+    rollout: { percent: change.percent ?? live.rollout.percent, salt: live.rollout.salt },
+  };
+}
+
+/**
+ * The rollback manifest: the last good release (as it was last served, from `good`), at 100 %
+ * so every device on the bad version gets it, `rollback` set, and the bad version blocked.
+ */
+export function rollbackBody(live: ManifestBody, good: Pick<ManifestBody, 'release' | 'artifacts' | 'notes'> & { salt?: string }, reason: string, now: Date, expiresDays: number, freshSalt: string): ManifestBody {
+  const bad = live.release.version;
+  return {
+    type: MANIFEST_TYPE,
+    product: live.product,
+    channel: live.channel,
+    serial: live.serial + 1,
+    ...expiryOf(now, expiresDays),
+    release: { ...good.release },
+    rollout: { percent: 100, salt: good.salt ?? freshSalt },
+    artifacts: good.artifacts,
+    notes: good.notes,
+    rollback: { from: bad, reason },
+    blocked: live.blocked.includes(bad) ? [...live.blocked] : [...live.blocked, bad],
+  };
+}
+
+/**
+ * The release a rollback goes back to: the newest earlier release in the channel's history that
+ * is neither the bad one nor blocked. `history` is every published manifest, any order.
+ */
+export function rollbackTarget(history: ManifestBody[], bad: string, blocked: readonly string[]): ManifestBody | null {
+  const sorted = [...history].sort((a, b) => b.serial - a.serial);
+  return sorted.find((m) => m.release.version !== bad && !blocked.includes(m.release.version)) ?? null;
+}
+
+/** Signatures over the canonical bytes of `body` (formats.md: Ed25519 over JCS of `signed`). */
+export function signBody(body: ManifestBody, signers: readonly SignerLike[]): Signature[] {
+  const data = canonicalBytes(body);
+  return signers.map((s) => ({ keyid: s.keyid, sig: Buffer.from(s.sign(data)).toString('base64') }));
+}
+
+/** Add (or replace) signatures by `signers`, keeping the others. */
+export function addSignatures(doc: SignedManifest, signers: readonly SignerLike[]): SignedManifest {
+  const fresh = signBody(doc.signed, signers);
+  const ids = new Set(fresh.map((s) => s.keyid));
+  return { signed: doc.signed, signatures: [...doc.signatures.filter((s) => !ids.has(s.keyid)), ...fresh] };
+}
+
+/** A rollout percent given on the command line, or null when it is not one (0–100, two decimals). */
+export function parsePercent(text: string | number): number | null {
+  const s = String(text).trim().replace(/%$/, '');
+  if (!/^\d+(\.\d+)?$/.test(s)) return null;
+  const p = Number(s);
+  return isPercent(p) ? p : null;
+}
+
+/** The next rollout stage of the policy after `current`, or null when it is already at the last. */
+export function nextStage(stages: readonly number[], current: number): number | null {
+  return stages.find((p) => p > current) ?? null;
+}
+
+/** Renew when less than a third of the validity is left (cli.md `renew`). */
+export function renewDue(body: Pick<ManifestBody, 'issuedAt' | 'expiresAt'>, now: Date): boolean {
+  const issued = timeOf(body.issuedAt), expires = timeOf(body.expiresAt);
+  return expires - now.getTime() < (expires - issued) / 3;
+}
+
+/** Hours left before expiry (negative once expired). */
+export function hoursLeft(body: Pick<ManifestBody, 'expiresAt'>, now: Date): number {
+  return (timeOf(body.expiresAt) - now.getTime()) / 3_600_000;
+}
+
+export interface LivePeriod {
+  version: string;
+  /** `at` of the publish line that made it live after a different release. */
+  from: string;
+  /** `at` of the publish line that replaced it, or null while it is live. */
+  to: string | null;
+}
+
+/**
+ * The channel's releases in the order they went live (formats.md "events.ndjson": a release went
+ * live at the `publish` line that first made it live after a different one; a rollout or renew
+ * publishes the same release and does not restart it).
+ */
+export function releaseHistory(events: readonly EventLike[]): LivePeriod[] {
+  const periods: LivePeriod[] = [];
+  for (const e of events) {
+    if (e.action !== 'publish' || e.version === null) continue;
+    const last = periods[periods.length - 1];
+    if (last && last.version === e.version) continue;
+    if (last) last.to = e.at;
+    periods.push({ version: e.version, from: e.at, to: null });
+  }
+  return periods;
+}
+
+/** When `version` went live on the channel (its latest live period), or null if it never did. */
+export function wentLive(events: readonly EventLike[], version: string): string | null {
+  const mine = releaseHistory(events).filter((p) => p.version === version);
+  return mine.length ? mine[mine.length - 1]!.from : null;
+}
+
+/**
+ * The baseline of a health check: the newest release the channel carried before the candidate's
+ * current live period that is neither blocked nor the candidate (formats.md, "Data").
+ */
+export function baselineVersion(events: readonly EventLike[], candidate: string, blocked: readonly string[]): string | null {
+  const periods = releaseHistory(events);
+  let i = periods.length - 1;
+  while (i >= 0 && periods[i]!.version !== candidate) i--;
+  for (let j = (i >= 0 ? i : periods.length) - 1; j >= 0; j--) {
+    const v = periods[j]!.version;
+    if (v !== candidate && !blocked.includes(v)) return v;
+  }
+  return null;
+}
+
+export type SoakVerdict = { ok: true; hours: number } | { ok: false; why: string };
+
+/**
+ * The soak gate of a channel with `from` (formats.md "channels"): the release must have been live
+ * on `from` for `soakHours` (its latest live period there, up to now if still live) and must not
+ * be blocked there.
+ */
+export function soakCheck(fromEvents: readonly EventLike[], fromBlocked: readonly string[], fromChannel: string, version: string, soakHours: number, now: Date): SoakVerdict {
+  if (fromBlocked.includes(version)) return { ok: false, why: `${version} is blocked on ${fromChannel} (it was rolled back there)` };
+  const mine = releaseHistory(fromEvents).filter((p) => p.version === version);
+  const period = mine[mine.length - 1];
+  if (!period) return { ok: false, why: `${version} has never been live on ${fromChannel}` };
+  const end = period.to === null ? now.getTime() : timeOf(period.to);
+  const hours = (end - timeOf(period.from)) / 3_600_000;
+  if (hours < soakHours) {
+    const when = period.to === null ? `; it may be promoted from ${formatTime(new Date(timeOf(period.from) + soakHours * 3_600_000))}` : '';
+    return { ok: false, why: `${version} has been live on ${fromChannel} for ${hours.toFixed(1)} h of the ${soakHours} h soak${when}` };
+  }
+  return { ok: true, hours };
+}
+
+/** The newest version among `versions` (semver order, calver-week versions included). */
+export function newestVersion(versions: readonly string[]): string | null {
+  return versions.reduce<string | null>((best, v) => (best === null || compareVersions(v, best) > 0 ? v : best), null);
+}
+
+/**
+ * A manifest file's text: `signed` in its canonical form on one line (the bytes the signatures
+ * cover, so a device can verify them as served and skip canonicalizing), the signatures below.
+ */
+export function manifestText(doc: SignedManifest): string {
+  const sigs = doc.signatures.map((s) => `\n    ${JSON.stringify({ keyid: s.keyid, sig: s.sig })}`).join(',');
+  return `{\n  "signed": ${canonicalBytes(doc.signed).toString('utf8')},\n  "signatures": [${sigs}${sigs ? '\n  ' : ''}]\n}\n`;
+}

@@ -1,0 +1,110 @@
+/**
+ * quality.md "Crash safety": `publish`, `rollout`, `rollback` (and `stage --publish`, `renew`)
+ * are SIGKILLed at random moments, many times. After every kill each managed file is as before or
+ * as after: it parses, the live and history manifests verify, the audit log's lines parse; and
+ * the next run succeeds.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseManifest } from '../../src/client/manifest.js';
+import { parseTrust } from '../../src/client/trust.js';
+import { verifyManifest } from '../../src/client/verify.js';
+import { BIN, cleanEnv } from '../helpers/index.js';
+import { makeFixture, type Fixture } from '../integration/channel-fixture.js';
+
+const NOW = '2026-11-27T17:00:00Z';
+const KILLS = 30;
+
+/** A deterministic PRNG (mulberry32), so a failing run can be replayed with its seed. */
+function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Run friday; kill it with SIGKILL after `killAfterMs` (unless it ends first). */
+function runAndKill(f: Fixture, args: string[], killAfterMs: number | null): Promise<{ code: number | null; signal: string | null; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [BIN, '-C', f.dir, ...args], { env: cleanEnv({ FRIDAY_NOW: NOW }), stdio: 'ignore' });
+    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, ms: Date.now() - started });
+    });
+  });
+}
+
+async function checkChannel(f: Fixture, channel: string) {
+  const trust = parseTrust(JSON.parse(await fs.readFile(f.trustPath, 'utf8')));
+  const dir = join(f.ota, 'channels', channel);
+  const now = { channel, now: new Date(NOW) };
+  const live = verifyManifest(JSON.parse(await fs.readFile(join(dir, 'manifest.json'), 'utf8')), trust, now).manifest;
+  const history = (await fs.readdir(join(dir, 'history'))).filter((n) => n.endsWith('.json')).sort();
+  for (const n of history) {
+    const m = verifyManifest(JSON.parse(await fs.readFile(join(dir, 'history', n), 'utf8')), trust, now).manifest;
+    expect(n).toBe(`${String(m.signed.serial).padStart(8, '0')}.json`);
+  }
+  // History is written before the live file, so it always holds the live manifest.
+  expect(JSON.parse(await fs.readFile(join(dir, 'history', `${String(live.signed.serial).padStart(8, '0')}.json`), 'utf8'))).toEqual(live);
+  try {
+    parseManifest(JSON.parse(await fs.readFile(join(dir, 'staged.json'), 'utf8')));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const lines = (await fs.readFile(join(dir, 'events.ndjson'), 'utf8')).split('\n');
+  expect(lines.pop()).toBe(''); // ends with a newline: no torn line
+  for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
+  return live;
+}
+
+describe('crash safety', () => {
+  it(`${KILLS} SIGKILLs at random points leave every managed file whole, and the next run succeeds`, async () => {
+    const f = await makeFixture({ releases: ['2026.46.0', '2026.47.0', '2026.48.0'] });
+    const key = ['--key', f.alice.path];
+    expect((await runAndKill(f, ['stage', '--channel', 'beta', '--version', '2026.46.0', ...key, '--publish'], null)).code).toBe(0);
+    // Kill times follow a staircase that homes in on the moment a run replaces the live file:
+    // later after a kill that changed nothing, earlier after a run that finished or published.
+    // So kills cluster around the writes whatever the machine's load, with no timing assumption.
+    const t0 = await runAndKill(f, ['rollout', '--channel', 'beta', '--percent', '50', ...key], null);
+    expect(t0.code).toBe(0);
+    const seed = Number(process.env.FRIDAY_CRASH_SEED ?? 20261127);
+    const rnd = prng(seed);
+    const commands = [
+      () => ['stage', '--channel', 'beta', '--version', ['2026.46.0', '2026.47.0', '2026.48.0'][Math.floor(rnd() * 3)]!, '--force', ...key, '--publish'],
+      () => ['rollout', '--channel', 'beta', '--percent', String(1 + Math.floor(rnd() * 99)), ...key],
+      () => ['rollback', '--channel', 'beta', '--reason', 'crash test', ...key],
+      () => ['renew', '--channel', 'beta', '--force', ...key],
+      () => ['stage', '--channel', 'beta', '--version', '2026.48.0', '--force', ...key],
+      () => ['publish', '--channel', 'beta'],
+    ];
+    let delay = t0.ms * 0.8;
+    let killed = 0;
+    for (let i = 0; i < KILLS; i++) {
+      const args = commands[Math.floor(rnd() * commands.length)]!();
+      const serial = (await checkChannel(f, 'beta')).signed.serial;
+      const r = await runAndKill(f, args, Math.max(5, Math.round(delay * (0.85 + rnd() * 0.3))));
+      const moved = (await checkChannel(f, 'beta')).signed.serial !== serial;
+      if (r.signal === 'SIGKILL') killed++;
+      delay *= r.signal !== 'SIGKILL' ? 0.85 : moved ? 0.95 : 1.1;
+      // A killed run's lock goes stale after 5 s; drop it rather than wait, except at the end (below).
+      if (i < KILLS - 1) await fs.rm(join(f.ota, 'channels/beta/.friday.lock'), { recursive: true, force: true });
+    }
+    expect(killed, `seed ${seed}`).toBeGreaterThan(0);
+    // The next run succeeds, after the last run's lock (if it was killed holding it) goes stale.
+    const before = (await checkChannel(f, 'beta')).signed.serial;
+    const next = await runAndKill(f, ['stage', '--channel', 'beta', '--version', '2026.48.0', '--force', ...key, '--publish'], null);
+    expect(next.code).toBe(0);
+    const after = await checkChannel(f, 'beta');
+    expect(after.signed.serial).toBe(before + 1);
+    expect(after.signed.release.version).toBe('2026.48.0');
+    const leftovers = (await fs.readdir(join(f.ota, 'channels/beta'))).filter((n) => n.endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+  }, 90_000);
+});

@@ -1,0 +1,174 @@
+/** stage → sign → publish → rollout → promote → renew → status, through the CLI on a real repository. */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { canonicalBytes } from '../../src/client/canonical.js';
+import { parseTrust } from '../../src/client/trust.js';
+import { verifyManifest } from '../../src/client/verify.js';
+import { makeFixture, snapshot } from '../integration/channel-fixture.js';
+
+describe('stage and publish', () => {
+  it('stages, publishes and records a verifiable manifest with history and audit lines', async () => {
+    const f = await makeFixture();
+    const staged = await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--json']);
+    expect(staged.code, staged.stderr).toBe(0);
+    expect(staged.json).toMatchObject({ channel: 'beta', version: '2026.48.0', serial: 1, rollout: 100, signatures: 1, threshold: 1, published: false });
+    await expect(fs.access(join(f.ota, 'channels/beta/manifest.json'))).rejects.toThrow();
+
+    const pub = await f.friday(['publish', '--channel', 'beta', '--json']);
+    expect(pub.code, pub.stderr).toBe(0);
+    expect(pub.json).toMatchObject({ channel: 'beta', serial: 1, version: '2026.48.0' });
+    const live = await f.live('beta');
+    expect(live.signed).toMatchObject({
+      type: 'friday.manifest/v1', product: 'aurora', channel: 'beta', serial: 1,
+      issuedAt: '2026-11-27T17:00:00Z', expiresAt: '2026-12-11T17:00:00Z',
+      release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'a'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
+      rollout: { percent: 100 }, rollback: null, blocked: [],
+      notes: { popcorn: { id: 123, title: 'Show the time a call was answered' }, changelog: 'releases/2026.48.0/CHANGELOG.md' },
+    });
+    expect(live.signed.rollout.salt).toMatch(/^[0-9a-f]{32}$/);
+    expect(live.signed.artifacts.umi).toMatchObject({ file: 'aurora-umi-2026.48.0.zip', url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip' });
+    const trust = parseTrust(JSON.parse(await fs.readFile(f.trustPath, 'utf8')));
+    expect(verifyManifest(live, trust, { channel: 'beta', now: new Date('2026-11-28T00:00:00Z') }).signatures.valid).toEqual([f.alice.keyid]);
+    expect(JSON.parse(await fs.readFile(join(f.ota, 'channels/beta/history/00000001.json'), 'utf8'))).toEqual(live);
+    await expect(fs.access(join(f.ota, 'channels/beta/staged.json'))).rejects.toThrow();
+    const ev = await f.events('beta');
+    expect(ev.map((e) => [e.action, e.serial, e.version, e.actor])).toEqual([
+      ['stage', 1, '2026.48.0', 'Release Bot'],
+      ['publish', 1, '2026.48.0', 'Release Bot'],
+    ]);
+    expect(ev[1]!.at).toBe('2026-11-27T17:00:00Z');
+  });
+
+  it('needs the threshold: stage says sign is needed, publish refuses, sign completes it', async () => {
+    const f = await makeFixture({ channelThresholds: { beta: 2 } });
+    const staged = await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path]);
+    expect(staged.code, staged.stderr).toBe(0);
+    expect(staged.stdout).toContain('friday sign --channel beta');
+    const refused = await f.friday(['publish', '--channel', 'beta', '--json']);
+    expect(refused.code).toBe(1);
+    expect(refused.json.error.code).toBe('E_THRESHOLD');
+    const untrusted = await f.friday(['sign', '--channel', 'beta', '--key', f.carol.path, '--json']);
+    expect(untrusted.json).toMatchObject({ signatures: 1, threshold: 2, ready: false });
+    const signed = await f.friday(['sign', '--channel', 'beta', '--key', f.bob.path, '--json']);
+    expect(signed.json).toMatchObject({ serial: 1, signatures: 2, threshold: 2, ready: true });
+    const pub = await f.friday(['publish', '--channel', 'beta']);
+    expect(pub.code, pub.stderr).toBe(0);
+    expect((await f.live('beta')).signatures).toHaveLength(3);
+    expect((await f.events('beta')).map((e) => e.action)).toEqual(['stage', 'sign', 'sign', 'publish']);
+  });
+
+  it('refuses a stale staged manifest and a release whose files changed after the cut', async () => {
+    const f = await makeFixture();
+    expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path])).code).toBe(0);
+    // Another publish moves the live serial on: the staged serial 1 is now stale.
+    expect((await f.friday(['stage', '--channel', 'beta', '--version', '2026.47.0', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    await fs.writeFile(join(f.ota, 'channels/beta/staged.json'), JSON.stringify(JSON.parse(await fs.readFile(join(f.ota, 'channels/beta/history/00000001.json'), 'utf8'))));
+    const stale = await f.friday(['publish', '--channel', 'beta', '--json']);
+    expect(stale.code).toBe(1);
+    expect(stale.json.error.code).toBe('E_STALE');
+
+    await fs.appendFile(join(f.ota, 'releases/2026.48.0/aurora-umi-2026.48.0.zip'), 'tampered');
+    const before = await snapshot(join(f.ota, 'channels'));
+    const r = await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe('E_SIZE');
+    expect(await snapshot(join(f.ota, 'channels'))).toEqual(before);
+  });
+
+  it('an unknown --version is bad input (exit 2); a missing build record is a failure (exit 1)', async () => {
+    const f = await makeFixture();
+    const none = await f.friday(['stage', '--channel', 'beta', '--version', '9.9.9', '--key', f.alice.path, '--json']);
+    expect(none.code).toBe(2);
+    await fs.rm(join(f.ota, 'releases/2026.48.0/build.json'));
+    const missing = await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path, '--json']);
+    expect(missing.code).toBe(1);
+    expect(missing.json.error.code).toBe('E_RELEASE');
+  });
+
+  it('--dry-run writes nothing', async () => {
+    const f = await makeFixture();
+    const before = await snapshot(f.ota);
+    const r = await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish', '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('would write');
+    expect(await snapshot(f.ota)).toEqual(before);
+  });
+});
+
+describe('rollout, promote, renew, status', () => {
+  it('widens a rollout stage by stage, keeping the salt, one serial each', async () => {
+    const f = await makeFixture();
+    expect((await f.friday(['stage', '--channel', 'beta', '--version', '2026.47.0', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    // stable takes releases from beta after a soak of 168 h.
+    const early = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--json'], { FRIDAY_NOW: '2026-11-30T17:00:00Z' });
+    expect(early.code).toBe(1);
+    expect(early.json.error.code).toBe('E_SOAK');
+    expect(early.json.error.message).toContain('72.0 h of the 168 h soak');
+    const later = { FRIDAY_NOW: '2026-12-04T17:00:00Z' };
+    const prom = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--publish', '--json'], later);
+    expect(prom.code, prom.stderr).toBe(0);
+    expect(prom.json).toMatchObject({ channel: 'stable', version: '2026.47.0', serial: 1, rollout: 10, published: true });
+    const salt = (await f.live('stable')).signed.rollout.salt;
+
+    const next = await f.friday(['rollout', '--channel', 'stable', '--next', '--key', f.alice.path, '--json'], later);
+    expect(next.json).toMatchObject({ serial: 2, rollout: 50, from: 10, published: true });
+    const pct = await f.friday(['rollout', '--channel', 'stable', '--percent', '75.5', '--key', f.alice.path, '--json'], later);
+    expect(pct.json).toMatchObject({ serial: 3, rollout: 75.5 });
+    const last = await f.friday(['rollout', '--channel', 'stable', '--next', '--key', f.alice.path, '--json'], later);
+    expect(last.json).toMatchObject({ serial: 4, rollout: 100 });
+    const done = await f.friday(['rollout', '--channel', 'stable', '--next', '--key', f.alice.path, '--json'], later);
+    expect(done.code).toBe(0);
+    expect(done.json).toMatchObject({ changed: false, serial: 4 });
+    const live = await f.live('stable');
+    expect(live.signed.rollout).toEqual({ percent: 100, salt });
+    expect((await f.events('stable')).map((e) => e.action)).toEqual(['stage', 'publish', 'rollout', 'publish', 'rollout', 'publish', 'rollout', 'publish']);
+    const bad = await f.friday(['rollout', '--channel', 'stable', '--percent', '101', '--key', f.alice.path]);
+    expect(bad.code).toBe(2);
+  });
+
+  it('renews only when less than a third of the validity is left, unless --force', async () => {
+    const f = await makeFixture();
+    expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    // 14 days of validity: due after 9⅓ days.
+    const early = await f.friday(['renew', '--channel', 'beta', '--json'], { FRIDAY_NOW: '2026-12-06T17:00:00Z' });
+    expect(early.code, early.stderr).toBe(0);
+    expect(early.json).toMatchObject({ renewed: false, serial: 1 });
+    const due = await f.friday(['renew', '--channel', 'beta', '--key', f.alice.path, '--json'], { FRIDAY_NOW: '2026-12-07T17:00:00Z' });
+    expect(due.json).toMatchObject({ renewed: true, serial: 2, expiresAt: '2026-12-21T17:00:00Z' });
+    const forced = await f.friday(['renew', '--channel', 'beta', '--key', f.alice.path, '--force', '--json'], { FRIDAY_NOW: '2026-12-07T18:00:00Z' });
+    expect(forced.json).toMatchObject({ renewed: true, serial: 3 });
+    const live = await f.live('beta');
+    expect(live.signed.release.version).toBe('2026.48.0');
+    expect(live.signed.issuedAt).toBe('2026-12-07T18:00:00Z');
+  });
+
+  it('status shows each channel and warns under 3 days to expiry', async () => {
+    const f = await makeFixture();
+    expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    await fs.appendFile(join(f.ota, 'channels/beta/events.ndjson'), JSON.stringify({ at: '2026-11-28T00:00:00Z', action: 'watch', serial: 1, version: '2026.48.0', actor: 'x', detail: { verdict: 'healthy' } }) + '\n');
+    const r = await f.friday(['status', '--json'], { FRIDAY_NOW: '2026-12-10T17:00:00Z' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.releases.map((x: any) => x.version)).toEqual(['2026.48.0', '2026.47.0']);
+    const beta = r.json.channels.find((c: any) => c.name === 'beta');
+    expect(beta).toMatchObject({ live: { version: '2026.48.0', serial: 1, rollout: 100, expiresInHours: 24 }, staged: null, blocked: [], lastWatch: { verdict: 'healthy' } });
+    expect(beta.warnings[0]).toContain('expires in 24.0 h');
+    expect(r.stderr).toContain('expires in 24.0 h');
+    const stable = r.json.channels.find((c: any) => c.name === 'stable');
+    expect(stable.live).toBeNull();
+    const text = await f.friday(['status', '--channel', 'beta'], { FRIDAY_NOW: '2026-12-10T17:00:00Z' });
+    expect(text.stdout).toMatch(/live\s+2026\.48\.0\s+serial 1\s+rollout 100%/);
+    expect(text.stdout).toContain('healthy');
+  });
+});
+
+describe('the signed bytes', () => {
+  it('are the JCS form of `signed`', async () => {
+    const f = await makeFixture();
+    expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    const live = await f.live('beta');
+    const text = canonicalBytes(live.signed).toString('utf8');
+    expect(text.startsWith('{"artifacts":{"cepheus":{"file":')).toBe(true);
+    expect(text).not.toMatch(/\s"|":\s/);
+  });
+});

@@ -1,0 +1,242 @@
+/**
+ * quality.md "Security: what pull and verify refuse": one test per attack. Each serves a
+ * manifest from a publish root on disk, runs `friday pull` as a device would, and asserts the
+ * refusal's code, exit 1, and that nothing was written (no state file change, no download).
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ManifestBody } from '../../src/client/manifest.js';
+import { runFriday, tmpDir } from '../helpers/index.js';
+import { makeKey, signDoc, snapshot, trustDoc, type TestKey } from '../integration/channel-fixture.js';
+
+const NOW = '2026-11-28T12:00:00Z';
+const IMAGE = Buffer.from('the umi image, version 2026.48.0\n'.repeat(1000));
+
+interface World {
+  root: string;
+  source: string;
+  trust: string;
+  state: string;
+  download: string;
+  alice: TestKey;
+  bob: TestKey;
+  mallory: TestKey;
+  body(over?: Partial<ManifestBody>): ManifestBody;
+  serve(doc: unknown, channel?: string): Promise<void>;
+  pull(extra?: string[], channel?: string): Promise<{ code: number; json?: any; stderr: string }>;
+  /** Everything a refusal must leave untouched: the state file and the download folder. */
+  deviceFiles(): Promise<Map<string, string>>;
+}
+
+async function world(): Promise<World> {
+  const root = tmpDir('friday-sec-');
+  const source = join(root, 'ota');
+  const [alice, bob, mallory] = [await makeKey(join(root, 'keys'), 'alice'), await makeKey(join(root, 'keys'), 'bob'), await makeKey(join(root, 'keys'), 'mallory')];
+  const trust = join(root, 'trust.json');
+  await fs.writeFile(trust, JSON.stringify(trustDoc('aurora', [alice, bob], 1, { stable: 2 })));
+  await fs.mkdir(join(source, 'releases/2026.48.0'), { recursive: true });
+  await fs.writeFile(join(source, 'releases/2026.48.0/aurora-umi-2026.48.0.zip'), IMAGE);
+  const device = join(root, 'device');
+  await fs.mkdir(join(device, 'updates'), { recursive: true });
+  const state = join(device, 'state.json');
+  // The device has accepted serial 7 of beta before.
+  await fs.writeFile(state, JSON.stringify({ type: 'friday.state/v1', serials: { 'aurora/beta': 7 } }));
+  const w: World = {
+    root, source, trust, state, download: join(device, 'updates'), alice, bob, mallory,
+    body: (over = {}) => ({
+      type: 'friday.manifest/v1', product: 'aurora', channel: 'beta', serial: 8,
+      issuedAt: '2026-11-27T17:00:00Z', expiresAt: '2026-12-11T17:00:00Z',
+      release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
+      rollout: { percent: 100, salt: '0123456789abcdef0123456789abcdef' },
+      artifacts: { umi: { file: 'aurora-umi-2026.48.0.zip', url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip', size: IMAGE.length, sha256: createHash('sha256').update(IMAGE).digest('hex') } },
+      notes: { popcorn: null, changelog: null }, rollback: null, blocked: [],
+      ...over,
+    }),
+    async serve(doc, channel = 'beta') {
+      await fs.mkdir(join(source, 'channels', channel), { recursive: true });
+      await fs.writeFile(join(source, 'channels', channel, 'manifest.json'), typeof doc === 'string' || Buffer.isBuffer(doc) ? doc : JSON.stringify(doc, null, 2));
+    },
+    pull: (extra = [], channel = 'beta') =>
+      runFriday(['pull', '--channel', channel, '--source', source, '--trust', trust, '--device', 'umi', '--device-id', 'device-1', '--current', '2026.47.0', '--state', state, '--download', w.download, '--json', ...extra], { env: { FRIDAY_NOW: NOW } }),
+    deviceFiles: () => snapshot(device),
+  };
+  return w;
+}
+
+async function refused(w: World, code: string, channel = 'beta') {
+  const before = await w.deviceFiles();
+  const r = await w.pull([], channel);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.json).toMatchObject({ ok: false, error: { code } });
+  expect(await w.deviceFiles()).toEqual(before);
+  expect(await fs.readdir(w.download)).toEqual([]);
+  return r;
+}
+
+describe('pull accepts a good manifest (the control case)', () => {
+  it('updates, downloads the checked artifact and records the serial', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body(), [w.alice]));
+    const r = await w.pull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ decision: 'update', channel: 'beta', serial: 8, version: '2026.48.0', rollback: false, downloaded: join(w.download, 'aurora-umi-2026.48.0.zip') });
+    expect(await fs.readFile(join(w.download, 'aurora-umi-2026.48.0.zip'))).toEqual(IMAGE);
+    expect(JSON.parse(await fs.readFile(w.state, 'utf8')).serials['aurora/beta']).toBe(8);
+  });
+});
+
+describe('arbitrary software (forged manifest)', () => {
+  it('refuses a manifest signed by an unknown key', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body(), [w.mallory]));
+    await refused(w, 'E_SIGNATURE');
+  });
+  it('refuses a manifest altered after signing (a bad signature by a known key does not count)', async () => {
+    const w = await world();
+    const doc = signDoc(w.body(), [w.alice]);
+    doc.signed.artifacts.umi!.sha256 = 'f'.repeat(64);
+    await w.serve(doc);
+    await refused(w, 'E_SIGNATURE');
+  });
+  it('refuses an unsigned manifest and a signature that is not base64 of 64 bytes', async () => {
+    const w = await world();
+    await w.serve({ signed: w.body(), signatures: [] });
+    await refused(w, 'E_SIGNATURE');
+    await w.serve({ signed: w.body(), signatures: [{ keyid: w.alice.keyid, sig: 'not base64!' }] });
+    await refused(w, 'E_SIGNATURE');
+  });
+  it('refuses what is not a manifest', async () => {
+    const w = await world();
+    await w.serve('<html>captive portal</html>');
+    await refused(w, 'E_FORMAT');
+    await w.serve(signDoc({ ...w.body(), type: 'friday.build/v1' } as never, [w.alice]));
+    await refused(w, 'E_FORMAT');
+  });
+});
+
+describe('rollback attack (replay of an older manifest)', () => {
+  it('refuses a serial below the highest accepted, whatever the source', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body({ serial: 6, release: { version: '2026.49.0', tag: 'v2026.49.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' } }), [w.alice]));
+    const r = await refused(w, 'E_REPLAY');
+    expect(r.json.error.message).toContain('serial 6 is below 7');
+  });
+});
+
+describe('indefinite freeze (stale manifest replayed forever)', () => {
+  it('refuses an expired manifest', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body({ issuedAt: '2026-11-01T00:00:00Z', expiresAt: '2026-11-15T00:00:00Z' }), [w.alice]));
+    await refused(w, 'E_EXPIRED');
+  });
+});
+
+describe('mix-and-match', () => {
+  it('refuses a beta manifest served as stable', async () => {
+    const w = await world();
+    // Two trusted signatures, so stable's threshold is met and only the channel gives it away.
+    await w.serve(signDoc(w.body(), [w.alice, w.bob]), 'stable');
+    await refused(w, 'E_CHANNEL', 'stable');
+  });
+  it("refuses another product's manifest signed by a trusted key", async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body({ product: 'nebula' }), [w.alice]));
+    await refused(w, 'E_PRODUCT');
+  });
+});
+
+describe('wrong software', () => {
+  it("refuses when the device is not in the manifest's artifacts", async () => {
+    const w = await world();
+    const body = w.body();
+    body.artifacts = { cepheus: { ...body.artifacts.umi!, file: 'aurora-cepheus-2026.48.0.zip' } };
+    await w.serve(signDoc(body, [w.alice]));
+    await refused(w, 'E_DEVICE');
+  });
+  it('refuses an unsafe file name or url', async () => {
+    const w = await world();
+    for (const bad of [{ file: '../../.bashrc' }, { file: 'a/b.zip' }, { file: 'a\\b.zip' }, { url: '../../etc/passwd' }, { url: 'https://evil.example/x.zip' }, { url: '/etc/passwd' }]) {
+      const body = w.body();
+      body.artifacts.umi = { ...body.artifacts.umi!, ...bad };
+      await w.serve(signDoc(body, [w.alice]));
+      await refused(w, 'E_PATH');
+    }
+  });
+});
+
+describe('endless data', () => {
+  it('refuses a manifest over 1 MiB without reading it', async () => {
+    const w = await world();
+    const body = w.body();
+    body.notes = { popcorn: { id: 1, title: 'x'.repeat(1024 * 1024) }, changelog: null };
+    await w.serve(signDoc(body, [w.alice]));
+    const r = await refused(w, 'E_FETCH');
+    expect(r.json.error.message).toContain('over 1048576 bytes');
+  });
+  it('refuses an artifact larger than its signed size', async () => {
+    const w = await world();
+    await fs.writeFile(join(w.source, 'releases/2026.48.0/aurora-umi-2026.48.0.zip'), Buffer.concat([IMAGE, Buffer.from('more')]));
+    await w.serve(signDoc(w.body(), [w.alice]));
+    await refused(w, 'E_SIZE');
+  });
+});
+
+describe('tampered artifact', () => {
+  it('refuses a truncated artifact', async () => {
+    const w = await world();
+    await fs.writeFile(join(w.source, 'releases/2026.48.0/aurora-umi-2026.48.0.zip'), IMAGE.subarray(0, IMAGE.length - 10));
+    await w.serve(signDoc(w.body(), [w.alice]));
+    await refused(w, 'E_SIZE');
+  });
+  it('refuses an altered artifact of the right size', async () => {
+    const w = await world();
+    const evil = Buffer.from(IMAGE);
+    evil[100] = evil[100]! ^ 1;
+    await fs.writeFile(join(w.source, 'releases/2026.48.0/aurora-umi-2026.48.0.zip'), evil);
+    await w.serve(signDoc(w.body(), [w.alice]));
+    await refused(w, 'E_HASH');
+  });
+});
+
+describe('key compromise of one key (thresholds per channel)', () => {
+  it('stable needs two distinct trusted keys: one key, even signing twice, is refused', async () => {
+    const w = await world();
+    const body = w.body({ channel: 'stable' });
+    await w.serve(signDoc(body, [w.alice]), 'stable');
+    await refused(w, 'E_SIGNATURE', 'stable');
+    const twice = signDoc(body, [w.alice, w.alice]);
+    await w.serve(twice, 'stable');
+    await refused(w, 'E_SIGNATURE', 'stable');
+    await w.serve(signDoc(body, [w.alice, w.mallory]), 'stable');
+    await refused(w, 'E_SIGNATURE', 'stable');
+    await w.serve(signDoc(body, [w.mallory, w.alice, w.bob]), 'stable');
+    const ok = await w.pull([], 'stable');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json.decision).toBe('update');
+  });
+});
+
+describe('the caller’s own input', () => {
+  it('a broken trust file is exit 2 naming the file and field; a broken state file is exit 2 too', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body(), [w.alice]));
+    const t = JSON.parse(await fs.readFile(w.trust, 'utf8'));
+    t.keys[w.alice.keyid].public = 'AAAA';
+    await fs.writeFile(w.trust, JSON.stringify(t));
+    const before = await w.deviceFiles();
+    const r = await w.pull();
+    expect(r.code).toBe(2);
+    expect(r.json.error.code).toBe('E_TRUST');
+    expect(r.json.error.message).toContain(`keys.${w.alice.keyid}: public must be 32 bytes of base64`);
+    expect(await w.deviceFiles()).toEqual(before);
+
+    const w2 = await world();
+    await w2.serve(signDoc(w2.body(), [w2.alice]));
+    await fs.writeFile(w2.state, '{ broken');
+    const s = await w2.pull();
+    expect(s.code).toBe(2);
+    expect(s.json.error.code).toBe('E_STATE');
+  });
+});
