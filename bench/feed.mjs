@@ -1,0 +1,94 @@
+// The crash-feed scan (quality.md "crash feed", "crash feed memory"): `friday watch --dry-run` on a
+// 2,000,000-event feed over 200,000 devices, timed beside `jq -c 'select(.kind=="crash")'` on the
+// same file (alternating runs, median), and its peak RSS at 2 M and 10 M events (same devices).
+//
+//   node bench/feed.mjs [--runs N]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFeed } from '../fixtures/feeds/generate.mjs';
+import { alternate, BIN, fmt, fridayPeakRss, ROOT, row, timeOnce } from './lib.mjs';
+
+const args = process.argv.slice(2);
+const RUNS = Number(args[args.indexOf('--runs') + 1] || 5);
+const NOW = '2026-11-28T05:00:00Z';
+const OLD = '2026.47.0';
+const NEW = '2026.48.0';
+const DEVICES = 200_000;
+
+/** A feed cached in the temp folder: the old build on every device, then the new one on half of them. */
+function feed(events, hours, active) {
+  const path = join(tmpdir(), `friday-bench-feed-${events}.ndjson`);
+  if (existsSync(path)) return path;
+  const t = Date.now();
+  const start = new Date(Date.parse(NOW) - hours * 3_600_000).toISOString().replace('.000', '');
+  const n = writeFeed(path + '.part', {
+    start, hours, devices: DEVICES, active, seed: 42, maxEvents: events,
+    versions: [
+      { version: NEW, fromHour: hours - 24, lastDevice: DEVICES / 2, crashRate: 0.01 },
+      { version: OLD, crashRate: 0.01 },
+    ],
+  });
+  if (n !== events) throw new Error(`feed generator wrote ${n} events, not ${events}: raise active`);
+  execFileSync('mv', [path + '.part', path]);
+  console.log(`(generated ${path}: ${n} events, ${(statSync(path).size / 1048576).toFixed(0)} MiB, ${((Date.now() - t) / 1000).toFixed(0)} s)`);
+  return path;
+}
+
+/** A ROM repository whose beta channel carried OLD for a week, then NEW since 24 h before NOW. */
+function project() {
+  const dir = mkdtempSync(join(tmpdir(), 'friday-bench-watch-'));
+  const env = { ...process.env, CI: 'true', FRIDAY_KEYS_DIR: join(dir, 'keys') };
+  delete env.FRIDAY_SIGNING_KEY;
+  const friday = (argv, now) => {
+    const r = spawnSync(process.execPath, [BIN, '-C', dir, ...argv], { env: { ...env, FRIDAY_NOW: now }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`friday ${argv.join(' ')}: ${r.stderr}`);
+  };
+  friday(['init', '--product', 'aurora', '--devices', 'cepheus,umi'], NOW);
+  friday(['keys', 'generate', 'bench', '--out', join(dir, 'keys')], NOW);
+  friday(['keys', 'trust', join(dir, 'keys', 'bench.pub')], NOW);
+  for (const v of [OLD, NEW]) {
+    const rel = join(dir, 'ota', 'releases', v);
+    mkdirSync(rel, { recursive: true });
+    const artifacts = ['cepheus', 'umi'].map((device) => {
+      const file = `aurora-${device}-${v}.zip`;
+      const data = Buffer.from(`image ${v} ${device}\n`);
+      writeFileSync(join(rel, file), data);
+      return { device, file, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    });
+    writeFileSync(join(rel, 'build.json'), JSON.stringify({ type: 'friday.build/v1', product: 'aurora', version: v, tag: `v${v}`, commit: 'a'.repeat(40), previousTag: null, builtAt: '2026-11-20T16:00:00Z', artifacts }, null, 2));
+  }
+  const key = join(dir, 'keys', 'bench.key');
+  friday(['stage', '--channel', 'beta', '--version', OLD, '--key', key, '--publish'], '2026-11-20T17:00:00Z');
+  friday(['stage', '--channel', 'beta', '--version', NEW, '--key', key, '--publish'], '2026-11-27T05:00:00Z');
+  return { dir, env };
+}
+
+const feed2 = feed(2_000_000, 48, 0.2075);
+const feed10 = feed(10_000_000, 52, 0.97);
+const { dir, env } = project();
+const watchArgs = (f) => ['-C', dir, 'watch', '--channel', 'beta', '--feed', f, '--dry-run', '--json', '--now', NOW];
+
+const check = spawnSync(process.execPath, [BIN, ...watchArgs(feed2)], { env, encoding: 'utf8' });
+if (check.status !== 0) throw new Error(`watch exited ${check.status}: ${check.stderr}`);
+const report = JSON.parse(check.stdout);
+console.log(`watch on 2 M events: ${report.verdict}; candidate ${report.candidate.devices} devices, ${report.candidate.units} units; baseline ${report.baseline.devices} devices, ${report.baseline.units} units; ${report.lines ?? '?'} lines`);
+
+const hasJq = spawnSync('jq', ['--version']).status === 0;
+const contenders = [{ name: 'friday', run: () => timeOnce(process.execPath, [BIN, ...watchArgs(feed2)], { env }) }];
+if (hasJq) contenders.push({ name: 'jq', run: () => timeOnce('sh', ['-c', `jq -c 'select(.kind=="crash")' '${feed2}' > /dev/null`]) });
+else console.log('jq is missing: the reference is not measured (apt-get install -y jq)');
+const t = alternate(contenders, RUNS);
+const eventsPerSec = 2_000_000 / (t.friday / 1000);
+console.log(`friday watch --dry-run: ${fmt(t.friday, 0)} ms (median of ${RUNS}), ${fmt(eventsPerSec / 1e6)} M events/s${hasJq ? `; jq: ${fmt(t.jq, 0)} ms` : ''}`);
+row({ what: 'crash feed throughput', workload: '2 M events, 200 k devices, watch --dry-run', ours: `${fmt(eventsPerSec / 1e6)} M ev/s`, reference: '—', ratio: '—', target: '≥ 2 M events/s', pass: eventsPerSec >= 2e6 });
+if (hasJq) row({ what: 'crash feed vs jq', workload: '2 M events, 200 k devices, watch --dry-run', ours: `${fmt(t.friday, 0)} ms`, reference: `${fmt(t.jq, 0)} ms jq`, ratio: fmt(t.friday / t.jq), target: '≤ 0.15×', pass: t.friday / t.jq <= 0.15 });
+
+for (const [label, f] of [['2 M', feed2], ['10 M', feed10]]) {
+  const mb = fridayPeakRss(watchArgs(f), { env });
+  console.log(`peak RSS, ${label} events: ${fmt(mb, 0)} MB`);
+  row({ what: `crash feed memory, ${label} events`, workload: `${label} events, 200 k devices, watch --dry-run`, ours: `${fmt(mb, 0)} MB`, reference: '—', ratio: '—', target: '≤ 250 MB', pass: mb <= 250 });
+}
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,410 @@
+/**
+ * One crash-feed line, parsed from bytes (formats.md, "The feed"). Pure and allocation-free on
+ * the common shape: a flat object of plain strings is read straight from the buffer; anything
+ * else (escapes, nested values, odd spacing is fine) falls back to JSON.parse, so the fast path
+ * never accepts a line JSON would refuse, and never refuses one JSON would accept.
+ */
+import { parseTime } from './time.js';
+
+export const KIND_SESSION = 1;
+export const KIND_CRASH = 2;
+export const KIND_ANR = 3;
+
+/** Why a line was rejected. Index 0 is unused (0 means accepted). */
+export const REJECT_REASONS = ['', 'invalid-json', 'not-an-object', 'missing-field', 'wrong-type', 'unknown-kind', 'bad-timestamp', 'future', 'too-long'] as const;
+export type RejectReason = Exclude<(typeof REJECT_REASONS)[number], ''>;
+export const R_JSON = 1, R_OBJECT = 2, R_MISSING = 3, R_TYPE = 4, R_KIND = 5, R_TIME = 6, R_FUTURE = 7, R_TOO_LONG = 8;
+/** A blank line: skipped, not counted. */
+export const BLANK = -1;
+
+/** An event more than this far in the future of `now` is rejected. */
+export const FUTURE_SLACK_MS = 5 * 60_000;
+
+// Field states: absent, a string (slice or decoded), another JSON type.
+const ABSENT = 0, STR = 1, OTHER = 2, NUL = 3;
+
+
+/** UTF-8 bytes of `s` as a plain array. */
+export function codes(s: string): number[] {
+  return Array.from(new TextEncoder().encode(s));
+}
+
+/**
+ * Two 32-bit hashes of a device id (FNV-1a and a murmur-style mix): together a 64-bit
+ * fingerprint, which is what the device index keys on. Two of 200,000 devices share one with a
+ * probability near 1e-9; in exchange no id is compared byte by byte, or kept at all.
+ */
+export function hashBytes(b: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h;
+}
+
+export function hashBytes2(b: Uint8Array, s: number, e: number): number {
+  let h = 0x9747b28c | 0;
+  for (let i = s; i < e; i++) {
+    h = Math.imul(h ^ b[i]!, 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  return h ^ (e - s);
+}
+
+const K_OTHER = 0, K_TS = 1, K_DEVICE = 2, K_VERSION = 3, K_KIND = 4, K_SIG = 5;
+
+/**
+ * A reusable parser: `parse` fills its fields for one line. The device is handed on as bytes
+ * with their hash (`devBuf[devS, devE)`, `devHash`), the version is compared as bytes, and only
+ * the signature of a crash is ever decoded to a string.
+ */
+export class LineParser {
+  tsMs = 0;
+  kind = 0;
+  /** The device id's fingerprint (hashBytes, hashBytes2 of its UTF-8 bytes), valid after an accepted parse. */
+  devHash = 0;
+  devHash2 = 0;
+  private devS = 0;
+  private devE = 0;
+  private buf: Uint8Array = new Uint8Array(0);
+  private devState = ABSENT; private devHigh = false; private devStr = '';
+  private verState = ABSENT; private verS = 0; private verE = 0; private verHigh = false; private verStr = '';
+  private sigState = ABSENT; private sigS = 0; private sigE = 0; private sigHigh = false; private sigStr = '';
+  private kindState = ABSENT; private kindS = 0; private kindE = 0; private kindStr = '';
+  private tsState = ABSENT; private tsS = 0; private tsE = 0; private tsHigh = false; private tsStr = '';
+  /** The fast path already read the timestamp into tsMs. */
+  private tsRead = false;
+  private slow = false;
+  private readonly decoder = new TextDecoder();
+  private readonly encoder = new TextEncoder();
+  private scratch = new Uint8Array(256);
+  // The hour of the last timestamp and its 13-byte prefix (YYYY-MM-DDTHH): a feed is mostly in time order.
+  private hourW0 = 0; private hourW1 = 0; private hourW2 = 0; private hourB12 = 0;
+  private hourMs = NaN;
+
+  /** 0 when accepted, BLANK for a blank line, else a reason code (REJECT_REASONS). */
+  parse(buf: Uint8Array, start: number, end: number, latestMs: number): number {
+    this.buf = buf;
+    this.devState = this.verState = this.sigState = this.kindState = this.tsState = ABSENT;
+    this.slow = false;
+    this.tsRead = false;
+    const shape = this.scanFast(buf, start, end);
+    if (shape === BLANK) return BLANK;
+    if (shape !== 0) {
+      const r = this.parseSlow(buf, start, end);
+      if (r !== 0) return r;
+    }
+    return this.validate(latestMs);
+  }
+
+  private validate(latestMs: number): number {
+    if (this.tsState === ABSENT || this.devState === ABSENT || this.verState === ABSENT || this.kindState === ABSENT) return R_MISSING;
+    if (this.tsState !== STR || this.devState !== STR || this.verState !== STR || this.kindState !== STR) return R_TYPE;
+    if (this.sigState === OTHER) return R_TYPE;
+    if (this.slow || this.devHigh) {
+      // Re-encode what JSON.parse decoded, so one device has one key whichever path read it.
+      const str = this.slow ? this.devStr : this.decoder.decode(this.buf.subarray(this.devS, this.devE));
+      if (this.scratch.length < str.length * 3) this.scratch = new Uint8Array(str.length * 3);
+      const { written } = this.encoder.encodeInto(str, this.scratch);
+      this.devS = 0;
+      this.devE = written;
+      this.devHash = hashBytes(this.scratch, 0, written);
+      this.devHash2 = hashBytes2(this.scratch, 0, written);
+    }
+    if (this.devE === this.devS) return R_MISSING;
+    if ((this.slow ? this.verStr.length : this.verE - this.verS) === 0) return R_MISSING;
+    this.kind = this.slow ? kindOfString(this.kindStr) : kindOfBytes(this.buf, this.kindS, this.kindE);
+    if (this.kind === 0) return R_KIND;
+    let ts = this.slow || this.tsHigh ? NaN : this.tsRead ? this.tsMs : this.fastTs(this.buf, this.tsS, this.tsE);
+    if (Number.isNaN(ts)) {
+      const d = parseTime(this.slow ? this.tsStr : this.decoder.decode(this.buf.subarray(this.tsS, this.tsE)));
+      ts = d === null ? NaN : d.getTime();
+    }
+    if (Number.isNaN(ts)) return R_TIME;
+    if (ts > latestMs) return R_FUTURE;
+    this.tsMs = ts;
+    return 0;
+  }
+
+  /** fastTime with the hour cached: most lines only need their minutes and seconds read. */
+  private fastTs(b: Uint8Array, s: number, e: number): number {
+    if (e - s === 20 && b[s + 19] === 0x5a && b[s + 13] === 0x3a && b[s + 16] === 0x3a && !Number.isNaN(this.hourMs)) {
+      if (word(b, s) === this.hourW0 && word(b, s + 4) === this.hourW1 && word(b, s + 8) === this.hourW2 && b[s + 12] === this.hourB12) {
+        const m1 = b[s + 14]! - 0x30, m2 = b[s + 15]! - 0x30, s1 = b[s + 17]! - 0x30, s2 = b[s + 18]! - 0x30;
+        if (m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9) {
+          return this.hourMs + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000;
+        }
+        return NaN;
+      }
+    }
+    const t = fastTime(b, s, e);
+    if (!Number.isNaN(t)) {
+      this.hourW0 = word(b, s); this.hourW1 = word(b, s + 4); this.hourW2 = word(b, s + 8); this.hourB12 = b[s + 12]!;
+      this.hourMs = Math.floor(t / 3_600_000) * 3_600_000;
+    }
+    return t;
+  }
+
+  /** The signature of the last accepted line, if any. */
+  signature(): string | null {
+    if (this.sigState !== STR) return null;
+    if (this.slow) return this.sigStr;
+    return this.decoder.decode(this.buf.subarray(this.sigS, this.sigE));
+  }
+
+  /** Index of the line's version in `versions` (UTF-8 bytes of each), or -1; no string is made. */
+  versionIndex(versions: readonly number[][], names: readonly string[]): number {
+    if (this.slow || this.verHigh) {
+      return names.indexOf(this.slow ? this.verStr : this.decoder.decode(this.buf.subarray(this.verS, this.verE)));
+    }
+    for (let i = 0; i < versions.length; i++) {
+      if (sliceEquals(this.buf, this.verS, this.verE, versions[i]!)) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * The fast path. 0: a flat object of plain scalars, fields recorded. BLANK: only whitespace.
+   * 1: anything this scanner does not handle, left to JSON.parse.
+   */
+  private scanFast(b: Uint8Array, start: number, end: number): number {
+    let i = skipWs(b, start, end);
+    if (i === end) return BLANK;
+    if (b[i] !== 0x7b) return 1; // {
+    i = skipWs(b, i + 1, end);
+    if (i < end && b[i] === 0x7d) return skipWs(b, i + 1, end) === end ? 0 : 1;
+    for (;;) {
+      if (i >= end || b[i] !== 0x22) return 1;
+      const ks = i + 1;
+      let k = ks;
+      for (; k < end; k++) {
+        const c = b[k]!;
+        if (c === 0x22) break;
+        if (c === 0x5c || c < 0x20) return 1;
+      }
+      if (k >= end) return 1;
+      const key = keyOf(b, ks, k);
+      i = k + 1;
+      if (i < end && b[i] !== 0x3a) i = skipWs(b, i, end);
+      if (i >= end || b[i] !== 0x3a) return 1; // :
+      i++;
+      if (i < end && b[i] !== 0x22) i = skipWs(b, i, end);
+      if (i >= end) return 1;
+      const c0 = b[i]!;
+      if (c0 === 0x22 && key === K_TS && i + 21 < end && b[i + 21] === 0x22 && !Number.isNaN((this.tsMs = this.fastTs(b, i + 1, i + 21)))) {
+        // The usual timestamp, read once: its fixed shape holds no quote, escape or control byte.
+        this.tsState = STR; this.tsS = i + 1; this.tsE = i + 21; this.tsHigh = false; this.tsRead = true;
+        i += 22;
+      } else if (c0 === 0x22) {
+        const vs = i + 1;
+        let j = vs, high = false, h = 0x811c9dc5 | 0, h2 = 0x9747b28c | 0;
+        if (key === K_DEVICE) {
+          // hashBytes and hashBytes2, computed in the same pass that checks the string.
+          for (; j < end; j++) {
+            const c = b[j]!;
+            if (c === 0x22) break;
+            if (c === 0x5c || c < 0x20) return 1;
+            if (c >= 0x80) high = true;
+            h = Math.imul(h ^ c, 0x01000193);
+            h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+            h2 ^= h2 >>> 15;
+          }
+          h2 ^= j - vs;
+        } else {
+          for (; j < end; j++) {
+            const c = b[j]!;
+            if (c === 0x22) break;
+            if (c === 0x5c || c < 0x20) return 1;
+            if (c >= 0x80) high = true;
+          }
+        }
+        if (j >= end) return 1;
+        i = j + 1;
+        switch (key) {
+          case K_TS: this.tsState = STR; this.tsS = vs; this.tsE = j; this.tsHigh = high; this.tsRead = false; break;
+          case K_DEVICE: this.devState = STR; this.devS = vs; this.devE = j; this.devHigh = high; this.devHash = h; this.devHash2 = h2; break;
+          case K_VERSION: this.verState = STR; this.verS = vs; this.verE = j; this.verHigh = high; break;
+          case K_KIND: this.kindState = STR; this.kindS = vs; this.kindE = j; break;
+          case K_SIG: this.sigState = STR; this.sigS = vs; this.sigE = j; break;
+        }
+        if (key === K_SIG) this.sigHigh = high;
+      } else {
+        let state: number;
+        if (c0 === 0x2d || (c0 >= 0x30 && c0 <= 0x39)) {
+          i = scanNumber(b, i, end);
+          if (i < 0) return 1;
+          state = OTHER;
+        } else if (c0 === 0x74 && matchLit(b, i, end, 'true')) {
+          i += 4; state = OTHER;
+        } else if (c0 === 0x66 && matchLit(b, i, end, 'false')) {
+          i += 5; state = OTHER;
+        } else if (c0 === 0x6e && matchLit(b, i, end, 'null')) {
+          i += 4; state = NUL;
+        } else {
+          return 1; // nested value or not JSON: let JSON.parse decide
+        }
+        // JSON.parse keeps the last of duplicate keys; so does this. A null signature is an absent one.
+        const st = state === NUL ? OTHER : state;
+        switch (key) {
+          case K_TS: this.tsState = st; this.tsRead = false; break;
+          case K_DEVICE: this.devState = st; break;
+          case K_VERSION: this.verState = st; break;
+          case K_KIND: this.kindState = st; break;
+          case K_SIG: this.sigState = state === NUL ? ABSENT : st; break;
+        }
+      }
+      if (i < end && b[i] !== 0x2c && b[i] !== 0x7d) i = skipWs(b, i, end);
+      if (i >= end) return 1;
+      if (b[i] === 0x2c) {
+        i = skipWs(b, i + 1, end);
+        continue;
+      }
+      if (b[i] === 0x7d) return skipWs(b, i + 1, end) === end ? 0 : 1;
+      return 1;
+    }
+  }
+
+  private parseSlow(b: Uint8Array, start: number, end: number): number {
+    let value: unknown;
+    try {
+      value = JSON.parse(this.decoder.decode(b.subarray(start, end)));
+    } catch {
+      return R_JSON;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return R_OBJECT;
+    this.slow = true;
+    const o = value as Record<string, unknown>;
+    const take = (v: unknown): [number, string] => (v === undefined ? [ABSENT, ''] : typeof v === 'string' ? [STR, v] : [OTHER, '']);
+    [this.tsState, this.tsStr] = take(o.ts);
+    [this.devState, this.devStr] = take(o.device);
+    [this.verState, this.verStr] = take(o.version);
+    [this.kindState, this.kindStr] = take(o.kind);
+    [this.sigState, this.sigStr] = o.signature === null ? [ABSENT, ''] : take(o.signature);
+    return 0;
+  }
+}
+
+/** Four bytes at `s` as a little-endian int: keys are told apart by a few integer compares. */
+function word(b: Uint8Array, s: number): number {
+  return b[s]! | (b[s + 1]! << 8) | (b[s + 2]! << 16) | (b[s + 3]! << 24);
+}
+
+const W_DEVI = wordOf('devi'), W_VERS = wordOf('vers'), W_KIND = wordOf('kind'), W_SIGN = wordOf('sign'), W_ATUR = wordOf('atur');
+const W_SESS = wordOf('sess'), W_CRAS = wordOf('cras');
+
+function wordOf(s: string): number {
+  return word(new TextEncoder().encode(s), 0);
+}
+
+function keyOf(b: Uint8Array, s: number, e: number): number {
+  switch (e - s) {
+    case 2: return b[s] === 0x74 && b[s + 1] === 0x73 ? K_TS : K_OTHER; // ts
+    case 4: return word(b, s) === W_KIND ? K_KIND : K_OTHER;
+    case 6: return word(b, s) === W_DEVI && b[s + 4] === 0x63 && b[s + 5] === 0x65 ? K_DEVICE : K_OTHER; // ce
+    case 7: return word(b, s) === W_VERS && b[s + 4] === 0x69 && b[s + 5] === 0x6f && b[s + 6] === 0x6e ? K_VERSION : K_OTHER; // ion
+    case 9: return word(b, s) === W_SIGN && word(b, s + 4) === W_ATUR && b[s + 8] === 0x65 ? K_SIG : K_OTHER; // e
+    default: return K_OTHER;
+  }
+}
+
+function skipWs(b: Uint8Array, i: number, end: number): number {
+  while (i < end) {
+    const c = b[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    i++;
+  }
+  return i;
+}
+
+function matchLit(b: Uint8Array, i: number, end: number, lit: string): boolean {
+  if (i + lit.length > end) return false;
+  for (let k = 0; k < lit.length; k++) if (b[i + k] !== lit.charCodeAt(k)) return false;
+  return true;
+}
+
+/** A JSON number per RFC 8259: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?; returns the end, or -1. */
+function scanNumber(b: Uint8Array, i: number, end: number): number {
+  const digit = (k: number) => k < end && b[k]! >= 0x30 && b[k]! <= 0x39;
+  if (b[i] === 0x2d) i++;
+  if (!digit(i)) return -1;
+  if (b[i] === 0x30) i++;
+  else while (digit(i)) i++;
+  if (i < end && b[i] === 0x2e) {
+    i++;
+    if (!digit(i)) return -1;
+    while (digit(i)) i++;
+  }
+  if (i < end && (b[i] === 0x65 || b[i] === 0x45)) {
+    i++;
+    if (i < end && (b[i] === 0x2b || b[i] === 0x2d)) i++;
+    if (!digit(i)) return -1;
+    while (digit(i)) i++;
+  }
+  return i;
+}
+
+function sliceEquals(b: Uint8Array, s: number, e: number, want: readonly number[]): boolean {
+  if (e - s !== want.length) return false;
+  for (let k = 0; k < want.length; k++) if (b[s + k] !== want[k]) return false;
+  return true;
+}
+
+function kindOfBytes(b: Uint8Array, s: number, e: number): number {
+  switch (e - s) {
+    case 7: return word(b, s) === W_SESS && b[s + 4] === 0x69 && b[s + 5] === 0x6f && b[s + 6] === 0x6e ? KIND_SESSION : 0; // ion
+    case 5: return word(b, s) === W_CRAS && b[s + 4] === 0x68 ? KIND_CRASH : 0; // h
+    case 3: return b[s] === 0x61 && b[s + 1] === 0x6e && b[s + 2] === 0x72 ? KIND_ANR : 0; // anr
+    default: return 0;
+  }
+}
+
+function kindOfString(s: string): number {
+  return s === 'session' ? KIND_SESSION : s === 'crash' ? KIND_CRASH : s === 'anr' ? KIND_ANR : 0;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ` (and with a fraction) read from the bytes, NaN for any other shape, which
+ * the caller hands to parseTime; an impossible date (02-31) is NaN here and refused there too.
+ */
+export function fastTime(b: Uint8Array, s: number, e: number): number {
+  const len = e - s;
+  if (len < 20 || b[e - 1] !== 0x5a) return NaN; // Z
+  if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 10] !== 0x54 || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a) return NaN;
+  let bad = 0;
+  const d = (k: number): number => {
+    const c = b[s + k]! - 0x30;
+    bad |= c < 0 || c > 9 ? 1 : 0;
+    return c;
+  };
+  const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+  const month = d(5) * 10 + d(6);
+  const day = d(8) * 10 + d(9);
+  const hour = d(11) * 10 + d(12);
+  const minute = d(14) * 10 + d(15);
+  const second = d(17) * 10 + d(18);
+  let ms = 0;
+  if (len !== 20) {
+    if (b[s + 19] !== 0x2e || len < 22 || len > 30) return NaN;
+    let scale = 100;
+    for (let k = 20; k < len - 1; k++) {
+      ms += d(k) * scale; // digits past milliseconds add fractions, which Date.parse drops too
+      scale /= 10;
+    }
+    ms = Math.floor(ms);
+  }
+  if (bad !== 0 || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return NaN;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const dim = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+  if (day < 1 || day > dim) return NaN;
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}

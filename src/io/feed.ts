@@ -1,0 +1,532 @@
+/**
+ * The crash-feed scan: the file is read in large buffers, split on 0x0A by hand, each line parsed
+ * in place (core/feed.ts) and folded into per-device hour bitmaps of the versions of interest.
+ * Nothing is kept per event: memory is the device index plus, per version, two bits per device
+ * and hour of its window (formats.md: "a feed of any length is streamed"). A large feed is split
+ * in two at a line boundary and the second half scanned by a worker thread; the halves' bitmaps
+ * are OR-ed together, so the result is the same as one pass.
+ */
+import { promises as fs } from 'node:fs';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { BLANK, codes, FUTURE_SLACK_MS, KIND_SESSION, LineParser, REJECT_REASONS, R_TOO_LONG, type RejectReason } from '../core/feed.js';
+
+const HOUR = 3_600_000;
+const CHUNK = 4 << 20;
+/** A longer line is no event: rejected without being buffered whole. */
+export const MAX_LINE = 1 << 20;
+
+/** One version of interest and the times whose events count for it. */
+export interface FeedWindow {
+  version: string;
+  fromMs: number;
+  /** Events at or after this time also count as recent (the absolute rule's windowHours). */
+  recentFromMs: number;
+}
+
+export interface FeedQuery {
+  nowMs: number;
+  windows: FeedWindow[];
+}
+
+export interface SignatureCount {
+  signature: string;
+  devices: number;
+}
+
+export interface VersionTally {
+  version: string;
+  units: number;
+  crashUnits: number;
+  devices: number;
+  crashed: number;
+  recentDevices: number;
+  recentCrashed: number;
+  /** Accepted lines, not units: retries count here and nowhere else. */
+  sessions: number;
+  crashes: number;
+  signatures: SignatureCount[];
+  /** Exposure and crash units per UTC hour, oldest first, from `firstHourMs`. */
+  firstHourMs: number;
+  unitsPerHour: number[];
+  crashUnitsPerHour: number[];
+}
+
+export interface FeedScan {
+  /** Non-blank lines read. */
+  lines: number;
+  accepted: number;
+  rejected: number;
+  rejectedBy: Partial<Record<RejectReason, number>>;
+  bytes: number;
+  versions: VersionTally[];
+}
+
+/**
+ * Devices numbered 0, 1, 2… by their 64-bit fingerprint (LineParser.devHash, devHash2), in an
+ * open-addressing table of [hash, hash2, id + 1] slots: one cache miss per lookup, and no id kept.
+ */
+export class DeviceIndex {
+  private table: Int32Array<ArrayBuffer> = new Int32Array(3 << 18); // 256 k slots (3 MiB): no rehash below 128 k devices
+  size = 0;
+
+  intern(h1: number, h2: number): number {
+    const t = this.table;
+    const mask = t.length / 3 - 1;
+    for (let slot = h1 & mask; ; slot = (slot + 1) & mask) {
+      const at = slot * 3;
+      const id = t[at + 2]!;
+      if (id === 0) break;
+      if (t[at] === h1 && t[at + 1] === h2) return id - 1;
+    }
+    const id = this.size++;
+    if (this.size * 2 > this.table.length / 3) this.rehash();
+    place(this.table, h1, h2, id);
+    return id;
+  }
+
+  private rehash(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    for (let at = 0; at < old.length; at += 3) if (old[at + 2] !== 0) place(this.table, old[at]!, old[at + 1]!, old[at + 2]! - 1);
+  }
+
+  /** Map every device of `other` to its id here (adding the new ones). */
+  absorb(other: DeviceIndexState): Int32Array {
+    const map = new Int32Array(other.size);
+    const t = other.table;
+    for (let at = 0; at < t.length; at += 3) if (t[at + 2] !== 0) map[t[at + 2]! - 1] = this.intern(t[at]!, t[at + 1]!);
+    return map;
+  }
+
+  state(): DeviceIndexState {
+    return { size: this.size, table: this.table };
+  }
+}
+
+function place(t: Int32Array, h1: number, h2: number, id: number): void {
+  const mask = t.length / 3 - 1;
+  let slot = h1 & mask;
+  while (t[slot * 3 + 2] !== 0) slot = (slot + 1) & mask;
+  t[slot * 3] = h1;
+  t[slot * 3 + 1] = h2;
+  t[slot * 3 + 2] = id + 1;
+}
+
+export interface DeviceIndexState {
+  size: number;
+  table: Int32Array;
+}
+
+const SEEN = 1, CRASHED = 2, RECENT = 4, RECENT_CRASHED = 8;
+
+/** What a tally hands to another (a worker's half of the feed) to be merged. */
+export interface WindowState {
+  rows: Int32Array;
+  crashRows: Int32Array;
+  sessions: number;
+  crashes: number;
+  signatures: Map<string, Set<number>>;
+}
+
+/**
+ * Units of one version. Per device a row [flags, exposure words…] (one cache line for the common
+ * session event) and, apart, its crash words, touched only by crashes. Bit h of a row is the UTC
+ * hour firstHour + h. Counts are derived from the bits at the end, so retries change nothing.
+ */
+class WindowTally {
+  readonly firstHour: number;
+  readonly hours: number;
+  readonly words: number;
+  readonly stride: number;
+  // Int32, not Uint32: a word with bit 31 set must stay an integer, not become a double.
+  rows: Int32Array;
+  crashRows: Int32Array;
+  sessions = 0;
+  crashes = 0;
+  signatures = new Map<string, Set<number>>();
+
+  constructor(readonly w: FeedWindow, nowMs: number) {
+    this.firstHour = Math.floor(w.fromMs / HOUR);
+    this.hours = Math.max(1, Math.floor((nowMs + FUTURE_SLACK_MS) / HOUR) - this.firstHour + 1);
+    this.words = Math.ceil(this.hours / 32);
+    this.stride = 1 + this.words;
+    this.rows = new Int32Array(1024 * this.stride);
+    this.crashRows = new Int32Array(1024 * this.words);
+  }
+
+  add(dev: number, ts: number, kind: number, source: { signature(): string | null }): void {
+    const base = dev * this.stride;
+    if (base >= this.rows.length) this.grow(dev);
+    const h = Math.floor(ts / HOUR) - this.firstHour;
+    const bit = 1 << (h & 31);
+    const rows = this.rows;
+    let flags = rows[base]! | SEEN;
+    const recent = ts >= this.w.recentFromMs;
+    if (recent) flags |= RECENT;
+    rows[base + 1 + (h >>> 5)]! |= bit;
+    if (kind === KIND_SESSION) {
+      this.sessions++;
+    } else {
+      this.crashes++;
+      flags |= recent ? CRASHED | RECENT_CRASHED : CRASHED;
+      this.crashRows[dev * this.words + (h >>> 5)]! |= bit;
+      const sig = source.signature() ?? '(no signature)';
+      let set = this.signatures.get(sig);
+      if (!set) this.signatures.set(sig, (set = new Set()));
+      set.add(dev);
+    }
+    rows[base] = flags;
+  }
+
+  private grow(dev: number): void {
+    let cap = this.rows.length / this.stride;
+    while (cap <= dev) cap *= 2;
+    const rows = new Int32Array(cap * this.stride);
+    rows.set(this.rows);
+    this.rows = rows;
+    const crashRows = new Int32Array(cap * this.words);
+    crashRows.set(this.crashRows);
+    this.crashRows = crashRows;
+  }
+
+  state(): WindowState {
+    return { rows: this.rows, crashRows: this.crashRows, sessions: this.sessions, crashes: this.crashes, signatures: this.signatures };
+  }
+
+  /** OR another half's bits in; `map` turns its device ids into ours. */
+  merge(other: WindowState, map: Int32Array): void {
+    const otherDevices = Math.min(map.length, other.rows.length / this.stride);
+    for (let d = 0; d < otherDevices; d++) {
+      const from = d * this.stride;
+      if (other.rows[from] === 0) continue;
+      const m = map[d]!;
+      if (m * this.stride >= this.rows.length) this.grow(m);
+      const to = m * this.stride;
+      for (let k = 0; k < this.stride; k++) this.rows[to + k]! |= other.rows[from + k]!;
+      for (let k = 0; k < this.words; k++) this.crashRows[m * this.words + k]! |= other.crashRows[d * this.words + k]!;
+    }
+    this.sessions += other.sessions;
+    this.crashes += other.crashes;
+    for (const [sig, devs] of other.signatures) {
+      let set = this.signatures.get(sig);
+      if (!set) this.signatures.set(sig, (set = new Set()));
+      for (const d of devs) set.add(map[d]!);
+    }
+  }
+
+  result(deviceCount: number): VersionTally {
+    const unitsPerHour = new Array<number>(this.hours).fill(0);
+    const crashUnitsPerHour = new Array<number>(this.hours).fill(0);
+    let units = 0, crashUnits = 0, devices = 0, crashed = 0, recentDevices = 0, recentCrashed = 0;
+    const n = Math.min(deviceCount, this.rows.length / this.stride);
+    for (let d = 0; d < n; d++) {
+      const base = d * this.stride;
+      const flags = this.rows[base]!;
+      if (flags === 0) continue;
+      devices++;
+      if (flags & CRASHED) crashed++;
+      if (flags & RECENT) recentDevices++;
+      if (flags & RECENT_CRASHED) recentCrashed++;
+      units += countBits(this.rows, base + 1, this.words, unitsPerHour);
+      if (flags & CRASHED) crashUnits += countBits(this.crashRows, d * this.words, this.words, crashUnitsPerHour);
+    }
+    const signatures = [...this.signatures].map(([signature, set]) => ({ signature, devices: set.size }));
+    signatures.sort((a, b) => b.devices - a.devices || (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
+    return {
+      version: this.w.version, units, crashUnits, devices, crashed, recentDevices, recentCrashed,
+      sessions: this.sessions, crashes: this.crashes, signatures,
+      firstHourMs: this.firstHour * HOUR, unitsPerHour, crashUnitsPerHour,
+    };
+  }
+}
+
+/** Set bits of `words` words from `at`, each also counted into its hour. */
+function countBits(a: Int32Array, at: number, words: number, perHour: number[]): number {
+  let total = 0;
+  for (let k = 0; k < words; k++) {
+    let w = a[at + k]!;
+    while (w !== 0) {
+      const low = w & -w;
+      perHour[k * 32 + 31 - Math.clz32(low)]!++;
+      w ^= low;
+      total++;
+    }
+  }
+  return total;
+}
+
+/** A scanner's whole state, as a worker posts it back. */
+export interface ScannerState {
+  lines: number;
+  accepted: number;
+  bytes: number;
+  rejectedBy: number[];
+  devices: DeviceIndexState;
+  windows: WindowState[];
+}
+
+/** The scanner over bytes: feed it buffers holding whole lines; pure but for its own state. */
+export class FeedScanner {
+  private readonly parser = new LineParser();
+  private readonly tallies: WindowTally[];
+  private readonly versionBytes: number[][];
+  private readonly versionNames: string[];
+  private readonly devices = new DeviceIndex();
+  private readonly latestMs: number;
+  private rejectedBy = new Array<number>(REJECT_REASONS.length).fill(0);
+  private lines = 0;
+  private accepted = 0;
+  bytes = 0;
+
+  constructor(query: FeedQuery) {
+    this.latestMs = query.nowMs + FUTURE_SLACK_MS;
+    this.tallies = query.windows.map((w) => new WindowTally(w, query.nowMs));
+    this.versionNames = query.windows.map((w) => w.version);
+    this.versionBytes = this.versionNames.map(codes);
+  }
+
+  /** One line, without its newline. */
+  line(buf: Uint8Array, start: number, end: number): void {
+    if (end - start > MAX_LINE) {
+      this.reject(R_TOO_LONG);
+      return;
+    }
+    const p = this.parser;
+    const r = p.parse(buf, start, end, this.latestMs);
+    if (r === BLANK) return;
+    this.lines++;
+    if (r !== 0) {
+      this.rejectedBy[r]!++;
+      return;
+    }
+    this.accepted++;
+    const vi = p.versionIndex(this.versionBytes, this.versionNames);
+    if (vi < 0) return;
+    const t = this.tallies[vi]!;
+    if (p.tsMs < t.w.fromMs) return; // outside the window: ignored, not rejected
+    t.add(this.devices.intern(p.devHash, p.devHash2), p.tsMs, p.kind, p);
+  }
+
+  /** A line found too long before its end was read. */
+  reject(code: number): void {
+    this.lines++;
+    this.rejectedBy[code]!++;
+  }
+
+  /** Every line of `buf[start, end)`; returns where the unfinished last line starts. */
+  scanLines(buf: Buffer, start: number, end: number): number {
+    let pos = start;
+    for (;;) {
+      const nl = buf.indexOf(0x0a, pos);
+      if (nl < 0 || nl >= end) return pos;
+      this.line(buf, pos, nl);
+      pos = nl + 1;
+    }
+  }
+
+  state(): ScannerState {
+    return { lines: this.lines, accepted: this.accepted, bytes: this.bytes, rejectedBy: this.rejectedBy, devices: this.devices.state(), windows: this.tallies.map((t) => t.state()) };
+  }
+
+  merge(other: ScannerState): void {
+    const map = this.devices.absorb(other.devices);
+    this.tallies.forEach((t, i) => t.merge(other.windows[i]!, map));
+    this.lines += other.lines;
+    this.accepted += other.accepted;
+    this.bytes += other.bytes;
+    this.rejectedBy = this.rejectedBy.map((n, i) => n + (other.rejectedBy[i] ?? 0));
+  }
+
+  result(): FeedScan {
+    const rejectedBy: Partial<Record<RejectReason, number>> = {};
+    let rejected = 0;
+    this.rejectedBy.forEach((n, i) => {
+      if (i > 0 && n > 0) {
+        rejectedBy[REJECT_REASONS[i] as RejectReason] = n;
+        rejected += n;
+      }
+    });
+    const devices = this.devices.size;
+    return { lines: this.lines, accepted: this.accepted, rejected, rejectedBy, bytes: this.bytes, versions: this.tallies.map((t) => t.result(devices)) };
+  }
+}
+
+/** Scan a whole buffer (tests, small feeds): the same path as the file scan. */
+export function scanBuffer(data: Uint8Array, query: FeedQuery): FeedScan {
+  const s = new FeedScanner(query);
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const start = hasBom(buf) ? 3 : 0;
+  const rest = s.scanLines(buf, start, buf.length);
+  if (rest < buf.length) s.line(buf, rest, buf.length);
+  s.bytes = buf.length;
+  return s.result();
+}
+
+function hasBom(b: Uint8Array): boolean {
+  return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+}
+
+/**
+ * Scan bytes [start, end) of an open file, `start` being the start of a line. The next read runs
+ * while the current buffer is parsed, and the unfinished last line of each buffer is carried to
+ * the front of the next.
+ */
+async function scanRange(fh: fs.FileHandle, start: number, end: number, scanner: FeedScanner, progress?: (bytes: number) => void): Promise<void> {
+  const work = Buffer.allocUnsafe(CHUNK + MAX_LINE + 1);
+  const next = Buffer.allocUnsafe(CHUNK);
+  let carry = 0;
+  let skipping = false; // inside a line already rejected as too long
+  let offset = start;
+  const read = () => {
+    const len = Math.min(CHUNK, end - offset);
+    const p = len > 0 ? fh.read(next, 0, len, offset) : Promise.resolve({ bytesRead: 0 });
+    offset += len;
+    return p;
+  };
+  let pending = read();
+  let first = start === 0;
+  for (;;) {
+    const { bytesRead } = await pending;
+    if (bytesRead === 0) break;
+    next.copy(work, carry, 0, bytesRead);
+    const filled = carry + bytesRead;
+    pending = read();
+    scanner.bytes += bytesRead;
+    let pos = 0;
+    if (first) {
+      first = false;
+      if (hasBom(work)) pos = 3;
+    }
+    if (skipping) {
+      const nl = work.indexOf(0x0a, pos);
+      if (nl < 0 || nl >= filled) {
+        carry = 0;
+        progress?.(bytesRead);
+        continue;
+      }
+      skipping = false;
+      pos = nl + 1;
+    }
+    pos = scanner.scanLines(work, pos, filled);
+    const tail = filled - pos;
+    if (tail > MAX_LINE) {
+      scanner.reject(R_TOO_LONG);
+      skipping = true;
+      carry = 0;
+    } else {
+      work.copy(work, 0, pos, filled);
+      carry = tail;
+    }
+    progress?.(bytesRead);
+  }
+  if (carry > 0 && !skipping) scanner.line(work, 0, carry);
+}
+
+export interface ScanOptions {
+  /** Called with the bytes done and the total, after each buffer. */
+  progress?: (done: number, total: number) => void;
+  /** Split the feed in this many parts (1 or 2); default 2 for a feed of 32 MiB or more. */
+  parts?: number;
+}
+
+/** Below this a second thread costs more than it saves. */
+const SPLIT_FROM = 32 << 20;
+
+/** Stream a feed file; a large one is scanned in two halves at once. */
+export async function scanFeedFile(path: string, query: FeedQuery, opts: ScanOptions = {}): Promise<FeedScan> {
+  const fh = await fs.open(path, 'r');
+  try {
+    const total = (await fh.stat()).size;
+    let done = 0;
+    const progress = (n: number) => {
+      done += n;
+      opts.progress?.(done, total);
+    };
+    const parts = opts.parts ?? (total >= SPLIT_FROM ? 2 : 1);
+    const split = parts > 1 ? await lineBoundary(fh, Math.floor(total / 2), total) : total;
+    const scanner = new FeedScanner(query);
+    if (split >= total || split === 0) {
+      await scanRange(fh, 0, total, scanner, progress);
+      return scanner.result();
+    }
+    // The second half: a worker thread when running from the built files, else in turn here
+    // (tests run the sources, which a worker cannot load; the merge is the same).
+    const second = canUseWorker()
+      ? scanInWorker(path, split, total, query, progress)
+      : null;
+    await scanRange(fh, 0, split, scanner, progress);
+    let other: ScannerState;
+    if (second) {
+      other = await second;
+    } else {
+      const s2 = new FeedScanner(query);
+      await scanRange(fh, split, total, s2, progress);
+      other = s2.state();
+    }
+    scanner.merge(other);
+    return scanner.result();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The first line start at or after `at` (`total` when the rest is one line). */
+async function lineBoundary(fh: fs.FileHandle, at: number, total: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(64 << 10);
+  for (let pos = at; pos < total; ) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) break;
+    const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+    if (nl >= 0) return pos + nl + 1;
+    pos += bytesRead;
+  }
+  return total;
+}
+
+function canUseWorker(): boolean {
+  return /\.m?js$/.test(new URL(import.meta.url).pathname);
+}
+
+interface WorkerJob {
+  fridayFeedScan: true;
+  path: string;
+  start: number;
+  end: number;
+  query: FeedQuery;
+}
+
+function scanInWorker(path: string, start: number, end: number, query: FeedQuery, progress: (n: number) => void): Promise<ScannerState> {
+  return new Promise((resolve, reject) => {
+    const job: WorkerJob = { fridayFeedScan: true, path, start, end, query };
+    const worker = new Worker(new URL(import.meta.url), { workerData: job });
+    worker.on('message', (m: { progress?: number; state?: ScannerState; error?: string }) => {
+      if (m.progress !== undefined) progress(m.progress);
+      if (m.state) resolve(m.state);
+      if (m.error) reject(new Error(m.error));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`feed scan worker exited with code ${code}`));
+    });
+  });
+}
+
+async function runWorker(job: WorkerJob): Promise<void> {
+  const fh = await fs.open(job.path, 'r');
+  try {
+    const scanner = new FeedScanner(job.query);
+    await scanRange(fh, job.start, job.end, scanner, (n) => parentPort!.postMessage({ progress: n }));
+    const state = scanner.state();
+    const transfer = [state.devices.table.buffer, ...state.windows.flatMap((w) => [w.rows.buffer, w.crashRows.buffer])];
+    parentPort!.postMessage({ state }, transfer as ArrayBuffer[]);
+  } catch (err) {
+    parentPort!.postMessage({ error: String(err) });
+  } finally {
+    await fh.close();
+  }
+}
+
+// This module is also the worker's entry: loaded in a worker with a scan job, it runs it.
+if (!isMainThread && (workerData as Partial<WorkerJob> | null)?.fridayFeedScan === true) {
+  void runWorker(workerData as WorkerJob);
+}
