@@ -170,7 +170,7 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
   say(
     'watch',
     report.rolledBack === true && beta.signed.rollback?.from === cut49.version && beta.signed.blocked.includes(cut49.version),
-    `crash spike on ${cut49.version} (rule ${report.rule}, ratio ${report.ratio === null ? '∞' : Number(report.ratio).toFixed(1)}×) → beta rolled back to ${beta.signed.release.version}, ${cut49.version} blocked`,
+    `beta rolled back to ${beta.signed.release.version} and ${cut49.version} blocked, signed, no one awake — ${beta.signed.rollback?.reason ?? `rule ${report.rule}`}`,
   );
   const back = expectOk('tester pull', friday('2026-12-05T12:10:00Z', ...pullArgs, '--current', cut49.version));
   say('tester pull', back.decision === 'update' && back.rollback === true, `a device on ${cut49.version} is offered ${back.version} (a signed rollback)`);
