@@ -57,7 +57,10 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   const prefix = config.versioning.tagPrefix;
   const remote = opts.push === true ? 'origin' : typeof opts.push === 'string' ? opts.push : null;
   const head = await git.headCommit(g);
-  const tagsAtHead = await git.releaseTagsAt(g, head, prefix);
+  const { listTags, releaseTags, previousReleaseTag } = await import('../io/gitlog.js');
+  const everyTag = await listTags(g.root);
+  const tags = everyTag.map((t) => t.name);
+  const tagsAtHead = releaseTags(everyTag, prefix).filter((t) => t.commit === head).map((t) => t.name);
 
   // A re-run Friday job on a tagged HEAD is harmless: report the release (cli.md `cut`).
   if (tagsAtHead.length > 0 && !opts.force) {
@@ -78,18 +81,19 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   }
 
   if (!opts.allowDirty) {
-    const dirty = await dirtyPaths(g, project);
+    // friday's own publish root, when it lies inside the repository, never makes the tree dirty.
+    const publish = relative(g.root, project.publishDir);
+    const dirty = await git.dirtyPaths(g, publish && !publish.startsWith('..') ? publish : null);
     if (dirty.length) {
       throw usageError('E_DIRTY', `cut: the working tree is dirty (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? `, +${dirty.length - 3} more` : ''})`, 'commit or stash your changes, or pass --allow-dirty');
     }
   }
 
-  const previousTag = await git.previousReleaseTag(g, 'HEAD', prefix, tagsAtHead);
-  const tags = await git.allTags(g);
-  const version = await decideVersion(ctx, project, g, git, opts, previousTag, tags);
+  const previousTag = await previousReleaseTag(g.root, head, prefix, tagsAtHead);
+  const version = await decideVersion(ctx, project, g, git, opts, previousTag, tags, tagsAtHead);
   const tag = `${prefix}${version}`;
   if (tags.includes(tag)) {
-    throw failure('E_CUT', `cut: tag ${tag} already exists on another commit`, 'pass --version <v> to choose another version');
+    throw failure('E_CUT', `cut: tag ${tag} already exists`, 'pass --version <v> to choose another version');
   }
   const builtAt = formatTime(ctx.now);
   const { runSteps } = await import('../io/progress.js');
@@ -188,7 +192,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   return { result: record, text: lines.join('\n') };
 }
 
-async function decideVersion(ctx: Context, project: Project, g: Git, git: typeof import('../io/git.js'), opts: CutOptions, previousTag: string | null, tags: string[]): Promise<string> {
+async function decideVersion(ctx: Context, project: Project, g: Git, git: typeof import('../io/git.js'), opts: CutOptions, previousTag: string | null, tags: string[], tagsAtHead: string[]): Promise<string> {
   const { scheme, tagPrefix } = project.config.versioning;
   if (opts.version !== undefined) {
     if (!isValidVersion(opts.version)) throw usageError('E_USAGE', `--version ${opts.version}: not a semantic version (such as 2026.48.0 or 1.4.2)`);
@@ -199,18 +203,15 @@ async function decideVersion(ctx: Context, project: Project, g: Git, git: typeof
     if (opts.bump) throw usageError('E_USAGE', '--bump: only for versioning.scheme "semver" (this repository uses calver-week)');
     return nextCalver(ctx.now, tags, tagPrefix);
   }
+  if (tagsAtHead.length > 0) {
+    // --force on a tagged HEAD: the next version after the highest release already on it.
+    const { compareVersions } = await import('../client/version.js');
+    const onHead = tagsAtHead.map((t) => releaseVersionOf(t, tagPrefix)!).sort(compareVersions);
+    return nextSemver(onHead[onHead.length - 1]!, [], opts.bump);
+  }
   const previous = previousTag ? releaseVersionOf(previousTag, tagPrefix) : null;
   const messages = previous ? await git.commitMessages(g, previousTag, 'HEAD') : [];
   return nextSemver(previous, messages, opts.bump);
-}
-
-/** Working-tree changes, leaving out friday's own publish root when it lies inside the repository. */
-async function dirtyPaths(g: Git, project: Project): Promise<string[]> {
-  const publish = relative(g.root, project.publishDir);
-  const args = ['status', '--porcelain', '--untracked-files=normal'];
-  if (publish && !publish.startsWith('..')) args.push('--', '.', `:(exclude)${publish}`);
-  const out = await g.raw.raw(args);
-  return out.split('\n').filter(Boolean).map((l) => l.slice(3));
 }
 
 async function findArtifacts(ctx: Context, project: Project): Promise<{ device: string; path: string }[]> {

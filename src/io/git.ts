@@ -4,7 +4,6 @@
  */
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { failure } from '../errors.js';
-import { releaseVersionOf } from '../core/version.js';
 
 export interface Git {
   raw: SimpleGit;
@@ -26,7 +25,9 @@ async function gitCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const msg = (err as Error).message.trim().split('\n').filter(Boolean).pop() ?? String(err);
+    // git's own verdict is the `fatal:`/`error:` line; the last line is often only advice.
+    const lines = (err as Error).message.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+    const msg = (lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[lines.length - 1] ?? String(err)).replace(/^(fatal|error):\s*/, '');
     throw failure('E_GIT', `${what}: ${msg}`);
   }
 }
@@ -37,47 +38,12 @@ export async function headCommit(g: Git): Promise<string> {
   });
 }
 
-export async function porcelainStatus(g: Git): Promise<string> {
-  return gitCall('git status', () => g.raw.raw(['status', '--porcelain']));
-}
-
-/** Every tag name in the repository. */
-export async function allTags(g: Git): Promise<string[]> {
-  const out = await gitCall('git tag', () => g.raw.raw(['tag', '--list']));
-  return out.split('\n').map((s) => s.trim()).filter(Boolean);
-}
-
-/** Annotated release tags (`<prefix><semver>`) pointing at a commit. */
-export async function releaseTagsAt(g: Git, commit: string, prefix: string): Promise<string[]> {
-  const out = await gitCall('git for-each-ref', () =>
-    g.raw.raw(['for-each-ref', '--format=%(refname:short)%00%(objecttype)%00%(*objectname)', 'refs/tags']),
-  );
-  const tags: string[] = [];
-  for (const line of out.split('\n')) {
-    const [name, type, target] = line.split('\0');
-    if (name && type === 'tag' && target === commit && releaseVersionOf(name, prefix)) tags.push(name);
-  }
-  return tags;
-}
-
-/**
- * The nearest annotated release tag reachable from `rev` by ancestry, excluding the tags on `rev`
- * itself (formats.md). `git describe` finds the nearest; non-release names are excluded and retried.
- */
-export async function previousReleaseTag(g: Git, rev: string, prefix: string, exclude: readonly string[] = []): Promise<string | null> {
-  const excluded = new Set(exclude);
-  for (let i = 0; i < 50; i++) {
-    const args = ['describe', '--abbrev=0', `--match=${prefix}*`, ...[...excluded].map((t) => `--exclude=${t}`), rev];
-    let tag: string;
-    try {
-      tag = (await g.raw.raw(args)).trim();
-    } catch {
-      return null; // no tag reachable
-    }
-    if (releaseVersionOf(tag, prefix)) return tag;
-    excluded.add(tag);
-  }
-  return null;
+/** Working-tree changes (`git status --porcelain`, untracked files included), minus `exclude` (a folder in the repo). */
+export async function dirtyPaths(g: Git, exclude: string | null): Promise<string[]> {
+  const args = ['status', '--porcelain', '--untracked-files=normal'];
+  if (exclude) args.push('--', '.', `:(exclude)${exclude}`);
+  const out = await gitCall('git status', () => g.raw.raw(args));
+  return out.split('\n').filter(Boolean).map((l) => l.slice(3));
 }
 
 /** Full messages of the commits in `from..to` (from = null: everything reachable from `to`). */
@@ -106,10 +72,6 @@ export async function createAnnotatedTag(g: Git, tag: string, message: string, e
       ).stdin!.end(message);
     }),
   );
-}
-
-export async function deleteTag(g: Git, tag: string): Promise<void> {
-  await g.raw.raw(['tag', '-d', tag]).catch(() => {});
 }
 
 export async function pushTag(g: Git, remote: string, tag: string): Promise<void> {

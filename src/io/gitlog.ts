@@ -5,6 +5,8 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { failure, usageError } from '../errors.js';
+import { compareVersions } from '../client/version.js';
+import { releaseVersionOf } from '../core/version.js';
 
 export interface TagInfo {
   name: string;
@@ -29,15 +31,8 @@ function gitError(what: string, stderr: string) {
   return failure('E_GIT', `${what}: ${why}`);
 }
 
-// Semantic Versioning 2.0.0, the regular expression of semver.org (the semver package costs more to load than this whole file).
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-
 /** The version a release tag names (`<prefix><semver>`, formats.md), else null. */
-export function versionOfTag(name: string, prefix: string): string | null {
-  if (!name.startsWith(prefix)) return null;
-  const v = name.slice(prefix.length);
-  return SEMVER.test(v) ? v : null;
-}
+export const versionOfTag = releaseVersionOf;
 
 /** Every tag, with the commit it points at. One process. */
 export async function listTags(cwd: string): Promise<TagInfo[]> {
@@ -83,10 +78,24 @@ export async function previousReleaseTag(cwd: string, rev: string, prefix: strin
     } catch {
       return null; // no tag reachable
     }
-    if (versionOfTag(tag, prefix) !== null) return tag;
+    if (versionOfTag(tag, prefix) !== null) return highestOnSameCommit(cwd, tag, prefix, excluded);
     excluded.add(tag);
   }
   return null;
+}
+
+/**
+ * `git describe` breaks a tie between tags on one commit by tag date, and git's dates decide
+ * nothing here (formats.md): of the release tags on that commit, the highest version wins.
+ */
+async function highestOnSameCommit(cwd: string, tag: string, prefix: string, excluded: ReadonlySet<string>): Promise<string> {
+  const tags = releaseTags(await listTags(cwd), prefix);
+  const commit = tags.find((t) => t.name === tag)?.commit;
+  let best = tag;
+  for (const t of tags) {
+    if (t.commit === commit && !excluded.has(t.name) && compareVersions(versionOfTag(t.name, prefix)!, versionOfTag(best, prefix)!) > 0) best = t.name;
+  }
+  return best;
 }
 
 /**
