@@ -151,6 +151,27 @@ describe('friday cut (semver)', () => {
     expect((await cut(repo, '--bump', 'minor')).json.version).toBe('2.1.0');
   });
 
+  it('--force on a tagged HEAD bumps from the highest version already on it', async () => {
+    const repo = await project({ versioning: { scheme: 'semver', tagPrefix: 'v' } });
+    expect((await cut(repo)).json.version).toBe('1.0.0');
+    await repo.commit('fix: camera crash');
+    expect((await cut(repo)).json.version).toBe('1.0.1');
+    const forced = await cut(repo, '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.json).toMatchObject({ version: '1.0.2', previousTag: 'v1.0.0' });
+    expect((await cut(repo, '--force', '--bump', 'minor')).json.version).toBe('1.1.0');
+    expect(await tags(repo)).toEqual(['v1.0.0', 'v1.0.1', 'v1.0.2', 'v1.1.0']);
+  });
+
+  it('takes the highest version as the previous release when two release tags share a commit', async () => {
+    const repo = await project({ versioning: { scheme: 'semver', tagPrefix: 'v' } });
+    // Tagged by hand in an order that makes the lower version the newer tag.
+    await repo.git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'tag', '-a', 'v1.2.0', '-m', 'r']);
+    await repo.git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'tag', '-a', 'v1.1.0', '-m', 'r']);
+    await repo.commit('fix: battery drain');
+    expect((await cut(repo)).json).toMatchObject({ version: '1.2.1', previousTag: 'v1.2.0' });
+  });
+
   it('refuses a --version that is not a version, or whose tag exists (exit 2)', async () => {
     const repo = await project();
     expect((await cut(repo, '--version', 'banana')).code).toBe(2);
