@@ -84,6 +84,8 @@ export async function main(argv = process.argv.slice(2)) {
     const ratio = a / b;
     results.push({ name, friday: a, cliff: b, ratio, target });
     console.log(`changelog ${name}: friday ${a.toFixed(0)} ms, git-cliff ${b.toFixed(0)} ms, ratio ${ratio.toFixed(2)} (target ≤ ${target})`);
+    const workload = name === 'full' ? 'full history, 20 k commits, 5 k issues, 250 k votes' : 'weekly range (last tag..HEAD, 500 commits), same issues';
+    console.log(`BENCH_ROW ${JSON.stringify({ what: 'changelog', workload, ours: `${a.toFixed(0)} ms`, reference: `git-cliff ${cliffArgs.join(' ')}: ${b.toFixed(0)} ms`.replace(' :', ':'), ratio: ratio.toFixed(2), target: `≤ ${target.toFixed(2)}×`, pass: ratio <= target })}`);
   }
   return results;
 }

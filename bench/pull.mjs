@@ -65,6 +65,7 @@ try {
   console.log(`  friday pull       median ${mp.toFixed(1)} ms`);
   console.log(`  friday --version  median ${mv.toFixed(1)} ms  (reference)`);
   console.log(`  ratio ${ratio.toFixed(3)}  target ≤ 1.2  ${ratio <= 1.2 ? 'PASS' : 'FAIL'}`);
+  console.log(`BENCH_ROW ${JSON.stringify({ what: 'pull', workload: `manifest with ${DEVICES} devices, verify + decide`, ours: `${mp.toFixed(1)} ms`, reference: `friday --version: ${mv.toFixed(1)} ms`, ratio: ratio.toFixed(2), target: '≤ 1.2×', pass: ratio <= 1.2 })}`);
   process.exitCode = ratio <= 1.2 ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
