@@ -280,10 +280,14 @@ function report(err: unknown, json: boolean, io: Printer): number {
   return printError(new FridayError('E_INTERNAL', `internal error: ${e.message}`, 1, 'run again with FRIDAY_DEBUG=1 for a stack trace'), json, io, e);
 }
 
+/** cli.md: the error is one line, the hint another, whatever text (a flag's value, a tool's output) went into them. */
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+
 function printError(err: FridayError, json: boolean, io: Printer, cause?: Error): number {
-  if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, message: err.message } }, null, 2) + '\n');
-  io.err(`friday: ${err.message}\n`);
-  if (err.hint) io.err(`  ${err.hint}\n`);
+  const message = oneLine(err.message);
+  if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, message } }, null, 2) + '\n');
+  io.err(`friday: ${message}\n`);
+  if (err.hint) io.err(`  ${oneLine(err.hint)}\n`);
   if (process.env.FRIDAY_DEBUG === '1') io.err(`${(cause ?? err).stack ?? ''}\n`);
   return err.exit;
 }

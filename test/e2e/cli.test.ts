@@ -54,6 +54,16 @@ describe('usage errors', () => {
     expect(choice.json.error.message).toMatch(/^cut: option '--bump <part>' argument 'huge' is invalid/);
   });
 
+  it('keeps an error on one line even when the text in it has line breaks', async () => {
+    const dir = tmpDir();
+    await runFriday(['init', '--product', 'aurora', '--devices', 'umi', '-C', dir]);
+    const r = await runFriday(['status', '-C', dir, '--channel', 'beta\nstable', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('friday: --channel beta stable: unknown channel');
+    expect(r.stderr.split('\n')).toHaveLength(3); // the error, the hint, the final newline
+    expect(r.json.error.message).toBe('--channel beta stable: unknown channel');
+  });
+
   it('keeps --version a program flag: a command refuses it unless it has its own', async () => {
     const r = await runFriday(['status', '--version']);
     expect(r.code).toBe(2);
