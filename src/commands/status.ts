@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
 import { isClientError } from '../client/errors.js';
 import { parseManifestBytes, timeOf, type SignedManifest } from '../client/manifest.js';
-import { readTrustFile, thresholdFor, type Trust } from '../client/trust.js';
 import { compareVersions } from '../client/version.js';
 import { errnoCode, FridayError, usageError } from '../errors.js';
 import { displayPath, loadProject } from '../io/project.js';
@@ -32,18 +31,27 @@ function asFriday(err: unknown): unknown {
   return isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
 }
 
-/** `<publish>/trust.json` through the client's parser, or null before any key is trusted. */
-async function readTrust(publishDir: string, root: string, product: string): Promise<Trust | null> {
+/**
+ * `<publish>/trust.json` through the client's parser, or null before any key is trusted. The parser
+ * (and node:crypto with it) is loaded only when there is a file to parse: start-up budget.
+ */
+interface TrustInfo {
+  keyids: ReadonlySet<string>;
+  threshold(channel: string): number;
+}
+
+async function readTrust(publishDir: string, root: string, product: string): Promise<TrustInfo | null> {
   const path = join(publishDir, 'trust.json');
   if (!existsSync(path)) return null;
   const label = displayPath(root, path);
+  const { readTrustFile, thresholdFor } = await import('../client/trust.js');
   const trust = await readTrustFile(path, label).catch((err: unknown) => {
     throw asFriday(err);
   });
   if (trust.product !== product) {
     throw usageError('E_TRUST', `${label}: product "${trust.product}" is not the configuration's "${product}"`, 'devices would refuse every manifest (E_PRODUCT); fix trust.json');
   }
-  return trust;
+  return { keyids: new Set(trust.keys.keys()), threshold: (channel) => thresholdFor(trust, channel) };
 }
 
 /** A managed manifest (live or staged), or null when there is none; a broken one names its file and field. */
@@ -144,11 +152,11 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
   return { result, text: render(result) };
 }
 
-function channelStatus(ctx: Context, root: string, publishDir: string, name: string, trust: Trust | null) {
+function channelStatus(ctx: Context, root: string, publishDir: string, name: string, trust: TrustInfo | null) {
   const dir = join(publishDir, 'channels', name);
   const warnings: string[] = [];
   const read = (file: string) => readManifest(join(dir, file), displayPath(root, join(dir, file)));
-  const signers = (m: SignedManifest) => (trust ? { signers: new Set(m.signatures.map((s) => s.keyid).filter((k) => trust.keys.has(k))).size, threshold: thresholdFor(trust, name) } : null);
+  const signers = (m: SignedManifest) => (trust ? { signers: new Set(m.signatures.map((s) => s.keyid).filter((k) => trust.keyids.has(k))).size, threshold: trust.threshold(name) } : null);
   const live = read('manifest.json');
   const staged = read('staged.json');
   let liveOut = null;

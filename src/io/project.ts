@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Context } from '../cli/context.js';
 import { checkChannelGraph, validateConfig, validatePolicy, type ChannelPolicy, type Config } from '../core/config.js';
 import { errnoCode, usageError } from '../errors.js';
-import { readJsonFile } from './store.js';
+import { readJsonFile } from './json.js';
 
 export interface Project {
   root: string;
