@@ -35,6 +35,16 @@ function addGlobals(cmd: Command, withVersion = false): Command {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** The command as typed (`keys generate`); empty for the program itself. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** Which command a commander error came from, so it reads `friday: <command>: <why>` like ours. */
+const origin = new WeakMap<CommanderError, Command>();
+
 interface Printer {
   out(s: string): void;
   err(s: string): void;
@@ -44,25 +54,35 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
   const program = addGlobals(new Command('friday'), true)
     .description('Weekly release pipeline for community-built firmware: cut, fan-voted changelog, signed OTA channels, crash-watch rollback.')
     .enablePositionalOptions()
-    .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
-    .exitOverride();
+    .showSuggestionAfterError(true);
 
-  /** A command whose action lazily imports its module and runs it with the merged options. */
-  const command = (name: string, summary: string, example: string): Command => {
-    const cmd = program.command(name).description(summary);
-    addGlobals(cmd).exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} });
+  /** Output through `io`, and errors thrown (not exited) with the command they came from. */
+  const wire = (cmd: Command): Command =>
+    cmd.configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} }).exitOverride((err) => {
+      origin.set(err, cmd);
+      throw err;
+    });
+  wire(program);
+
+  /** A command (of the program or of a group) with the global options and an example in its help. */
+  const commandOf = (parent: Command, name: string, summary: string, example: string): Command => {
+    const cmd = wire(addGlobals(parent.command(name).description(summary)));
     cmd.addHelpText('after', `\nExample:\n  $ ${example}\n`);
     return cmd;
   };
+  const command = (name: string, summary: string, example: string) => commandOf(program, name, summary, example);
 
   const runWith = <O>(cmd: Command, load: () => Promise<Run<O>>, extra: (args: unknown[]) => Partial<O> = () => ({})) =>
     cmd.action(async (...args: unknown[]) => {
       const self = args[args.length - 1] as Command;
-      const local = self.opts() as Record<string, unknown>;
-      const global = program.opts() as Record<string, unknown>;
-      const merged: Record<string, unknown> = { ...local };
-      for (const key of GLOBAL_KEYS) merged[key] = local[key] ?? global[key];
+      const merged: Record<string, unknown> = { ...self.opts() };
+      // A global option may be given to the command, to its group (`keys`) or to the program:
+      // the nearest one wins.
+      for (const key of GLOBAL_KEYS) {
+        let value: unknown;
+        for (let c: Command | null = self; c && value === undefined; c = c.parent) value = (c.opts() as Record<string, unknown>)[key];
+        merged[key] = value;
+      }
       const ctx = createContext(merged as GlobalOptions);
       const run = await load();
       const outcome = await run(ctx, { ...(merged as O), ...extra(args.slice(0, -2)) });
@@ -77,14 +97,8 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     async () => (await import('../commands/init.js')).run,
   );
 
-  const keys = program.command('keys').description('manage Ed25519 signing keys and the trust file');
-  keys.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} });
-  const keysCommand = (name: string, summary: string, example: string) => {
-    const cmd = keys.command(name).description(summary);
-    addGlobals(cmd).exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} });
-    cmd.addHelpText('after', `\nExample:\n  $ ${example}\n`);
-    return cmd;
-  };
+  const keys = command('keys', 'manage Ed25519 signing keys and the trust file', 'friday keys generate alice && friday keys trust ~/.config/friday/keys/alice.pub');
+  const keysCommand = (name: string, summary: string, example: string) => commandOf(keys, name, summary, example);
   runWith(
     keysCommand('generate', 'create an Ed25519 key pair <dir>/<name>.key (0600) and <name>.pub', 'friday keys generate alice --out ~/.config/friday/keys')
       .argument('<name>', 'key name')
@@ -239,9 +253,21 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
 
 function report(err: unknown, json: boolean, io: Printer): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    const message = err.message.replace(/^error: /, '');
-    return printError(new FridayError('E_USAGE', message, 2, 'see friday --help'), json, io);
+    const cmd = origin.get(err);
+    const path = cmd ? commandPath(cmd) : '';
+    const help = `see friday ${path ? `${path} ` : ''}--help`;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    if (err.code === 'commander.help') {
+      if (err.exitCode === 0) return 0; // `friday help`
+      // A group run without its subcommand (`friday keys`): commander printed the help on stderr.
+      const names = cmd?.commands.map((c) => c.name()).filter((n) => n !== 'help') ?? [];
+      if (json) io.out(JSON.stringify({ ok: false, error: { code: 'E_USAGE', message: `${path ? `${path}: ` : ''}missing command${names.length ? ` (${names.join(', ')})` : ''}` } }, null, 2) + '\n');
+      return 2;
+    }
+    // Commander's own message, then perhaps "(Did you mean --channel?)" on a line of its own: that is the hint.
+    const [first = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
+    const suggestion = rest.join(' ').replace(/^\((.*)\)$/, '$1').trim();
+    return printError(new FridayError('E_USAGE', path ? `${path}: ${first}` : first, 2, suggestion || help), json, io);
   }
   if (isFridayError(err)) {
     if (err.result !== undefined && json) {
@@ -254,10 +280,14 @@ function report(err: unknown, json: boolean, io: Printer): number {
   return printError(new FridayError('E_INTERNAL', `internal error: ${e.message}`, 1, 'run again with FRIDAY_DEBUG=1 for a stack trace'), json, io, e);
 }
 
+/** cli.md: the error is one line, the hint another, whatever text (a flag's value, a tool's output) went into them. */
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+
 function printError(err: FridayError, json: boolean, io: Printer, cause?: Error): number {
-  if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, message: err.message } }, null, 2) + '\n');
-  io.err(`friday: ${err.message}\n`);
-  if (err.hint) io.err(`  ${err.hint}\n`);
+  const message = oneLine(err.message);
+  if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, message } }, null, 2) + '\n');
+  io.err(`friday: ${message}\n`);
+  if (err.hint) io.err(`  ${oneLine(err.hint)}\n`);
   if (process.env.FRIDAY_DEBUG === '1') io.err(`${(cause ?? err).stack ?? ''}\n`);
   return err.exit;
 }

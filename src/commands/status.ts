@@ -1,26 +1,22 @@
 /**
  * `friday status`: the releases cut, then per channel the live release, serial, rollout, expiry
  * (warning under 3 days), staged manifest, blocked versions and the last watch verdict (cli.md).
- * It is on the start-up budget (quality.md: ≤ 1.5× `node -e 0`), so it reads the files itself
- * with nothing heavier than node:fs: no zod, no git, no crypto. Signatures are counted by keyid
- * here, not verified; `friday verify` verifies.
+ * It validates what it reads like every command (config and policies through the loader, trust.json
+ * and the manifests through the client's parsers: a broken one is exit 2 naming file and field),
+ * but it is on the start-up budget (quality.md: ≤ 1.5× `node -e 0`), so nothing heavier than those
+ * parsers: no git, no signing, no locks. Signatures are counted by trusted keyid here, not
+ * verified; `friday verify` verifies.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
-import { parseManifest, timeOf, type SignedManifest } from '../client/manifest.js';
+import { isClientError } from '../client/errors.js';
+import { parseManifestBytes, timeOf, type SignedManifest } from '../client/manifest.js';
 import { compareVersions } from '../client/version.js';
-import { usageError } from '../errors.js';
+import { errnoCode, FridayError, usageError } from '../errors.js';
+import { displayPath, loadProject } from '../io/project.js';
 
 const WARN_HOURS = 72;
-
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
 
 function list(dir: string): string[] {
   try {
@@ -30,15 +26,49 @@ function list(dir: string): string[] {
   }
 }
 
+/** The client's errors keep their code and exit (a broken trust file is the user's input: 2). */
+function asFriday(err: unknown): unknown {
+  return isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
+}
+
+/**
+ * `<publish>/trust.json` through the client's parser, or null before any key is trusted. The parser
+ * (and node:crypto with it) is loaded only when there is a file to parse: start-up budget.
+ */
 interface TrustInfo {
-  keyids: Set<string>;
+  keyids: ReadonlySet<string>;
   threshold(channel: string): number;
 }
 
-function trustInfo(publishDir: string): TrustInfo | null {
-  const t = readJson(join(publishDir, 'trust.json')) as { keys?: Record<string, unknown>; threshold?: number; channels?: Record<string, { threshold?: number }> } | undefined;
-  if (!t || typeof t !== 'object' || !t.keys) return null;
-  return { keyids: new Set(Object.keys(t.keys)), threshold: (c) => t.channels?.[c]?.threshold ?? t.threshold ?? 1 };
+async function readTrust(publishDir: string, root: string, product: string): Promise<TrustInfo | null> {
+  const path = join(publishDir, 'trust.json');
+  if (!existsSync(path)) return null;
+  const label = displayPath(root, path);
+  const { readTrustFile, thresholdFor } = await import('../client/trust.js');
+  const trust = await readTrustFile(path, label).catch((err: unknown) => {
+    throw asFriday(err);
+  });
+  if (trust.product !== product) {
+    throw usageError('E_TRUST', `${label}: product "${trust.product}" is not the configuration's "${product}"`, 'devices would refuse every manifest (E_PRODUCT); fix trust.json');
+  }
+  return { keyids: new Set(trust.keys.keys()), threshold: (channel) => thresholdFor(trust, channel) };
+}
+
+/** A managed manifest (live or staged), or null when there is none; a broken one names its file and field. */
+function readManifest(path: string, label: string): SignedManifest | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw usageError('E_STATE', `${label}: cannot read (${errnoCode(err) ?? String(err)})`);
+  }
+  try {
+    return parseManifestBytes(bytes, label);
+  } catch (err) {
+    if (!isClientError(err)) throw err;
+    throw usageError('E_STATE', err.message, 'restore it from history/ or publish again');
+  }
 }
 
 /** The last `watch` line of events.ndjson, reading from the end: the log grows with every check. */
@@ -85,51 +115,47 @@ export function lastWatch(path: string): { at: string; version: string | null; v
 }
 
 export async function run(ctx: Context, opts: { channel?: string }): Promise<Outcome> {
-  const config = readJson(ctx.configPath) as { product?: string; publish?: { dir?: string } } | undefined;
-  if (!config || typeof config !== 'object') {
-    const label = relative(ctx.cwd, ctx.configPath) || ctx.configPath;
-    throw usageError('E_CONFIG', `${label}: missing or not valid JSON`, 'run `friday init` in the repository, or pass -C <repo>');
+  const project = await loadProject(ctx);
+  const { publishDir } = project;
+  const trust = await readTrust(publishDir, project.root, project.config.product);
+
+  const releases: { version: string; tag: string | null; builtAt: string | null }[] = [];
+  for (const version of list(join(publishDir, 'releases'))) {
+    const path = join(publishDir, 'releases', version, 'build.json');
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue; // no build record: a cut in progress or a failed one, not a release
+    }
+    let b: { tag?: unknown; builtAt?: unknown };
+    try {
+      b = JSON.parse(text) as typeof b;
+    } catch (err) {
+      ctx.warn(`${displayPath(project.root, path)}: not valid JSON (${(err as Error).message}); release ${version} not listed`);
+      continue;
+    }
+    releases.push({ version, tag: typeof b?.tag === 'string' ? b.tag : null, builtAt: typeof b?.builtAt === 'string' ? b.builtAt : null });
   }
-  const publishDir = resolve(ctx.cwd, config.publish?.dir ?? 'ota');
-  const trust = trustInfo(publishDir);
+  releases.sort((a, b) => compareVersions(b.version, a.version));
 
-  const releases = list(join(publishDir, 'releases'))
-    .map((v) => ({ v, b: readJson(join(publishDir, 'releases', v, 'build.json')) as { tag?: string; builtAt?: string } | undefined }))
-    .filter((r) => r.b !== undefined)
-    .map(({ v, b }) => ({ version: v, tag: b?.tag ?? null, builtAt: b?.builtAt ?? null }))
-    .sort((a, b) => compareVersions(b.version, a.version));
-
-  const names = new Set<string>();
-  for (const n of list(join(ctx.cwd, 'channels'))) if (n.endsWith('.json')) names.add(n.slice(0, -5));
+  const names = new Set(Object.keys(project.channels));
   for (const n of list(join(publishDir, 'channels'))) if (!n.startsWith('.') && !n.endsWith('.lock')) names.add(n);
   let chosen = [...names].sort();
   if (opts.channel !== undefined) {
     if (!names.has(opts.channel)) throw usageError('E_USAGE', `--channel ${opts.channel}: unknown channel`, chosen.length ? `known channels: ${chosen.join(', ')}` : undefined);
     chosen = [opts.channel];
   }
-  const channels = chosen.map((name) => channelStatus(ctx, publishDir, name, trust));
+  const channels = chosen.map((name) => channelStatus(ctx, project.root, publishDir, name, trust));
   for (const c of channels) for (const w of c.warnings) ctx.warn(`${c.name}: ${w}`);
-  const result = { product: config.product ?? null, publishDir, releases, channels };
+  const result = { product: project.config.product, publishDir, releases, channels };
   return { result, text: render(result) };
 }
 
-function channelStatus(ctx: Context, publishDir: string, name: string, trust: TrustInfo | null) {
+function channelStatus(ctx: Context, root: string, publishDir: string, name: string, trust: TrustInfo | null) {
   const dir = join(publishDir, 'channels', name);
   const warnings: string[] = [];
-  const read = (file: string): SignedManifest | null => {
-    let text: string;
-    try {
-      text = readFileSync(join(dir, file), 'utf8');
-    } catch {
-      return null;
-    }
-    try {
-      return parseManifest(JSON.parse(text), `channels/${name}/${file}`);
-    } catch (err) {
-      warnings.push(`channels/${name}/${file}: ${(err as Error).message}`);
-      return null;
-    }
-  };
+  const read = (file: string) => readManifest(join(dir, file), displayPath(root, join(dir, file)));
   const signers = (m: SignedManifest) => (trust ? { signers: new Set(m.signatures.map((s) => s.keyid).filter((k) => trust.keyids.has(k))).size, threshold: trust.threshold(name) } : null);
   const live = read('manifest.json');
   const staged = read('staged.json');

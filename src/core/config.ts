@@ -146,13 +146,33 @@ export function validatePolicy(value: unknown, fileName: string): Validation<Cha
   return r;
 }
 
-/** Problems across policies: `from` must name another known channel, and no cycles. */
-export function checkChannelGraph(channels: Record<string, ChannelPolicy>): string[] {
+/**
+ * Problems across policies: `from` must name another channel that has a policy file, and the
+ * `from` links must not loop. `files` is every policy file's channel name, valid or not, so a
+ * policy that names a broken one gets no false "unknown channel" on top of the real problem.
+ */
+export function checkChannelGraph(channels: Record<string, ChannelPolicy>, files: readonly string[]): string[] {
   const problems: string[] = [];
+  const known = new Set(files);
   for (const [name, p] of Object.entries(channels)) {
     if (p.from === null) continue;
     if (p.from === name) problems.push(`${name}: from: must name another channel`);
-    else if (!channels[p.from]) problems.push(`${name}: from: unknown channel "${p.from}" (no channels/${p.from}.json)`);
+    else if (!known.has(p.from)) problems.push(`${name}: from: unknown channel "${p.from}" (no channels/${p.from}.json)`);
+  }
+  // A loop (beta ← stable ← beta) means no channel in it could ever be staged: each would wait
+  // for a release to be live on the other first. Reported once, at its first name in order.
+  const reported = new Set<string>();
+  for (const start of Object.keys(channels).sort()) {
+    const path: string[] = [];
+    let at: string | null = start;
+    while (at !== null && channels[at] && !path.includes(at) && !reported.has(at)) {
+      path.push(at);
+      at = channels[at]!.from;
+    }
+    if (at === null || !path.includes(at) || at === path[path.length - 1]) continue; // no loop, or a self-reference (above)
+    const loop = path.slice(path.indexOf(at));
+    for (const n of loop) reported.add(n);
+    problems.push(`${loop[0]}: from: the channels loop (${[...loop, loop[0]].join(' ← ')})`);
   }
   return problems;
 }

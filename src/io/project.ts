@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Context } from '../cli/context.js';
 import { checkChannelGraph, validateConfig, validatePolicy, type ChannelPolicy, type Config } from '../core/config.js';
 import { errnoCode, usageError } from '../errors.js';
-import { readJsonFile } from './store.js';
+import { readJsonFile } from './json.js';
 
 export interface Project {
   root: string;
@@ -32,7 +32,7 @@ export async function loadConfig(ctx: Pick<Context, 'cwd' | 'configPath'>): Prom
     throw Object.assign(err as Error, { code: 'E_CONFIG' });
   }
   const v = validateConfig(raw);
-  if (!v.ok) throw problemsError('E_CONFIG', label, v.problems);
+  if (!v.ok) throw problemsError('E_CONFIG', 'friday.config.json', v.problems.map((problem) => ({ file: label, problem })));
   return v.value;
 }
 
@@ -46,30 +46,46 @@ export async function loadChannels(root: string): Promise<Record<string, Channel
     throw err;
   }
   const channels: Record<string, ChannelPolicy> = {};
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const file of names) {
     const label = `channels/${file}`;
     let raw: unknown;
     try {
       raw = await readJsonFile(join(dir, file), label);
     } catch (err) {
-      problems.push((err as Error).message);
+      problems.push({ file: label, problem: (err as Error).message.replace(`${label}: `, '') });
       continue;
     }
     const v = validatePolicy(raw, file.slice(0, -'.json'.length));
     if (v.ok) channels[v.value.name] = v.value;
-    else problems.push(...v.problems.map((p) => `${label}: ${p}`));
+    else problems.push(...v.problems.map((problem) => ({ file: label, problem })));
   }
-  problems.push(...checkChannelGraph(channels).map((p) => `channels/${p.replace(/^([^:]+):/, '$1.json:')}`));
-  if (problems.length) throw problemsError('E_POLICY', '', problems);
+  // Every file's name, valid or not: a broken policy is one problem, not one more per channel naming it.
+  const files = names.map((n) => n.slice(0, -'.json'.length));
+  for (const p of checkChannelGraph(channels, files)) {
+    const at = p.indexOf(': ');
+    problems.push({ file: `channels/${p.slice(0, at)}.json`, problem: p.slice(at + 2) });
+  }
+  if (problems.length) throw problemsError('E_POLICY', 'channel policies', problems);
   return channels;
 }
 
-/** One line for the first problem, then the rest joined, so a CI log shows them all. */
-function problemsError(code: string, label: string, problems: string[]) {
-  const prefix = label ? `${label}: ` : '';
-  const message = problems.length === 1 ? prefix + problems[0]! : `${prefix}${problems.length} problems: ${problems.join('; ')}`;
-  return usageError(code, message, 'fix the file and run again; nothing was written');
+interface Problem {
+  file: string;
+  problem: string;
+}
+
+/**
+ * One line whatever the count (cli.md: errors print one line `friday: <what failed>: <why>`), so
+ * a CI log shows every problem: the file when they are all in one, else `what` and each file.
+ */
+function problemsError(code: string, what: string, problems: Problem[]) {
+  const files = new Set(problems.map((p) => p.file));
+  let message: string;
+  if (problems.length === 1) message = `${problems[0]!.file}: ${problems[0]!.problem}`;
+  else if (files.size === 1) message = `${problems[0]!.file}: ${problems.length} problems: ${problems.map((p) => p.problem).join('; ')}`;
+  else message = `${what}: ${problems.length} problems: ${problems.map((p) => `${p.file}: ${p.problem}`).join('; ')}`;
+  return usageError(code, message, `fix the file${files.size > 1 ? 's' : ''} and run again; nothing was written`);
 }
 
 export async function loadProject(ctx: Pick<Context, 'cwd' | 'configPath'>): Promise<Project> {

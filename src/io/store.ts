@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import type { Context } from '../cli/context.js';
-import { errnoCode, failure, usageError } from '../errors.js';
+import { errnoCode, failure } from '../errors.js';
 
 export interface Store {
   readonly dryRun: boolean;
@@ -109,24 +109,9 @@ export async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-/**
- * Read and parse a JSON file the user gave us. A missing or broken file is the user's input:
- * exit 2 with the file named (`label` is how to name it, default the path).
- */
-export async function readJsonFile(path: string, label: string = path): Promise<unknown> {
-  let text: string;
-  try {
-    text = await fs.readFile(path, 'utf8');
-  } catch (err) {
-    const code = errnoCode(err);
-    throw usageError('E_INPUT', `${label}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`}`);
-  }
-  try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    throw usageError('E_INPUT', `${label}: not valid JSON (${(err as Error).message})`);
-  }
-}
+// Kept here too for the commands that write: the reader lives apart so that loading the
+// configuration does not load the writer (and node:crypto) on the start-up path.
+export { readJsonFile } from './json.js';
 
 /**
  * Hold an exclusive lock (proper-lockfile: a `<target>.lock` folder, refreshed while held, stale

@@ -20,7 +20,7 @@ describe('friday --help and --version', () => {
   });
 
   it('gives every command a --help with an example', async () => {
-    for (const c of [...COMMANDS.filter((c) => c !== 'keys'), 'keys generate', 'keys trust']) {
+    for (const c of [...COMMANDS, 'keys generate', 'keys trust']) {
       const r = await runFriday([...c.split(' '), '--help']);
       expect(r.code, c).toBe(0);
       expect(r.stdout, c).toMatch(new RegExp(`Example:\\n  \\$ friday ${c}`));
@@ -32,11 +32,55 @@ describe('usage errors', () => {
   it('exits 2 with one error line for an unknown option, and a JSON document with --json', async () => {
     const plain = await runFriday(['status', '--bogus']);
     expect(plain.code).toBe(2);
-    expect(plain.stderr.split('\n')[0]).toBe("friday: unknown option '--bogus'");
+    expect(plain.stderr).toBe("friday: status: unknown option '--bogus'\n  see friday status --help\n");
     expect(plain.stdout).toBe('');
     const json = await runFriday(['status', '--bogus', '--json']);
     expect(json.code).toBe(2);
-    expect(json.json).toEqual({ ok: false, error: { code: 'E_USAGE', message: "unknown option '--bogus'" } });
+    expect(json.json).toEqual({ ok: false, error: { code: 'E_USAGE', message: "status: unknown option '--bogus'" } });
+  });
+
+  it("reads commander's errors as ours: the command that failed, then why; a suggestion is the hint", async () => {
+    const missing = await runFriday(['keys', 'generate']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.split('\n')[0]).toBe("friday: keys generate: missing required argument 'name'");
+    const typo = await runFriday(['status', '--chanel', 'beta']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe("friday: status: unknown option '--chanel'\n  Did you mean --channel?\n");
+    const unknown = await runFriday(['bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.split('\n')[0]).toBe("friday: unknown command 'bogus'");
+    const choice = await runFriday(['cut', '--bump', 'huge', '--json']);
+    expect(choice.code).toBe(2);
+    expect(choice.json.error.message).toMatch(/^cut: option '--bump <part>' argument 'huge' is invalid/);
+  });
+
+  it('keeps an error on one line even when the text in it has line breaks', async () => {
+    const dir = tmpDir();
+    await runFriday(['init', '--product', 'aurora', '--devices', 'umi', '-C', dir]);
+    const r = await runFriday(['status', '-C', dir, '--channel', 'beta\nstable', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('friday: --channel beta stable: unknown channel');
+    expect(r.stderr.split('\n')).toHaveLength(3); // the error, the hint, the final newline
+    expect(r.json.error.message).toBe('--channel beta stable: unknown channel');
+  });
+
+  it('keeps --version a program flag: a command refuses it unless it has its own', async () => {
+    const r = await runFriday(['status', '--version']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe("friday: status: unknown option '--version'");
+  });
+
+  it('prints the help on stderr and exits 2 when a command is missing', async () => {
+    for (const args of [['keys'], ['--quiet']]) {
+      const r = await runFriday(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^Usage: friday ${args[0] === 'keys' ? 'keys ' : ''}\\[options\\] \\[command\\]`));
+    }
+    const json = await runFriday(['keys', '--json']);
+    expect(json.code).toBe(2);
+    expect(json.json).toEqual({ ok: false, error: { code: 'E_USAGE', message: 'keys: missing command (generate, trust)' } });
+    expect(json.stderr).toContain('Usage: friday keys');
   });
 
   it('refuses a --now or FRIDAY_NOW that is not a time, before doing anything', async () => {
@@ -132,6 +176,26 @@ describe('friday keys', () => {
     expect(after.threshold).toBe(1);
     expect(after.channels).toEqual({ stable: { threshold: 2 } });
     expect(Object.keys(after.keys)).toHaveLength(2);
+  });
+
+  it('accepts the global options on the group, on the subcommand or before both', async () => {
+    const keys = tmpDir();
+    const dry = await runFriday(['keys', '--json', '--dry-run', 'generate', 'alice', '--out', keys]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json.keyid).toMatch(/^[0-9a-f]{64}$/);
+    expect(dry.stderr).toContain('would write');
+    expect(await fs.readdir(keys)).toEqual([]);
+    expect((await runFriday(['keys', '--quiet', 'generate', 'alice', '--out', keys])).stdout).toBe('');
+    const dir = tmpDir();
+    await runFriday(['init', '--product', 'aurora', '--devices', 'umi', '-C', dir]);
+    const badNow = await runFriday(['keys', '--now', 'soon', 'trust', join(keys, 'alice.pub'), '-C', dir]);
+    expect(badNow.code).toBe(2);
+    expect(badNow.stderr).toContain('--now: not an ISO 8601 time');
+    const group = await runFriday(['keys', '-C', dir, '--config', join(dir, 'friday.config.json'), '--json', 'trust', join(keys, 'alice.pub')]);
+    expect(group.code, group.stderr).toBe(0);
+    expect(group.json).toMatchObject({ type: 'friday.trust/v1', product: 'aurora' });
+    const before = await runFriday(['--cwd', dir, 'keys', 'trust', join(keys, 'alice.pub'), '--dry-run']);
+    expect(before.code, before.stderr).toBe(0);
   });
 
   it('uses FRIDAY_KEYS_DIR as the default folder and refuses a private key as a trusted key', async () => {

@@ -1,9 +1,15 @@
-/** status reads the last watch verdict from the end of events.ndjson, which grows with every check. */
-import { promises as fs } from 'node:fs';
+/**
+ * `friday status`: it reads the config, the policies, trust.json and each channel's manifests, and
+ * validates them all as every other command does (a broken one is exit 2 naming file and field);
+ * the last watch verdict comes from the end of events.ndjson, which grows with every check.
+ */
+import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lastWatch } from '../../src/commands/status.js';
-import { tmpDir } from '../helpers/index.js';
+import { createContext } from '../../src/cli/context.js';
+import { lastWatch, run } from '../../src/commands/status.js';
+import { FridayError } from '../../src/errors.js';
+import { ROOT, tmpDir } from '../helpers/index.js';
 
 const line = (i: number, action: string, verdict?: string) => JSON.stringify({ at: `2026-11-27T17:${String(i % 60).padStart(2, '0')}:00Z`, action, serial: 1, version: `v${i}`, actor: 'x', detail: verdict ? { verdict } : { n: 'x'.repeat(200) } });
 
@@ -20,5 +26,104 @@ describe('lastWatch', () => {
     expect(lastWatch(path)).toBeNull();
     await fs.writeFile(path, line(7, 'watch', 'insufficient-data'));
     expect(lastWatch(path)).toEqual({ at: '2026-11-27T17:07:00Z', version: 'v7', verdict: 'insufficient-data' });
+  });
+});
+
+const corpus = (dir: string, file: string) => readFileSync(join(ROOT, 'test/corpus', dir, file), 'utf8');
+const expected = (dir: string) => JSON.parse(corpus(dir, 'expected.json')) as Record<string, { code: string | null; message?: string }>;
+
+/** A repository as `friday init` leaves it: config and the shipped policies, nothing published. */
+async function repo(files: Record<string, string> = {}): Promise<string> {
+  const dir = tmpDir();
+  const all: Record<string, string> = {
+    'friday.config.json': JSON.stringify({ product: 'aurora', devices: ['umi'], build: { artifacts: 'out/{device}/*.zip' } }),
+    'channels/beta.json': readFileSync(join(ROOT, 'channels/beta.json'), 'utf8'),
+    'channels/stable.json': readFileSync(join(ROOT, 'channels/stable.json'), 'utf8'),
+    ...files,
+  };
+  for (const [path, text] of Object.entries(all)) {
+    await fs.mkdir(join(dir, path, '..'), { recursive: true });
+    await fs.writeFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+const status = (dir: string, opts: { channel?: string } = {}) => {
+  const warnings: string[] = [];
+  const ctx = createContext({ cwd: dir, now: '2026-11-28T12:00:00Z' }, {}, { write: (s: string) => warnings.push(s) });
+  return run(ctx, opts).then((outcome) => ({ ...(outcome.result as any), warnings }));
+};
+
+async function refusal(dir: string): Promise<FridayError> {
+  const err = await status(dir).then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(FridayError);
+  expect((err as FridayError).exit).toBe(2);
+  expect((err as FridayError).message.split('\n')).toHaveLength(1);
+  return err as FridayError;
+}
+
+describe('friday status', () => {
+  it('works on a project with nothing published yet', async () => {
+    const r = await status(await repo());
+    expect(r).toMatchObject({ product: 'aurora', releases: [] });
+    expect(r.channels.map((c: any) => [c.name, c.live, c.staged, c.lastWatch])).toEqual([
+      ['beta', null, null, null],
+      ['stable', null, null, null],
+    ]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('shows a published channel, counting trusted signatures against the threshold', async () => {
+    const r = await status(await repo({ 'ota/trust.json': corpus('manifests', 'trust.json'), 'ota/channels/beta/manifest.json': corpus('manifests', 'good.json') }), { channel: 'beta' });
+    expect(r.channels).toHaveLength(1);
+    expect(r.channels[0]).toMatchObject({ name: 'beta', live: { version: '2026.48.0', serial: 7, rollout: 12.5, signatures: { signers: 1, threshold: 1 } }, staged: null });
+  });
+
+  it('lists the releases cut, newest first, and warns about a build record it cannot read', async () => {
+    const build = (v: string) => JSON.stringify({ type: 'friday.build/v1', version: v, tag: `v${v}`, builtAt: '2026-11-27T16:40:00Z' });
+    const r = await status(await repo({ 'ota/releases/2026.47.0/build.json': build('2026.47.0'), 'ota/releases/2026.48.0/build.json': build('2026.48.0'), 'ota/releases/2026.49.0/build.json': '{"type":', 'ota/releases/2026.50.0/x.zip': '' }));
+    expect(r.releases).toEqual([
+      { version: '2026.48.0', tag: 'v2026.48.0', builtAt: '2026-11-27T16:40:00Z' },
+      { version: '2026.47.0', tag: 'v2026.47.0', builtAt: '2026-11-27T16:40:00Z' },
+    ]);
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/^friday: warning: ota\/releases\/2026\.49\.0\/build\.json: not valid JSON .*; release 2026\.49\.0 not listed\n$/);
+  });
+
+  it('refuses a config or policy the loader refuses', async () => {
+    expect((await refusal(await repo({ 'friday.config.json': '{"product": "aurora"' }))).message).toMatch(/^friday\.config\.json: not valid JSON/);
+    expect((await refusal(await repo({ 'channels/stable.json': corpus('policy', 'not-ascending.json').replace('"beta"', '"stable"') }))).message).toBe('channels/stable.json: rollout: must be ascending');
+  });
+
+  for (const [file, want] of Object.entries(expected('trust'))) {
+    it(`refuses a broken trust.json (${file}), naming the file and field`, async () => {
+      const err = await refusal(await repo({ 'ota/trust.json': corpus('trust', file) }));
+      expect(err.code).toBe('E_TRUST');
+      expect(err.message).toContain('ota/trust.json: ');
+      expect(err.message).toContain(want.message);
+    });
+  }
+
+  it("refuses a trust.json of another product: devices would refuse every manifest", async () => {
+    const other = JSON.stringify({ ...JSON.parse(corpus('manifests', 'trust.json')), product: 'borealis' });
+    expect((await refusal(await repo({ 'ota/trust.json': other }))).message).toBe('ota/trust.json: product "borealis" is not the configuration\'s "aurora"');
+  });
+
+  for (const [file, want] of Object.entries(expected('manifests')).filter(([, w]) => w.code === 'E_FORMAT')) {
+    it(`refuses a broken live or staged manifest (${file}), naming the file`, async () => {
+      for (const name of ['manifest.json', 'staged.json']) {
+        const err = await refusal(await repo({ 'ota/trust.json': corpus('manifests', 'trust.json'), [`ota/channels/beta/${name}`]: corpus('manifests', file) }));
+        expect(err.message).toMatch(new RegExp(`^ota/channels/beta/${name.replace('.', '\\.')}: not a manifest`));
+        expect(err.message).toContain(want.message);
+      }
+    });
+  }
+
+  it('names the field of a broken manifest', async () => {
+    const doc = JSON.parse(corpus('manifests', 'good.json'));
+    doc.signed.expiresAt = 'next week';
+    const err = await refusal(await repo({ 'ota/channels/stable/manifest.json': JSON.stringify(doc) }));
+    expect(err.message).toBe('ota/channels/stable/manifest.json: not a manifest: signed.expiresAt: must be an ISO 8601 UTC time');
+    expect(err.hint).toContain('history/');
   });
 });

@@ -73,6 +73,38 @@ describe('channels/<name>.json corpus', () => {
     });
   }
 
+  it('reports only the real problem when a policy names a broken one in `from`', async () => {
+    const stable = JSON.stringify({ name: 'stable', from: 'beta' });
+    const invalid = await failure({ '/repo/friday.config.json': GOOD_CONFIG, '/repo/channels/beta.json': read('policy', 'not-ascending.json'), '/repo/channels/stable.json': stable });
+    expect(invalid.message).toBe('channels/beta.json: rollout: must be ascending');
+    const unparsable = await failure({ '/repo/friday.config.json': GOOD_CONFIG, '/repo/channels/beta.json': '{"name": "beta",', '/repo/channels/stable.json': stable });
+    expect(unparsable.message).toMatch(/^channels\/beta\.json: not valid JSON \(/);
+    expect(unparsable.message).not.toContain('unknown channel');
+  });
+
+  it('names the file in front of several problems, or says which files', async () => {
+    const one = await failure({ '/repo/friday.config.json': GOOD_CONFIG, '/repo/channels/beta.json': JSON.stringify({ name: 'beta', rollout: [50, 10, 100], expiresDays: 0 }) });
+    expect(one.message).toMatch(/^channels\/beta\.json: 2 problems: rollout: must be ascending; expiresDays: must be above 0$/);
+    const two = await failure({
+      '/repo/friday.config.json': GOOD_CONFIG,
+      '/repo/channels/beta.json': JSON.stringify({ name: 'beta', expiresDays: 0 }),
+      '/repo/channels/stable.json': JSON.stringify({ name: 'stable', from: 'nightly' }),
+    });
+    expect(two.exit).toBe(2);
+    expect(two.message).toBe('channel policies: 2 problems: channels/beta.json: expiresDays: must be above 0; channels/stable.json: from: unknown channel "nightly" (no channels/nightly.json)');
+  });
+
+  it('refuses policies whose `from` links loop', async () => {
+    const err = await failure({
+      '/repo/friday.config.json': GOOD_CONFIG,
+      '/repo/channels/beta.json': JSON.stringify({ name: 'beta', from: 'stable' }),
+      '/repo/channels/nightly.json': JSON.stringify({ name: 'nightly', from: 'beta' }),
+      '/repo/channels/stable.json': JSON.stringify({ name: 'stable', from: 'beta' }),
+    });
+    expect(err.exit).toBe(2);
+    expect(err.message).toBe('channels/beta.json: from: the channels loop (beta ← stable ← beta)');
+  });
+
   it('accepts the policies the CLI ships', async () => {
     vol.fromJSON({
       '/repo/friday.config.json': GOOD_CONFIG,
