@@ -172,3 +172,55 @@ describe('the signed bytes', () => {
     expect(text).not.toMatch(/\s"|":\s/);
   });
 });
+
+describe('promote: the gates and --force', () => {
+  const T0 = { FRIDAY_NOW: '2026-11-20T17:00:00Z' };
+  const T1 = { FRIDAY_NOW: '2026-11-27T18:00:00Z' }; // 169 h after T0
+  const T2 = { FRIDAY_NOW: '2026-12-04T19:00:00Z' }; // 169 h after T1
+
+  it('--force overrides a block on the target channel only, never the soak or a block on `from`', async () => {
+    const f = await makeFixture({ releases: ['2026.46.0', '2026.47.0'] });
+    const ok = async (args: string[], env: Record<string, string>) => {
+      const r = await f.friday([...args, '--key', f.alice.path], env);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    };
+    await ok(['stage', '--channel', 'beta', '--version', '2026.46.0', '--publish'], T0);
+    await ok(['promote', '--from', 'beta', '--to', 'stable', '--publish'], T1);
+    await ok(['stage', '--channel', 'beta', '--version', '2026.47.0', '--publish'], T1);
+    await ok(['promote', '--from', 'beta', '--to', 'stable', '--publish'], T2);
+    await ok(['rollback', '--channel', 'stable', '--reason', 'bootloop on umi'], T2);
+
+    // 2026.47.0 soaked on beta but is blocked on stable: refused, and --force is what overrides that.
+    const blocked = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--json'], T2);
+    expect(blocked.code).toBe(1);
+    expect(blocked.json.error.code).toBe('E_BLOCKED');
+    const forced = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--force', '--json'], T2);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.json).toMatchObject({ channel: 'stable', version: '2026.47.0', from: 'beta', published: false });
+
+    // Rolled back on beta too: --force must not carry a release blocked on `from` onto stable.
+    await ok(['rollback', '--channel', 'beta', '--reason', 'bootloop on umi'], T2);
+    const before = await snapshot(join(f.ota, 'channels/stable'));
+    const fromBlocked = await f.friday(['stage', '--channel', 'stable', '--version', '2026.47.0', '--key', f.alice.path, '--force', '--json'], T2);
+    expect(fromBlocked.code).toBe(1);
+    expect(fromBlocked.json.error).toMatchObject({ code: 'E_SOAK', message: 'stage stable: 2026.47.0 is blocked on beta (it was rolled back there)' });
+    expect(fromBlocked.stderr).toContain('--force overrides only a block on stable itself, never the soak on beta');
+    // 2026.46.0 went live on beta again just now: its soak starts over, and --force does not skip it.
+    const unsoaked = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--force', '--json'], T2);
+    expect(unsoaked.code).toBe(1);
+    expect(unsoaked.json.error.code).toBe('E_SOAK');
+    expect(unsoaked.json.error.message).toContain('0.0 h of the 168 h soak');
+    expect(await snapshot(join(f.ota, 'channels/stable'))).toEqual(before);
+  });
+
+  it('an unknown channel is named by the flag that gave it', async () => {
+    const f = await makeFixture();
+    const to = await f.friday(['promote', '--from', 'beta', '--to', 'nope', '--key', f.alice.path, '--json']);
+    expect(to.code).toBe(2);
+    expect(to.json.error.message).toBe('--to nope: unknown channel (no channels/nope.json)');
+    const from = await f.friday(['promote', '--from', 'nope', '--to', 'stable', '--key', f.alice.path]);
+    expect(from.code).toBe(2);
+    expect(from.stderr).toContain('friday: --from nope: unknown channel');
+    expect(from.stderr).not.toContain('--channel');
+  });
+});
