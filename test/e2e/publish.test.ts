@@ -224,3 +224,29 @@ describe('promote: the gates and --force', () => {
     expect(from.stderr).not.toContain('--channel');
   });
 });
+
+describe('a staged release waiting for publish', () => {
+  it('survives rollout, renew and rollback, and is then refused as stale rather than lost', async () => {
+    const f = await makeFixture({ releases: ['2026.46.0', '2026.47.0', '2026.48.0'] });
+    for (const v of ['2026.46.0', '2026.47.0']) expect((await f.friday(['stage', '--channel', 'beta', '--version', v, '--key', f.alice.path, '--publish'])).code).toBe(0);
+    expect((await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path])).code).toBe(0);
+    const stagedFile = join(f.ota, 'channels/beta/staged.json');
+    const staged = await fs.readFile(stagedFile, 'utf8');
+    const runs = [
+      ['rollout', '--channel', 'beta', '--percent', '50'],
+      ['renew', '--channel', 'beta', '--force'],
+      ['rollback', '--channel', 'beta', '--reason', 'bootloop on umi'],
+    ];
+    for (const [i, args] of runs.entries()) {
+      const r = await f.friday([...args, '--key', f.alice.path]);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
+      expect((await f.live('beta')).signed.serial).toBe(3 + i);
+      expect(await fs.readFile(stagedFile, 'utf8')).toBe(staged);
+      const pub = await f.friday(['publish', '--channel', 'beta', '--json']);
+      expect(pub.code).toBe(1);
+      expect(pub.json.error.code).toBe('E_STALE');
+      expect(pub.json.error.message).toContain(`serial 3, the live serial is ${3 + i}`);
+    }
+    expect((await f.live('beta')).signed.release.version).toBe('2026.46.0');
+  });
+});
