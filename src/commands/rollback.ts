@@ -20,6 +20,9 @@ export interface RollbackResult {
   toVersion: string;
   serial: number;
   manifest: SignedManifest;
+  /** Trusted signatures it carries, and the channel's threshold. */
+  signatures: number;
+  threshold: number;
 }
 
 export async function performRollback(ctx: Context, project: Project, opts: { channel: string; to?: string; reason: string; keyFiles: string[] }): Promise<RollbackResult> {
@@ -59,19 +62,22 @@ export async function performRollback(ctx: Context, project: Project, opts: { ch
     await reconcileEvents(store, project.publishDir, live, await readEvents(project.publishDir, opts.channel), actor);
     const body = rollbackBody(live.signed, good, opts.reason, ctx.now, policy.expiresDays, randomBytes(16).toString('hex'));
     const r = await signAndRelease(ctx, store, project.publishDir, body, signers, trust, 'rollback', { from: bad, to: body.release.version, reason: opts.reason }, actor);
-    return { published: r.published, fromVersion: bad, toVersion: body.release.version, serial: body.serial, manifest: r.doc };
+    return { published: r.published, fromVersion: bad, toVersion: body.release.version, serial: body.serial, manifest: r.doc, signatures: r.valid, threshold: r.threshold };
   });
 }
 
 export async function run(ctx: Context, opts: { channel: string; to?: string; reason: string; key?: string[] }): Promise<Outcome> {
   const project = await loadProject(ctx);
   const r = await performRollback(ctx, project, { channel: opts.channel, ...(opts.to !== undefined ? { to: opts.to } : {}), reason: opts.reason, keyFiles: opts.key ?? [] });
-  const result = { channel: opts.channel, published: r.published, from: r.fromVersion, to: r.toVersion, serial: r.serial, blocked: r.manifest.signed.blocked, reason: opts.reason };
+  // Below the channel's threshold the bad release is still live: a failure (exit 1), loud, with the
+  // rollback manifest waiting in staged.json for a co-signer. (`watch` reads `published` itself.)
   if (!r.published) {
-    return {
-      result, exit: 1,
-      text: `${opts.channel}: rollback ${r.fromVersion} → ${r.toVersion} staged as serial ${r.serial}, NOT live: it needs more signatures\nco-sign it now: friday sign --channel ${opts.channel} --key <file>, then friday publish --channel ${opts.channel}`,
-    };
+    throw failure(
+      'E_THRESHOLD',
+      `rollback: ${opts.channel} ${r.fromVersion} → ${r.toVersion} ${ctx.dryRun ? 'would be' : 'is'} staged as serial ${r.serial}, NOT live: ${r.signatures} of the ${r.threshold} signatures needed`,
+      `co-sign it now: friday sign --channel ${opts.channel} --key <file>, then friday publish --channel ${opts.channel}`,
+    );
   }
+  const result = { channel: opts.channel, published: r.published, from: r.fromVersion, to: r.toVersion, serial: r.serial, blocked: r.manifest.signed.blocked, reason: opts.reason };
   return { result, text: `${opts.channel}: ${ctx.dryRun ? 'would roll back' : 'rolled back'} ${r.fromVersion} → ${r.toVersion} (serial ${r.serial}); ${r.fromVersion} is blocked` };
 }

@@ -127,6 +127,20 @@ describe('rollout, promote, renew, status', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('below the threshold a rollout fails (exit 1, E_THRESHOLD) and waits in staged.json for a co-signature', async () => {
+    const f = await makeFixture({ channelThresholds: { beta: 2 } });
+    expect((await f.friday(['stage', '--channel', 'beta', '--rollout', '10', '--key', f.alice.path, '--key', f.bob.path, '--publish'])).code).toBe(0);
+    const r = await f.friday(['rollout', '--channel', 'beta', '--percent', '50', '--key', f.alice.path, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json).toEqual({ ok: false, error: { code: 'E_THRESHOLD', message: 'rollout: beta 10% → 50% is staged as serial 2, not live: 1 of the 2 signatures needed' } });
+    expect(r.stderr).toContain('friday: rollout: beta 10% → 50% is staged as serial 2, not live');
+    expect(r.stderr).toContain('friday sign --channel beta --key <file>, then friday publish --channel beta');
+    expect((await f.live('beta')).signed.rollout.percent).toBe(10);
+    expect((await f.friday(['sign', '--channel', 'beta', '--key', f.bob.path])).code).toBe(0);
+    expect((await f.friday(['publish', '--channel', 'beta'])).code).toBe(0);
+    expect((await f.live('beta')).signed).toMatchObject({ serial: 2, rollout: { percent: 50 } });
+  });
+
   it('renews only when less than a third of the validity is left, unless --force', async () => {
     const f = await makeFixture();
     expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
