@@ -3,16 +3,17 @@
  * bad version blocked (cli.md). `performRollback` is also what `watch` calls.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
 import { artifactsOf, rollbackBody, rollbackTarget, type ManifestBody, type SignedManifest } from '../core/manifest.js';
 import { isPlainFileName } from '../client/index.js';
 import { failure, usageError } from '../errors.js';
 import {
-  actorOf, readBuildRecord, readEvents, readHistory, readLiveManifest, readNotes, readTrust, reconcileEvents, requireSigners, signAndRelease,
+  actorOf, readBuildRecord, readEvents, readHistory, readLiveManifest, readNotes, readTrust, reconcileEvents, requireSigners, show, signAndRelease,
   warnUntrusted, withChannelLock,
 } from '../io/channel.js';
 import { channelPolicy, loadProject, type Project } from '../io/project.js';
-import { createStore } from '../io/store.js';
+import { createStore, pathExists } from '../io/store.js';
 
 export interface RollbackResult {
   published: boolean;
@@ -49,6 +50,11 @@ export async function performRollback(ctx: Context, project: Project, opts: { ch
       const served = rollbackTarget(history.filter((m) => m.release.version === opts.to), bad, blocked);
       if (served) good = { release: served.release, artifacts: served.artifacts, notes: served.notes, salt: served.rollout.salt };
       else {
+        // Neither served here nor cut: the user's own input names nothing (exit 2, like stage --version).
+        const dir = join(project.publishDir, 'releases', opts.to);
+        if (!(await pathExists(dir))) {
+          throw usageError('E_USAGE', `--to ${opts.to}: no such release (never on ${opts.channel}, and no ${show(dir, project.root)})`, `leave out --to to go back to the last good release of ${opts.channel}; \`friday status\` lists the releases`);
+        }
         const build = await readBuildRecord(project, opts.to);
         good = { release: { version: build.version, tag: build.tag, commit: build.commit, builtAt: build.builtAt }, artifacts: artifactsOf(build), notes: await readNotes(project, opts.to, ctx.warn) };
       }

@@ -52,6 +52,18 @@ describe('rollback', () => {
     expect(blocked.code).toBe(2);
   });
 
+  it('--to a version neither in the channel history nor cut is bad input: exit 2, named, nothing written', async () => {
+    const f = await twoReleasesLive();
+    const before = await snapshot(f.ota);
+    const r = await f.friday(['rollback', '--channel', 'beta', '--to', '2026.40.0', '--reason', 'r', '--key', f.alice.path, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json.error).toEqual({ code: 'E_USAGE', message: '--to 2026.40.0: no such release (never on beta, and no ota/releases/2026.40.0)' });
+    const text = await f.friday(['rollback', '--channel', 'beta', '--to', '2026.40.0', '--reason', 'r', '--key', f.alice.path]);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain('friday: --to 2026.40.0: no such release');
+    expect(await snapshot(f.ota)).toEqual(before);
+  });
+
   it('below the threshold it stages the rollback, says a co-signature is needed and exits 1', async () => {
     const f = await twoReleasesLive();
     const trust = JSON.parse(await fs.readFile(f.trustPath, 'utf8'));
