@@ -30,7 +30,7 @@ export async function performRollback(ctx: Context, project: Project, opts: { ch
   const policy = channelPolicy(project, opts.channel);
   if (!opts.reason.trim()) throw usageError('E_USAGE', 'rollback: --reason must say why');
   const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.keyFiles);
+  const signers = await requireSigners(ctx, opts.keyFiles, { what: `rollback ${opts.channel}`, channel: opts.channel, trust });
   warnUntrusted(signers, trust, ctx.warn);
   const store = createStore(ctx);
   const actor = actorOf(ctx);

@@ -16,7 +16,7 @@ export async function run(ctx: Context, opts: { channel: string; percent?: strin
   const project = await loadProject(ctx);
   const policy = channelPolicy(project, opts.channel);
   const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.key);
+  const signers = await requireSigners(ctx, opts.key, { what: `rollout ${opts.channel}`, channel: opts.channel, trust });
   warnUntrusted(signers, trust, ctx.warn);
   const store = createStore(ctx);
   const actor = actorOf(ctx);

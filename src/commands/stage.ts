@@ -59,7 +59,7 @@ export function describe(r: StageResult, dryRun: boolean): string {
 export async function stageRelease(ctx: Context, project: Project, opts: StageOptions): Promise<StageResult> {
   const policy = channelPolicy(project, opts.channel);
   const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.key);
+  const signers = await requireSigners(ctx, opts.key, { what: `stage ${opts.channel}`, channel: opts.channel, trust });
   warnUntrusted(signers, trust, ctx.warn);
   let percent = policy.rollout[0]!;
   if (opts.rollout !== undefined) {

@@ -234,11 +234,26 @@ export function actorOf(ctx: Pick<Context, 'cwd' | 'env'>): string {
   return ctx.env.USER || ctx.env.USERNAME || 'unknown';
 }
 
-/** The `--key` signers, or FRIDAY_SIGNING_KEY; at least one is required. */
-export async function requireSigners(ctx: Pick<Context, 'cwd' | 'env'>, keyFiles: string[] | undefined): Promise<Signer[]> {
+/**
+ * The `--key` signers, or FRIDAY_SIGNING_KEY; at least one is required. `what` names the action
+ * (`rollout beta`) and `trust` the keys whose signatures count on `channel`, so that the error
+ * says which private key to provide and how.
+ */
+export async function requireSigners(ctx: Pick<Context, 'cwd' | 'env'>, keyFiles: string[] | undefined, need: { what?: string; channel?: string; trust?: Trust } = {}): Promise<Signer[]> {
   const files = (keyFiles ?? []).map((f) => (f.startsWith('/') ? f : join(ctx.cwd, f)));
   const signers = await loadSigners(files, ctx.env);
-  if (signers.length === 0) throw usageError('E_KEY', 'no signing key', 'pass --key <file> or set FRIDAY_SIGNING_KEY');
+  if (signers.length === 0) {
+    const env = ctx.env.FRIDAY_SIGNING_KEY === undefined ? 'FRIDAY_SIGNING_KEY is not set' : 'FRIDAY_SIGNING_KEY is empty';
+    const names = need.trust ? [...need.trust.keys.values()].map((k) => k.name ?? `${k.keyid.slice(0, 12)}…`) : [];
+    const which = names.length && need.channel !== undefined
+      ? ` (${need.channel} needs ${thresholdFor(need.trust!, need.channel)} of the trusted keys ${names.join(', ')})`
+      : '';
+    throw usageError(
+      'E_KEY',
+      `${need.what ? `${need.what}: ` : ''}no signing key: no --key <file> given and ${env}${which}`,
+      'pass the private key with --key <file>, or put its PEM text in FRIDAY_SIGNING_KEY; no key yet? `friday keys generate <name>`, then `friday keys trust <name>.pub`',
+    );
+  }
   return signers;
 }
 

@@ -141,6 +141,24 @@ describe('rollout, promote, renew, status', () => {
     expect((await f.live('beta')).signed).toMatchObject({ serial: 2, rollout: { percent: 50 } });
   });
 
+  it('without a key, says which key is missing and how to provide it (exit 2, nothing written)', async () => {
+    const f = await makeFixture({ channelThresholds: { stable: 2 } });
+    expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    const before = await snapshot(f.ota);
+    const r = await f.friday(['rollout', '--channel', 'beta', '--percent', '50']);
+    expect(r.code).toBe(2);
+    const [line, hint, rest] = r.stderr.split('\n');
+    expect(line).toBe('friday: rollout beta: no signing key: no --key <file> given and FRIDAY_SIGNING_KEY is not set (beta needs 1 of the trusted keys alice, bob)');
+    expect(hint).toContain('--key <file>');
+    expect(hint).toContain('FRIDAY_SIGNING_KEY');
+    expect(hint).toContain('friday keys generate <name>');
+    expect(rest).toBe('');
+    const empty = await f.friday(['stage', '--channel', 'stable', '--json'], { FRIDAY_SIGNING_KEY: ' ' });
+    expect(empty.code).toBe(2);
+    expect(empty.json.error).toEqual({ code: 'E_KEY', message: 'stage stable: no signing key: no --key <file> given and FRIDAY_SIGNING_KEY is empty (stable needs 2 of the trusted keys alice, bob)' });
+    expect(await snapshot(f.ota)).toEqual(before);
+  });
+
   it('renews only when less than a third of the validity is left, unless --force', async () => {
     const f = await makeFixture();
     expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
