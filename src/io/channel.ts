@@ -2,8 +2,9 @@
  * The channel folder on disk (formats.md "The publish root"): reading the live, staged and
  * history manifests and the audit log, and publishing. Publishing order is what makes a crash
  * harmless: history/<serial>.json first, then manifest.json by atomic rename, then staged.json
- * removed (when it is the manifest published), then the audit lines; every step is a whole-file rename or an fsynced append, and the
- * per-channel lock makes read-serial-sign-publish one step, so two publishers never share a serial.
+ * removed (when it is the manifest published), then the audit lines; every step is a whole-file
+ * rename or an fsynced append, and the per-channel lock makes read-serial-sign-publish one step,
+ * so two publishers never share a serial.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -244,10 +245,9 @@ export async function requireSigners(ctx: Pick<Context, 'cwd' | 'env'>, keyFiles
   const signers = await loadSigners(files, ctx.env);
   if (signers.length === 0) {
     const env = ctx.env.FRIDAY_SIGNING_KEY === undefined ? 'FRIDAY_SIGNING_KEY is not set' : 'FRIDAY_SIGNING_KEY is empty';
-    const names = need.trust ? [...need.trust.keys.values()].map((k) => k.name ?? `${k.keyid.slice(0, 12)}…`) : [];
-    const which = names.length && need.channel !== undefined
-      ? ` (${need.channel} needs ${thresholdFor(need.trust!, need.channel)} of the trusted keys ${names.join(', ')})`
-      : '';
+    const { trust, channel } = need;
+    const names = trust ? [...trust.keys.values()].map((k) => k.name ?? `${k.keyid.slice(0, 12)}…`) : [];
+    const which = trust && channel !== undefined && names.length ? ` (${channel} needs ${thresholdFor(trust, channel)} of the trusted keys ${names.join(', ')})` : '';
     throw usageError(
       'E_KEY',
       `${need.what ? `${need.what}: ` : ''}no signing key: no --key <file> given and ${env}${which}`,
