@@ -42,10 +42,16 @@ export function decide(body: ManifestBody, input: DecideInput, label = 'manifest
     // A rollback carries an older release on purpose: devices on the bad version take it.
     (body.rollback !== null && body.rollback.from === current && body.release.version !== current);
   if (!wanted) return { decision: 'up-to-date', artifact };
-  // Without a device id (a person pulling by hand) there is no bucket to place: the rollout
-  // paces the fleet of updaters, it does not hide a release from a tester who asks for it.
-  if (input.deviceId !== undefined && !inRollout(body.rollout.percent, body.rollout.salt, input.deviceId)) {
-    return { decision: 'not-in-rollout', artifact };
-  }
-  return { decision: 'update', artifact };
+  return { decision: admitted(body, input.deviceId) ? 'update' : 'not-in-rollout', artifact };
+}
+
+/**
+ * Whether the rollout admits this device (formats.md: the bucket of `<salt>:<deviceId>`). With no
+ * device id there is no bucket, so only what is meant for every device admits it: a rollout at
+ * 100 %, or a rollback (it takes devices off a bad release, and a staged rollout must not keep
+ * anyone on that). Anything else would let every id-less updater past a 10 % rollout.
+ */
+function admitted(body: Pick<ManifestBody, 'rollout' | 'rollback'>, deviceId: string | undefined): boolean {
+  if (deviceId === undefined) return body.rollout.percent >= 100 || body.rollback !== null;
+  return inRollout(body.rollout.percent, body.rollout.salt, deviceId);
 }

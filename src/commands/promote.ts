@@ -7,8 +7,8 @@ import { describe, stageRelease } from './stage.js';
 
 export async function run(ctx: Context, opts: { from: string; to: string; key?: string[]; publish?: boolean; force?: boolean }): Promise<Outcome> {
   const project = await loadProject(ctx);
-  channelPolicy(project, opts.from);
-  const policy = channelPolicy(project, opts.to);
+  channelPolicy(project, opts.from, '--from');
+  const policy = channelPolicy(project, opts.to, '--to');
   if (opts.from === opts.to) throw usageError('E_USAGE', 'promote: --from and --to must be different channels');
   if (policy.from !== null && policy.from !== opts.from) {
     throw usageError('E_USAGE', `promote: ${opts.to} takes its releases from ${policy.from}, not ${opts.from}`, `run: friday promote --from ${policy.from} --to ${opts.to}`);

@@ -29,11 +29,19 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
       ...(opts.download !== undefined ? { download: resolve(ctx.cwd, opts.download) } : {}),
       dryRun: ctx.dryRun,
     });
+    // Without --device-id there is no rollout bucket: only a full rollout or a rollback applies.
+    const noId = r.decision === 'not-in-rollout' && opts.deviceId === undefined;
     const what =
       r.decision === 'update' ? `update to ${r.version}${r.rollback ? ' (a rollback: the last good release)' : ''}`
       : r.decision === 'up-to-date' ? `up to date (${r.version} is live)`
+      : noId ? `not in rollout: ${r.version} is live to part of the devices, and without a device id this one has no place in its rollout`
       : `${r.version} is live but this device is not in its rollout yet`;
     const lines = [`${r.channel}: serial ${r.serial}: ${what}`];
+    const hint = 'pass --device-id <id> (a stable id of this device) to be placed in the rollout';
+    if (noId) {
+      if (ctx.json) ctx.info(hint);
+      else lines.push(hint);
+    }
     if (r.downloaded) lines.push(`downloaded ${r.downloaded} (${r.artifact.size} bytes, sha256 ${r.artifact.sha256})`);
     else if (r.decision === 'update') lines.push(`artifact: ${r.artifact.url} (${r.artifact.size} bytes, sha256 ${r.artifact.sha256})`);
     return { result: r, text: lines.join('\n') };

@@ -17,7 +17,7 @@ export async function performRenew(ctx: Context, project: Project, opts: { chann
   // Not due: nothing to sign, so no key is needed (the scheduled job may run this every few minutes).
   if (!opts.force && !renewDue(live0.signed, ctx.now)) return { renewed: false, serial: live0.signed.serial, expiresAt: live0.signed.expiresAt };
   const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.keyFiles);
+  const signers = await requireSigners(ctx, opts.keyFiles, { what: `renew ${opts.channel}`, channel: opts.channel, trust });
   warnUntrusted(signers, trust, ctx.warn);
   const store = createStore(ctx);
   const actor = actorOf(ctx);

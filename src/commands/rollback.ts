@@ -3,16 +3,17 @@
  * bad version blocked (cli.md). `performRollback` is also what `watch` calls.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
 import { artifactsOf, rollbackBody, rollbackTarget, type ManifestBody, type SignedManifest } from '../core/manifest.js';
 import { isPlainFileName } from '../client/index.js';
 import { failure, usageError } from '../errors.js';
 import {
-  actorOf, readBuildRecord, readEvents, readHistory, readLiveManifest, readNotes, readTrust, reconcileEvents, requireSigners, signAndRelease,
+  actorOf, readBuildRecord, readEvents, readHistory, readLiveManifest, readNotes, readTrust, reconcileEvents, requireSigners, show, signAndRelease,
   warnUntrusted, withChannelLock,
 } from '../io/channel.js';
 import { channelPolicy, loadProject, type Project } from '../io/project.js';
-import { createStore } from '../io/store.js';
+import { createStore, pathExists } from '../io/store.js';
 
 export interface RollbackResult {
   published: boolean;
@@ -20,13 +21,16 @@ export interface RollbackResult {
   toVersion: string;
   serial: number;
   manifest: SignedManifest;
+  /** Trusted signatures it carries, and the channel's threshold. */
+  signatures: number;
+  threshold: number;
 }
 
 export async function performRollback(ctx: Context, project: Project, opts: { channel: string; to?: string; reason: string; keyFiles: string[] }): Promise<RollbackResult> {
   const policy = channelPolicy(project, opts.channel);
   if (!opts.reason.trim()) throw usageError('E_USAGE', 'rollback: --reason must say why');
   const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.keyFiles);
+  const signers = await requireSigners(ctx, opts.keyFiles, { what: `rollback ${opts.channel}`, channel: opts.channel, trust });
   warnUntrusted(signers, trust, ctx.warn);
   const store = createStore(ctx);
   const actor = actorOf(ctx);
@@ -46,6 +50,11 @@ export async function performRollback(ctx: Context, project: Project, opts: { ch
       const served = rollbackTarget(history.filter((m) => m.release.version === opts.to), bad, blocked);
       if (served) good = { release: served.release, artifacts: served.artifacts, notes: served.notes, salt: served.rollout.salt };
       else {
+        // Neither served here nor cut: the user's own input names nothing (exit 2, like stage --version).
+        const dir = join(project.publishDir, 'releases', opts.to);
+        if (!(await pathExists(dir))) {
+          throw usageError('E_USAGE', `--to ${opts.to}: no such release (never on ${opts.channel}, and no ${show(dir, project.root)})`, `leave out --to to go back to the last good release of ${opts.channel}; \`friday status\` lists the releases`);
+        }
         const build = await readBuildRecord(project, opts.to);
         good = { release: { version: build.version, tag: build.tag, commit: build.commit, builtAt: build.builtAt }, artifacts: artifactsOf(build), notes: await readNotes(project, opts.to, ctx.warn) };
       }
@@ -59,19 +68,22 @@ export async function performRollback(ctx: Context, project: Project, opts: { ch
     await reconcileEvents(store, project.publishDir, live, await readEvents(project.publishDir, opts.channel), actor);
     const body = rollbackBody(live.signed, good, opts.reason, ctx.now, policy.expiresDays, randomBytes(16).toString('hex'));
     const r = await signAndRelease(ctx, store, project.publishDir, body, signers, trust, 'rollback', { from: bad, to: body.release.version, reason: opts.reason }, actor);
-    return { published: r.published, fromVersion: bad, toVersion: body.release.version, serial: body.serial, manifest: r.doc };
+    return { published: r.published, fromVersion: bad, toVersion: body.release.version, serial: body.serial, manifest: r.doc, signatures: r.valid, threshold: r.threshold };
   });
 }
 
 export async function run(ctx: Context, opts: { channel: string; to?: string; reason: string; key?: string[] }): Promise<Outcome> {
   const project = await loadProject(ctx);
   const r = await performRollback(ctx, project, { channel: opts.channel, ...(opts.to !== undefined ? { to: opts.to } : {}), reason: opts.reason, keyFiles: opts.key ?? [] });
-  const result = { channel: opts.channel, published: r.published, from: r.fromVersion, to: r.toVersion, serial: r.serial, blocked: r.manifest.signed.blocked, reason: opts.reason };
+  // Below the channel's threshold the bad release is still live: a failure (exit 1), loud, with the
+  // rollback manifest waiting in staged.json for a co-signer. (`watch` reads `published` itself.)
   if (!r.published) {
-    return {
-      result, exit: 1,
-      text: `${opts.channel}: rollback ${r.fromVersion} → ${r.toVersion} staged as serial ${r.serial}, NOT live: it needs more signatures\nco-sign it now: friday sign --channel ${opts.channel} --key <file>, then friday publish --channel ${opts.channel}`,
-    };
+    throw failure(
+      'E_THRESHOLD',
+      `rollback: ${opts.channel} ${r.fromVersion} → ${r.toVersion} ${ctx.dryRun ? 'would be' : 'is'} staged as serial ${r.serial}, NOT live: ${r.signatures} of the ${r.threshold} signatures needed`,
+      `co-sign it now: friday sign --channel ${opts.channel} --key <file>, then friday publish --channel ${opts.channel}`,
+    );
   }
+  const result = { channel: opts.channel, published: r.published, from: r.fromVersion, to: r.toVersion, serial: r.serial, blocked: r.manifest.signed.blocked, reason: opts.reason };
   return { result, text: `${opts.channel}: ${ctx.dryRun ? 'would roll back' : 'rolled back'} ${r.fromVersion} → ${r.toVersion} (serial ${r.serial}); ${r.fromVersion} is blocked` };
 }

@@ -16,7 +16,7 @@ export async function run(ctx: Context, opts: { channel: string; percent?: strin
   const project = await loadProject(ctx);
   const policy = channelPolicy(project, opts.channel);
   const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.key);
+  const signers = await requireSigners(ctx, opts.key, { what: `rollout ${opts.channel}`, channel: opts.channel, trust });
   warnUntrusted(signers, trust, ctx.warn);
   const store = createStore(ctx);
   const actor = actorOf(ctx);
@@ -38,12 +38,14 @@ export async function run(ctx: Context, opts: { channel: string; percent?: strin
     return { result: { ...out, published: false }, text: `${out.channel}: ${out.version} already at ${out.rollout}%${opts.next ? ', the last stage' : ''}; nothing to do` };
   }
   const would = ctx.dryRun ? 'would publish' : 'published';
+  // Below the channel's threshold nothing went live: that is a failure to say so (exit 1), not a
+  // result that reads like success; the manifest waits in staged.json for its co-signers.
   if (!out.published) {
-    return {
-      result: out,
-      exit: 1,
-      text: `${out.channel}: rollout ${out.from}% → ${out.rollout}% staged as serial ${out.serial} with ${out.signatures} of ${out.threshold} signatures\nco-sign it: friday sign --channel ${out.channel} --key <file>, then friday publish --channel ${out.channel}`,
-    };
+    throw failure(
+      'E_THRESHOLD',
+      `rollout: ${out.channel} ${out.from}% → ${out.rollout}% ${ctx.dryRun ? 'would be' : 'is'} staged as serial ${out.serial}, not live: ${out.signatures} of the ${out.threshold} signatures needed`,
+      `co-sign it: friday sign --channel ${out.channel} --key <file>, then friday publish --channel ${out.channel}`,
+    );
   }
   return { result: out, text: `${out.channel}: ${would} ${out.version} at ${out.rollout}% (was ${out.from}%) as serial ${out.serial}` };
 }

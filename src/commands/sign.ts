@@ -14,7 +14,7 @@ export async function run(ctx: Context, opts: { channel: string; key?: string[] 
   const project = await loadProject(ctx);
   channelPolicy(project, opts.channel);
   const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.key);
+  const signers = await requireSigners(ctx, opts.key, { what: `sign ${opts.channel}`, channel: opts.channel, trust });
   warnUntrusted(signers, trust, ctx.warn);
   const store = createStore(ctx);
   const actor = actorOf(ctx);

@@ -59,7 +59,7 @@ export function describe(r: StageResult, dryRun: boolean): string {
 export async function stageRelease(ctx: Context, project: Project, opts: StageOptions): Promise<StageResult> {
   const policy = channelPolicy(project, opts.channel);
   const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.key);
+  const signers = await requireSigners(ctx, opts.key, { what: `stage ${opts.channel}`, channel: opts.channel, trust });
   warnUntrusted(signers, trust, ctx.warn);
   let percent = policy.rollout[0]!;
   if (opts.rollout !== undefined) {
@@ -87,11 +87,12 @@ export async function stageRelease(ctx: Context, project: Project, opts: StageOp
   const build = await readBuildRecord(project, version);
   const missing = project.config.devices.filter((d) => !build.artifacts.some((a) => a.device === d));
   if (missing.length) ctx.warn(`release ${version} has no artifact for ${missing.join(', ')}`);
+  // The soak gate has no override (cli.md `stage`: --force is only for a release blocked on the
+  // channel itself): a release rolled back on `from`, or not yet soaked there, never moves on.
   if (policy.from) {
     const soak = soakCheck(await readEvents(project.publishDir, policy.from), fromLive?.signed.blocked ?? [], policy.from, version, policy.soakHours, ctx.now);
     if (!soak.ok) {
-      if (!(opts.force && soak.why.includes('blocked'))) throw failure('E_SOAK', `stage ${opts.channel}: ${soak.why}`, soak.why.includes('blocked') ? 'use --force to stage it anyway' : undefined);
-      ctx.warn(`${soak.why}; staged anyway (--force)`);
+      throw failure('E_SOAK', `stage ${opts.channel}: ${soak.why}`, opts.force ? `--force overrides only a block on ${opts.channel} itself, never the soak on ${policy.from}` : undefined);
     }
   }
   await rehashArtifacts(project, build, ctx.info);

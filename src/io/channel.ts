@@ -2,15 +2,16 @@
  * The channel folder on disk (formats.md "The publish root"): reading the live, staged and
  * history manifests and the audit log, and publishing. Publishing order is what makes a crash
  * harmless: history/<serial>.json first, then manifest.json by atomic rename, then staged.json
- * removed, then the audit lines; every step is a whole-file rename or an fsynced append, and the
- * per-channel lock makes read-serial-sign-publish one step, so two publishers never share a serial.
+ * removed (when it is the manifest published), then the audit lines; every step is a whole-file
+ * rename or an fsynced append, and the per-channel lock makes read-serial-sign-publish one step,
+ * so two publishers never share a serial.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Context } from '../cli/context.js';
-import { checkSignatures, isClientError, isPlainFileName, parseManifest, type ManifestBody, type SignedManifest, parseTrust, thresholdFor, type Trust } from '../client/index.js';
+import { canonicalBytes, checkSignatures, isClientError, isPlainFileName, parseManifest, type ManifestBody, type SignedManifest, parseTrust, thresholdFor, type Trust } from '../client/index.js';
 import { manifestText, signBody, type BuildRecord } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
 import { errnoCode, failure, FridayError, usageError } from '../errors.js';
@@ -234,11 +235,25 @@ export function actorOf(ctx: Pick<Context, 'cwd' | 'env'>): string {
   return ctx.env.USER || ctx.env.USERNAME || 'unknown';
 }
 
-/** The `--key` signers, or FRIDAY_SIGNING_KEY; at least one is required. */
-export async function requireSigners(ctx: Pick<Context, 'cwd' | 'env'>, keyFiles: string[] | undefined): Promise<Signer[]> {
+/**
+ * The `--key` signers, or FRIDAY_SIGNING_KEY; at least one is required. `what` names the action
+ * (`rollout beta`) and `trust` the keys whose signatures count on `channel`, so that the error
+ * says which private key to provide and how.
+ */
+export async function requireSigners(ctx: Pick<Context, 'cwd' | 'env'>, keyFiles: string[] | undefined, need: { what?: string; channel?: string; trust?: Trust } = {}): Promise<Signer[]> {
   const files = (keyFiles ?? []).map((f) => (f.startsWith('/') ? f : join(ctx.cwd, f)));
   const signers = await loadSigners(files, ctx.env);
-  if (signers.length === 0) throw usageError('E_KEY', 'no signing key', 'pass --key <file> or set FRIDAY_SIGNING_KEY');
+  if (signers.length === 0) {
+    const env = ctx.env.FRIDAY_SIGNING_KEY === undefined ? 'FRIDAY_SIGNING_KEY is not set' : 'FRIDAY_SIGNING_KEY is empty';
+    const { trust, channel } = need;
+    const names = trust ? [...trust.keys.values()].map((k) => k.name ?? `${k.keyid.slice(0, 12)}…`) : [];
+    const which = trust && channel !== undefined && names.length ? ` (${channel} needs ${thresholdFor(trust, channel)} of the trusted keys ${names.join(', ')})` : '';
+    throw usageError(
+      'E_KEY',
+      `${need.what ? `${need.what}: ` : ''}no signing key: no --key <file> given and ${env}${which}`,
+      'pass the private key with --key <file>, or put its PEM text in FRIDAY_SIGNING_KEY; no key yet? `friday keys generate <name>`, then `friday keys trust <name>.pub`',
+    );
+  }
   return signers;
 }
 
@@ -317,18 +332,40 @@ export interface ReleaseOutcome {
 }
 
 /**
+ * The manifest waiting in staged.json, or null when there is none or it cannot be read: the
+ * callers below must not fail (an urgent rollback least of all) because of a broken staged file.
+ */
+async function pendingStaged(publishDir: string, channel: string): Promise<SignedManifest | null> {
+  try {
+    return await readStagedManifest(publishDir, channel);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Sign `body` and publish it at once (rollout, rollback, renew) with the `action` line and a
  * `publish` line; with fewer trusted signatures than the threshold, stage it instead, so a
  * co-signer can finish with `friday sign` and `friday publish`.
+ *
+ * A staged.json that is not `body` (a release staged and waiting for `publish`) is left in place
+ * when publishing: the serial moves past it, so a later `publish` refuses it as stale (E_STALE)
+ * instead of it vanishing without a word.
  */
-export async function signAndRelease(ctx: Pick<Context, 'now'>, store: Store, publishDir: string, body: ManifestBody, signers: Signer[], trust: Trust, action: AuditEvent['action'], detail: Record<string, unknown>, actor: string): Promise<ReleaseOutcome> {
+export async function signAndRelease(ctx: Pick<Context, 'now'> & Partial<Pick<Context, 'warn'>>, store: Store, publishDir: string, body: ManifestBody, signers: Signer[], trust: Trust, action: AuditEvent['action'], detail: Record<string, unknown>, actor: string): Promise<ReleaseOutcome> {
   const doc: SignedManifest = { signed: body, signatures: signBody(body, signers) };
   const { valid, threshold } = signatureCount(doc, trust);
   const at = formatTime(ctx.now);
   const base = { at, serial: body.serial, version: body.release.version, actor };
+  const pending = await pendingStaged(publishDir, body.channel);
   if (valid >= threshold) {
-    await publishLocked(store, publishDir, doc, [{ ...base, action, detail }, { ...base, action: 'publish', detail: { rollout: body.rollout.percent, signatures: valid, via: action } }], { removeStaged: true });
+    const same = pending !== null && canonicalBytes(pending.signed).equals(canonicalBytes(body));
+    await publishLocked(store, publishDir, doc, [{ ...base, action, detail }, { ...base, action: 'publish', detail: { rollout: body.rollout.percent, signatures: valid, via: action } }], { removeStaged: same });
     return { published: true, doc, valid, threshold };
+  }
+  // One staged.json per channel: say so when this pushes out a different release waiting there.
+  if (pending && pending.signed.release.version !== body.release.version) {
+    ctx.warn?.(`${body.channel}: this replaces the staged ${pending.signed.release.version} (serial ${pending.signed.serial}); stage it again once this one is live`);
   }
   await writeManifest(store, stagedPath(publishDir, body.channel), doc);
   await appendEvent(store, publishDir, body.channel, { ...base, action, detail: { ...detail, staged: true, signatures: valid, threshold } });

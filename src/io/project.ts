@@ -94,11 +94,11 @@ export async function loadProject(ctx: Pick<Context, 'cwd' | 'configPath'>): Pro
   return { root: ctx.cwd, configPath: ctx.configPath, config, channels, publishDir: resolve(ctx.cwd, config.publish.dir) };
 }
 
-export function channelPolicy(project: Project, name: string): ChannelPolicy {
+export function channelPolicy(project: Project, name: string, flag = '--channel'): ChannelPolicy {
   const p = project.channels[name];
   if (!p) {
     const known = Object.keys(project.channels);
-    throw usageError('E_USAGE', `--channel ${name}: unknown channel (no channels/${name}.json)`, known.length ? `known channels: ${known.join(', ')}` : 'run `friday init` to write the default channels');
+    throw usageError('E_USAGE', `${flag} ${name}: unknown channel (no channels/${name}.json)`, known.length ? `known channels: ${known.join(', ')}` : 'run `friday init` to write the default channels');
   }
   return p;
 }

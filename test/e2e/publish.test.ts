@@ -127,6 +127,38 @@ describe('rollout, promote, renew, status', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('below the threshold a rollout fails (exit 1, E_THRESHOLD) and waits in staged.json for a co-signature', async () => {
+    const f = await makeFixture({ channelThresholds: { beta: 2 } });
+    expect((await f.friday(['stage', '--channel', 'beta', '--rollout', '10', '--key', f.alice.path, '--key', f.bob.path, '--publish'])).code).toBe(0);
+    const r = await f.friday(['rollout', '--channel', 'beta', '--percent', '50', '--key', f.alice.path, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json).toEqual({ ok: false, error: { code: 'E_THRESHOLD', message: 'rollout: beta 10% → 50% is staged as serial 2, not live: 1 of the 2 signatures needed' } });
+    expect(r.stderr).toContain('friday: rollout: beta 10% → 50% is staged as serial 2, not live');
+    expect(r.stderr).toContain('friday sign --channel beta --key <file>, then friday publish --channel beta');
+    expect((await f.live('beta')).signed.rollout.percent).toBe(10);
+    expect((await f.friday(['sign', '--channel', 'beta', '--key', f.bob.path])).code).toBe(0);
+    expect((await f.friday(['publish', '--channel', 'beta'])).code).toBe(0);
+    expect((await f.live('beta')).signed).toMatchObject({ serial: 2, rollout: { percent: 50 } });
+  });
+
+  it('without a key, says which key is missing and how to provide it (exit 2, nothing written)', async () => {
+    const f = await makeFixture({ channelThresholds: { stable: 2 } });
+    expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    const before = await snapshot(f.ota);
+    const r = await f.friday(['rollout', '--channel', 'beta', '--percent', '50']);
+    expect(r.code).toBe(2);
+    const [line, hint, rest] = r.stderr.split('\n');
+    expect(line).toBe('friday: rollout beta: no signing key: no --key <file> given and FRIDAY_SIGNING_KEY is not set (beta needs 1 of the trusted keys alice, bob)');
+    expect(hint).toContain('--key <file>');
+    expect(hint).toContain('FRIDAY_SIGNING_KEY');
+    expect(hint).toContain('friday keys generate <name>');
+    expect(rest).toBe('');
+    const empty = await f.friday(['stage', '--channel', 'stable', '--json'], { FRIDAY_SIGNING_KEY: ' ' });
+    expect(empty.code).toBe(2);
+    expect(empty.json.error).toEqual({ code: 'E_KEY', message: 'stage stable: no signing key: no --key <file> given and FRIDAY_SIGNING_KEY is empty (stable needs 2 of the trusted keys alice, bob)' });
+    expect(await snapshot(f.ota)).toEqual(before);
+  });
+
   it('renews only when less than a third of the validity is left, unless --force', async () => {
     const f = await makeFixture();
     expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
@@ -170,5 +202,83 @@ describe('the signed bytes', () => {
     const text = canonicalBytes(live.signed).toString('utf8');
     expect(text.startsWith('{"artifacts":{"cepheus":{"file":')).toBe(true);
     expect(text).not.toMatch(/\s"|":\s/);
+  });
+});
+
+describe('promote: the gates and --force', () => {
+  const T0 = { FRIDAY_NOW: '2026-11-20T17:00:00Z' };
+  const T1 = { FRIDAY_NOW: '2026-11-27T18:00:00Z' }; // 169 h after T0
+  const T2 = { FRIDAY_NOW: '2026-12-04T19:00:00Z' }; // 169 h after T1
+
+  it('--force overrides a block on the target channel only, never the soak or a block on `from`', async () => {
+    const f = await makeFixture({ releases: ['2026.46.0', '2026.47.0'] });
+    const ok = async (args: string[], env: Record<string, string>) => {
+      const r = await f.friday([...args, '--key', f.alice.path], env);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    };
+    await ok(['stage', '--channel', 'beta', '--version', '2026.46.0', '--publish'], T0);
+    await ok(['promote', '--from', 'beta', '--to', 'stable', '--publish'], T1);
+    await ok(['stage', '--channel', 'beta', '--version', '2026.47.0', '--publish'], T1);
+    await ok(['promote', '--from', 'beta', '--to', 'stable', '--publish'], T2);
+    await ok(['rollback', '--channel', 'stable', '--reason', 'bootloop on umi'], T2);
+
+    // 2026.47.0 soaked on beta but is blocked on stable: refused, and --force is what overrides that.
+    const blocked = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--json'], T2);
+    expect(blocked.code).toBe(1);
+    expect(blocked.json.error.code).toBe('E_BLOCKED');
+    const forced = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--force', '--json'], T2);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.json).toMatchObject({ channel: 'stable', version: '2026.47.0', from: 'beta', published: false });
+
+    // Rolled back on beta too: --force must not carry a release blocked on `from` onto stable.
+    await ok(['rollback', '--channel', 'beta', '--reason', 'bootloop on umi'], T2);
+    const before = await snapshot(join(f.ota, 'channels/stable'));
+    const fromBlocked = await f.friday(['stage', '--channel', 'stable', '--version', '2026.47.0', '--key', f.alice.path, '--force', '--json'], T2);
+    expect(fromBlocked.code).toBe(1);
+    expect(fromBlocked.json.error).toMatchObject({ code: 'E_SOAK', message: 'stage stable: 2026.47.0 is blocked on beta (it was rolled back there)' });
+    expect(fromBlocked.stderr).toContain('--force overrides only a block on stable itself, never the soak on beta');
+    // 2026.46.0 went live on beta again just now: its soak starts over, and --force does not skip it.
+    const unsoaked = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--force', '--json'], T2);
+    expect(unsoaked.code).toBe(1);
+    expect(unsoaked.json.error.code).toBe('E_SOAK');
+    expect(unsoaked.json.error.message).toContain('0.0 h of the 168 h soak');
+    expect(await snapshot(join(f.ota, 'channels/stable'))).toEqual(before);
+  });
+
+  it('an unknown channel is named by the flag that gave it', async () => {
+    const f = await makeFixture();
+    const to = await f.friday(['promote', '--from', 'beta', '--to', 'nope', '--key', f.alice.path, '--json']);
+    expect(to.code).toBe(2);
+    expect(to.json.error.message).toBe('--to nope: unknown channel (no channels/nope.json)');
+    const from = await f.friday(['promote', '--from', 'nope', '--to', 'stable', '--key', f.alice.path]);
+    expect(from.code).toBe(2);
+    expect(from.stderr).toContain('friday: --from nope: unknown channel');
+    expect(from.stderr).not.toContain('--channel');
+  });
+});
+
+describe('a staged release waiting for publish', () => {
+  it('survives rollout, renew and rollback, and is then refused as stale rather than lost', async () => {
+    const f = await makeFixture({ releases: ['2026.46.0', '2026.47.0', '2026.48.0'] });
+    for (const v of ['2026.46.0', '2026.47.0']) expect((await f.friday(['stage', '--channel', 'beta', '--version', v, '--key', f.alice.path, '--publish'])).code).toBe(0);
+    expect((await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path])).code).toBe(0);
+    const stagedFile = join(f.ota, 'channels/beta/staged.json');
+    const staged = await fs.readFile(stagedFile, 'utf8');
+    const runs = [
+      ['rollout', '--channel', 'beta', '--percent', '50'],
+      ['renew', '--channel', 'beta', '--force'],
+      ['rollback', '--channel', 'beta', '--reason', 'bootloop on umi'],
+    ];
+    for (const [i, args] of runs.entries()) {
+      const r = await f.friday([...args, '--key', f.alice.path]);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
+      expect((await f.live('beta')).signed.serial).toBe(3 + i);
+      expect(await fs.readFile(stagedFile, 'utf8')).toBe(staged);
+      const pub = await f.friday(['publish', '--channel', 'beta', '--json']);
+      expect(pub.code).toBe(1);
+      expect(pub.json.error.code).toBe('E_STALE');
+      expect(pub.json.error.message).toContain(`serial 3, the live serial is ${3 + i}`);
+    }
+    expect((await f.live('beta')).signed.release.version).toBe('2026.46.0');
   });
 });

@@ -119,6 +119,29 @@ describe('pull over http', () => {
     expect(newer.json.decision).toBe('up-to-date');
   });
 
+  it('without --device-id: not in a partial rollout (with a hint), in at 100 % or for a rollback', async () => {
+    routes.clear();
+    serveManifest(body({ rollout: { percent: 25.5, salt: SALT } }));
+    routes.set('/ota/releases/2026.48.0/aurora-umi-2026.48.0.zip', { body: IMAGE });
+    const dir = tmpDir();
+    const r = await pull(['--current', '2026.47.0', '--download', join(dir, 'dl')], join(dir, 'state.json'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ decision: 'not-in-rollout', version: '2026.48.0', downloaded: null });
+    expect(r.stderr).toContain('--device-id');
+    const text = await runFriday(['pull', '--channel', 'beta', '--source', base, '--trust', trustPath, '--device', 'umi', '--state', join(dir, 'state.json'), '--current', '2026.47.0'], { env: { FRIDAY_NOW: NOW } });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('beta: serial 3: not in rollout');
+    expect(text.stdout).toContain('pass --device-id <id>');
+    await expect(fs.access(join(dir, 'dl'))).rejects.toThrow();
+
+    serveManifest(body({ serial: 4, release: { ...body().release, version: '2026.47.0' }, rollback: { from: '2026.48.0', reason: 'spike' }, rollout: { percent: 25.5, salt: SALT } }));
+    const rb = await pull(['--current', '2026.48.0'], join(dir, 'state.json'));
+    expect(rb.json).toMatchObject({ decision: 'update', version: '2026.47.0', rollback: true });
+    serveManifest(body({ serial: 5 }));
+    const full = await pull(['--current', '2026.47.0'], join(dir, 'state.json'));
+    expect(full.json).toMatchObject({ decision: 'update', version: '2026.48.0' });
+  });
+
   it('--dry-run checks everything and writes nothing', async () => {
     routes.clear();
     serveManifest(body());

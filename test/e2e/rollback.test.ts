@@ -52,6 +52,18 @@ describe('rollback', () => {
     expect(blocked.code).toBe(2);
   });
 
+  it('--to a version neither in the channel history nor cut is bad input: exit 2, named, nothing written', async () => {
+    const f = await twoReleasesLive();
+    const before = await snapshot(f.ota);
+    const r = await f.friday(['rollback', '--channel', 'beta', '--to', '2026.40.0', '--reason', 'r', '--key', f.alice.path, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json.error).toEqual({ code: 'E_USAGE', message: '--to 2026.40.0: no such release (never on beta, and no ota/releases/2026.40.0)' });
+    const text = await f.friday(['rollback', '--channel', 'beta', '--to', '2026.40.0', '--reason', 'r', '--key', f.alice.path]);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain('friday: --to 2026.40.0: no such release');
+    expect(await snapshot(f.ota)).toEqual(before);
+  });
+
   it('below the threshold it stages the rollback, says a co-signature is needed and exits 1', async () => {
     const f = await twoReleasesLive();
     const trust = JSON.parse(await fs.readFile(f.trustPath, 'utf8'));
@@ -59,8 +71,17 @@ describe('rollback', () => {
     await fs.writeFile(f.trustPath, JSON.stringify(trust));
     const r = await f.friday(['rollback', '--channel', 'beta', '--reason', 'spike', '--key', f.alice.path, '--json']);
     expect(r.code).toBe(1);
-    expect(r.json).toMatchObject({ published: false, from: '2026.48.0', to: '2026.47.0', serial: 3 });
+    // Not a success-looking result: the error document, and the rollback waiting in staged.json.
+    expect(r.json).toEqual({ ok: false, error: { code: 'E_THRESHOLD', message: 'rollback: beta 2026.48.0 → 2026.47.0 is staged as serial 3, NOT live: 1 of the 2 signatures needed' } });
+    expect(r.stderr).toContain('friday: rollback: beta 2026.48.0 → 2026.47.0 is staged as serial 3, NOT live');
+    expect(r.stderr).toContain('friday sign --channel beta --key <file>, then friday publish --channel beta');
     expect((await f.live('beta')).signed.serial).toBe(2);
+    const staged = JSON.parse(await fs.readFile(join(f.ota, 'channels/beta/staged.json'), 'utf8'));
+    expect(staged.signed).toMatchObject({ serial: 3, release: { version: '2026.47.0' }, rollback: { from: '2026.48.0', reason: 'spike' } });
+    const text = await f.friday(['rollback', '--channel', 'beta', '--reason', 'spike', '--key', f.alice.path]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe('');
+    expect(text.stderr.split('\n')[0]).toBe('friday: rollback: beta 2026.48.0 → 2026.47.0 is staged as serial 3, NOT live: 1 of the 2 signatures needed');
     expect((await f.friday(['sign', '--channel', 'beta', '--key', f.bob.path])).code).toBe(0);
     const pub = await f.friday(['publish', '--channel', 'beta', '--json']);
     expect(pub.code, pub.stderr).toBe(0);

@@ -69,3 +69,25 @@ describe('channel files', () => {
     expect((await readEvents(ota, 'beta')).map((e) => e.action)).toEqual(['publish', 'renew', 'renew', 'publish']);
   });
 });
+
+describe('signAndRelease and staged.json', () => {
+  it('leaves a staged manifest of another release in place, and removes the one it publishes', async () => {
+    const ota = tmpDir();
+    await publishLocked(createStore(ctx(ota)), ota, signDoc(body(1), [key]), [ev(1)], { removeStaged: false });
+    const other = signDoc({ ...body(2), release: { ...body(2).release, version: '2026.49.0' } }, [key]);
+    await fs.writeFile(stagedPath(ota, 'beta'), JSON.stringify(other));
+    const store = createStore(ctx(ota));
+    const r = await signAndRelease({ now: NOW }, store, ota, body(2), [key], trust, 'renew', {}, 'bot');
+    expect(r.published).toBe(true);
+    expect(store.written).not.toContain(stagedPath(ota, 'beta'));
+    expect(JSON.parse(await fs.readFile(stagedPath(ota, 'beta'), 'utf8'))).toEqual(other);
+
+    // Staged below the threshold, then published by a run with enough keys: that staged file goes.
+    const twoNeeded = parseTrust({ ...trustDoc('aurora', [key]), channels: { beta: { threshold: 2 } } });
+    const warnings: string[] = [];
+    await signAndRelease({ now: NOW, warn: (l) => warnings.push(l) }, createStore(ctx(ota)), ota, body(3), [key], twoNeeded, 'renew', {}, 'bot');
+    expect(warnings).toEqual(['beta: this replaces the staged 2026.49.0 (serial 2); stage it again once this one is live']);
+    await signAndRelease({ now: NOW }, createStore(ctx(ota)), ota, body(3), [key], trust, 'renew', {}, 'bot');
+    await expect(fs.access(stagedPath(ota, 'beta'))).rejects.toThrow();
+  });
+});

@@ -121,8 +121,9 @@ describe('decisions', () => {
   });
   it('update, up-to-date, not-in-rollout, and the rollback exception', () => {
     const b = body();
-    expect(decide(b, { device: 'umi' }).decision).toBe('update');
-    expect(decide(b, { device: 'umi', current: '2026.47.0' }).decision).toBe('update');
+    const full = body({ rollout: { percent: 100, salt: 'a'.repeat(32) } });
+    expect(decide(full, { device: 'umi' }).decision).toBe('update');
+    expect(decide(full, { device: 'umi', current: '2026.47.0' }).decision).toBe('update');
     expect(decide(b, { device: 'umi', current: '2026.48.0' }).decision).toBe('up-to-date');
     expect(decide(b, { device: 'umi', current: '2026.49.0' }).decision).toBe('up-to-date');
     const rb = body({ release: { ...b.release, version: '2026.47.0' }, rollback: { from: '2026.48.0', reason: 'spike' } });
@@ -133,6 +134,18 @@ describe('decisions', () => {
     expect(half).toEqual(ids.map((id) => (bucketOf(b.rollout.salt, id) < 5000 ? 'update' : 'not-in-rollout')));
     expect(codeOf(() => decide(b, { device: 'cepheus' }))).toBe('E_DEVICE');
     expect(codeOf(() => decide(b, { device: 'toString' }))).toBe('E_DEVICE');
+  });
+  it('without a device id, only a 100 % rollout or a rollback is an update', () => {
+    const half = body();
+    expect(decide(half, { device: 'umi' }).decision).toBe('not-in-rollout');
+    expect(decide(half, { device: 'umi', current: '2026.47.0' }).decision).toBe('not-in-rollout');
+    expect(decide(half, { device: 'umi', current: '2026.48.0' }).decision).toBe('up-to-date');
+    expect(decide(body({ rollout: { percent: 99.99, salt: 'a'.repeat(32) } }), { device: 'umi' }).decision).toBe('not-in-rollout');
+    expect(decide(body({ rollout: { percent: 100, salt: 'a'.repeat(32) } }), { device: 'umi', current: '2026.47.0' }).decision).toBe('update');
+    // A rollback takes everyone off the bad release, whatever its rollout says.
+    const rb = body({ release: { ...half.release, version: '2026.47.0' }, rollback: { from: '2026.48.0', reason: 'spike' }, rollout: { percent: 10, salt: 'a'.repeat(32) } });
+    expect(decide(rb, { device: 'umi', current: '2026.48.0' }).decision).toBe('update');
+    expect(decide(rb, { device: 'umi' }).decision).toBe('update');
   });
   it('rollout edges: 0 % admits nobody, 100 % everybody', () => {
     for (let i = 0; i < 200; i++) {
