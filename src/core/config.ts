@@ -4,6 +4,10 @@
  */
 import * as z from 'zod/mini';
 
+// A CLI validates a few small files once per run: compiling a fast path per schema (zod's JIT, a
+// `new Function` each) costs more than it saves.
+z.config({ jitless: true });
+
 // zod/mini (bundled into the CLI, tree-shaken): the same validator as classic zod at a fraction of
 // its load time, which every command that reads the config pays (quality.md start-up targets).
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
