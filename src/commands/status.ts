@@ -13,7 +13,7 @@ import type { Context, Outcome } from '../cli/context.js';
 import { isClientError } from '../client/errors.js';
 import { parseManifestBytes, timeOf, type SignedManifest } from '../client/manifest.js';
 import { compareVersions } from '../client/version.js';
-import { errnoCode, FridayError, usageError } from '../errors.js';
+import { errnoCode, failure, FridayError, usageError } from '../errors.js';
 import { displayPath, loadProject } from '../io/project.js';
 
 const WARN_HOURS = 72;
@@ -61,13 +61,13 @@ function readManifest(path: string, label: string): SignedManifest | null {
     bytes = readFileSync(path);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return null;
-    throw usageError('E_STATE', `${label}: cannot read (${errnoCode(err) ?? String(err)})`);
+    throw failure('E_STATE', `${label}: cannot read (${errnoCode(err) ?? String(err)})`);
   }
   try {
     return parseManifestBytes(bytes, label);
   } catch (err) {
     if (!isClientError(err)) throw err;
-    throw usageError('E_STATE', err.message, 'restore it from history/ or publish again');
+    throw failure('E_STATE', err.message, 'restore it from history/ or publish again');
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `friday status`: it reads the config, the policies, trust.json and each channel's manifests, and
- * validates them all as every other command does (a broken one is exit 2 naming file and field);
+ * validates them all as every other command does (a broken one names file and field: exit 2 for
+ * the user's own input — config, policies, trust.json —, exit 1 for a damaged managed manifest);
  * the last watch verdict comes from the end of events.ndjson, which grows with every check.
  */
 import { promises as fs, readFileSync } from 'node:fs';
@@ -54,10 +55,10 @@ const status = (dir: string, opts: { channel?: string } = {}) => {
   return run(ctx, opts).then((outcome) => ({ ...(outcome.result as any), warnings }));
 };
 
-async function refusal(dir: string): Promise<FridayError> {
+async function refusal(dir: string, exit = 2): Promise<FridayError> {
   const err = await status(dir).then(() => null, (e: unknown) => e);
   expect(err).toBeInstanceOf(FridayError);
-  expect((err as FridayError).exit).toBe(2);
+  expect((err as FridayError).exit).toBe(exit);
   expect((err as FridayError).message.split('\n')).toHaveLength(1);
   return err as FridayError;
 }
@@ -112,7 +113,7 @@ describe('friday status', () => {
   for (const [file, want] of Object.entries(expected('manifests')).filter(([, w]) => w.code === 'E_FORMAT')) {
     it(`refuses a broken live or staged manifest (${file}), naming the file`, async () => {
       for (const name of ['manifest.json', 'staged.json']) {
-        const err = await refusal(await repo({ 'ota/trust.json': corpus('manifests', 'trust.json'), [`ota/channels/beta/${name}`]: corpus('manifests', file) }));
+        const err = await refusal(await repo({ 'ota/trust.json': corpus('manifests', 'trust.json'), [`ota/channels/beta/${name}`]: corpus('manifests', file) }), 1);
         expect(err.message).toMatch(new RegExp(`^ota/channels/beta/${name.replace('.', '\\.')}: not a manifest`));
         expect(err.message).toContain(want.message);
       }
@@ -122,7 +123,7 @@ describe('friday status', () => {
   it('names the field of a broken manifest', async () => {
     const doc = JSON.parse(corpus('manifests', 'good.json'));
     doc.signed.expiresAt = 'next week';
-    const err = await refusal(await repo({ 'ota/channels/stable/manifest.json': JSON.stringify(doc) }));
+    const err = await refusal(await repo({ 'ota/channels/stable/manifest.json': JSON.stringify(doc) }), 1);
     expect(err.message).toBe('ota/channels/stable/manifest.json: not a manifest: signed.expiresAt: must be an ISO 8601 UTC time');
     expect(err.hint).toContain('history/');
   });
