@@ -9,7 +9,7 @@ import { artifactsOf, rollbackBody, rollbackTarget, type ManifestBody, type Sign
 import { isPlainFileName } from '../client/index.js';
 import { failure, usageError } from '../errors.js';
 import {
-  actorOf, readBuildRecord, readEvents, readHistory, readLiveManifest, readNotes, readTrust, reconcileEvents, requireSigners, show, signAndRelease,
+  actorOf, readBuildRecord, readEvents, rehashArtifacts, readHistory, readLiveManifest, readNotes, readTrust, reconcileEvents, requireSigners, show, signAndRelease,
   warnUntrusted, withChannelLock,
 } from '../io/channel.js';
 import { channelPolicy, loadProject, type Project } from '../io/project.js';
@@ -49,13 +49,19 @@ export async function performRollback(ctx: Context, project: Project, opts: { ch
       // As it was last served on this channel if it was; else from its build record.
       const served = rollbackTarget(history.filter((m) => m.release.version === opts.to), bad, blocked);
       if (served) good = { release: served.release, artifacts: served.artifacts, notes: served.notes, salt: served.rollout.salt };
-      else {
+      else if (policy.from !== null) {
+        // A channel fed from another takes only releases that soaked there (stage's gates); a
+        // rollback skips those gates, so it may only go back to what this channel carried before.
+        throw usageError('E_USAGE', `--to ${opts.to}: never live on ${opts.channel}, which takes its releases from ${policy.from} after the soak`, `roll back to a release ${opts.channel} carried before (\`friday status\`), or promote one: friday promote --from ${policy.from} --to ${opts.channel}`);
+      } else {
         // Neither served here nor cut: the user's own input names nothing (exit 2, like stage --version).
         const dir = join(project.publishDir, 'releases', opts.to);
         if (!(await pathExists(dir))) {
           throw usageError('E_USAGE', `--to ${opts.to}: no such release (never on ${opts.channel}, and no ${show(dir, project.root)})`, `leave out --to to go back to the last good release of ${opts.channel}; \`friday status\` lists the releases`);
         }
         const build = await readBuildRecord(project, opts.to);
+        // Never signed for this channel before: check its files as stage does.
+        await rehashArtifacts(project, build, ctx.info);
         good = { release: { version: build.version, tag: build.tag, commit: build.commit, builtAt: build.builtAt }, artifacts: artifactsOf(build), notes: await readNotes(project, opts.to, ctx.warn) };
       }
     } else {

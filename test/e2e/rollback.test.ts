@@ -64,6 +64,25 @@ describe('rollback', () => {
     expect(await snapshot(f.ota)).toEqual(before);
   });
 
+  it('on a channel fed from another, --to only goes back to a release that channel carried (no skipped soak)', async () => {
+    const f = await makeFixture({ releases: ['2026.46.0', '2026.47.0', '2026.48.0'] });
+    const at = (iso: string) => ({ FRIDAY_NOW: iso });
+    // Each release goes live on beta, then onto stable eight days later (stable soaks 168 h).
+    for (const [v, onBeta, onStable] of [['2026.47.0', '2026-11-01T10:00:00Z', '2026-11-09T10:00:00Z'], ['2026.48.0', '2026-11-10T10:00:00Z', '2026-11-18T10:00:00Z']] as const) {
+      expect((await f.friday(['stage', '--channel', 'beta', '--version', v, '--key', f.alice.path, '--publish'], at(onBeta))).code).toBe(0);
+      const p = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--publish'], at(onStable));
+      expect(p.code, p.stderr).toBe(0);
+    }
+    const before = await snapshot(f.ota);
+    const never = await f.friday(['rollback', '--channel', 'stable', '--to', '2026.46.0', '--reason', 'r', '--key', f.alice.path, '--json'], at('2026-11-20T12:00:00Z'));
+    expect(never.code).toBe(2);
+    expect(never.json.error.message).toBe('--to 2026.46.0: never live on stable, which takes its releases from beta after the soak');
+    expect(await snapshot(f.ota)).toEqual(before);
+    const carried = await f.friday(['rollback', '--channel', 'stable', '--to', '2026.47.0', '--reason', 'r', '--key', f.alice.path, '--json'], at('2026-11-20T12:00:00Z'));
+    expect(carried.code, carried.stderr).toBe(0);
+    expect(carried.json).toMatchObject({ from: '2026.48.0', to: '2026.47.0' });
+  });
+
   it('below the threshold it stages the rollback, says a co-signature is needed and exits 1', async () => {
     const f = await twoReleasesLive();
     const trust = JSON.parse(await fs.readFile(f.trustPath, 'utf8'));
