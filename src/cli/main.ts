@@ -140,7 +140,7 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
       .option('--rollout <percent>', 'rollout percent (default: the policy first stage)')
       .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
       .option('--publish', 'publish right after staging')
-      .option('--force', 'stage a blocked release anyway'),
+      .option('--force', 'stage a release blocked on this channel anyway (never skips the soak)'),
     async () => (await import('../commands/stage.js')).run,
   );
   runWith(
@@ -168,7 +168,7 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
       .requiredOption('--to <channel>', 'target channel')
       .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
       .option('--publish', 'publish right after staging')
-      .option('--force', 'promote a blocked release anyway'),
+      .option('--force', 'promote a release blocked on --to anyway (never skips the soak)'),
     async () => (await import('../commands/promote.js')).run,
   );
   runWith(
