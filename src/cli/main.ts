@@ -277,6 +277,14 @@ function report(err: unknown, json: boolean, io: Printer): number {
     return printError(err, json, io);
   }
   const e = err instanceof Error ? err : new Error(String(err));
+  // A system call that failed where no command expected it (a folder not writable, a disk full):
+  // what failed and why, not "internal error", and exit 1 (cli.md: I/O).
+  const sys = e as NodeJS.ErrnoException & { dest?: string };
+  if (typeof sys.code === 'string' && /^E[A-Z]+$/.test(sys.code) && typeof sys.syscall === 'string') {
+    const where = sys.path ? ` ${sys.path}${sys.dest ? ` → ${sys.dest}` : ''}` : '';
+    const why = /^E[A-Z]+: ([^,]+),/.exec(e.message)?.[1];
+    return printError(new FridayError('E_IO', `${sys.syscall}${where}: ${why ? `${why} (${sys.code})` : sys.code}`, 1, 'run again with FRIDAY_DEBUG=1 for a stack trace'), json, io, e);
+  }
   return printError(new FridayError('E_INTERNAL', `internal error: ${e.message}`, 1, 'run again with FRIDAY_DEBUG=1 for a stack trace'), json, io, e);
 }
 

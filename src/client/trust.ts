@@ -100,8 +100,7 @@ export function parseTrust(value: unknown, label = 'trust.json'): Trust {
     }
   }
   if (problems.length) {
-    const lines = problems.map((p) => `${label}: ${p}`);
-    throw new ClientError('E_TRUST', lines.length === 1 ? lines[0]! : `${lines.length} problems: ${lines.join('; ')}`, 2);
+    throw new ClientError('E_TRUST', problems.length === 1 ? `${label}: ${problems[0]}` : `${label}: ${problems.length} problems: ${problems.join('; ')}`, 2);
   }
   return trust;
 }

@@ -114,6 +114,23 @@ describe('usage errors', () => {
   });
 });
 
+describe('system errors', () => {
+  it('names the system call, the path and the reason (exit 1), not an internal error', async () => {
+    const dir = tmpDir();
+    await runFriday(['init', '--product', 'aurora', '--devices', 'umi', '-C', dir]);
+    const g = await runFriday(['keys', 'generate', 'alice', '--out', join(dir, 'keys')]);
+    expect(g.code, g.stderr).toBe(0);
+    await fs.rm(join(dir, 'ota'), { recursive: true });
+    await fs.writeFile(join(dir, 'ota'), 'a file where the publish root should be\n');
+    const r = await runFriday(['keys', 'trust', join(dir, 'keys/alice.pub'), '-C', dir, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe('E_IO');
+    expect(r.json.error.message).toBe(`mkdir ${join(dir, 'ota')}: file already exists (EEXIST)`);
+    expect(r.stderr).not.toContain('internal error');
+    expect(readFileSync(join(dir, 'ota'), 'utf8')).toBe('a file where the publish root should be\n');
+  });
+});
+
 describe('friday init', () => {
   it('writes the config, the shipped channel policies and the publish root, and refuses to overwrite', async () => {
     const dir = tmpDir();
