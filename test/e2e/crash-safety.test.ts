@@ -4,42 +4,21 @@
  * as after: it parses, the live and history manifests verify, the audit log's lines parse; and
  * the next run succeeds.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/client/manifest.js';
 import { parseTrust } from '../../src/client/trust.js';
 import { verifyManifest } from '../../src/client/verify.js';
-import { BIN, cleanEnv } from '../helpers/index.js';
+import { prng, runAndKill as runIn } from '../helpers/index.js';
 import { makeFixture, type Fixture } from '../integration/channel-fixture.js';
+
+const runAndKill = (f: Fixture, args: string[], killAfterMs: number | null) => runIn(f.dir, args, killAfterMs, { FRIDAY_NOW: NOW });
 
 const NOW = '2026-11-27T17:00:00Z';
 const KILLS = 30;
 
-/** A deterministic PRNG (mulberry32), so a failing run can be replayed with its seed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-/** Run friday; kill it with SIGKILL after `killAfterMs` (unless it ends first). */
-function runAndKill(f: Fixture, args: string[], killAfterMs: number | null): Promise<{ code: number | null; signal: string | null; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [BIN, '-C', f.dir, ...args], { env: cleanEnv({ FRIDAY_NOW: NOW }), stdio: 'ignore' });
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, ms: Date.now() - started });
-    });
-  });
-}
 
 async function checkChannel(f: Fixture, channel: string) {
   const trust = parseTrust(JSON.parse(await fs.readFile(f.trustPath, 'utf8')));
@@ -100,7 +79,7 @@ describe('crash safety', () => {
     // The next run succeeds, after the last run's lock (if it was killed holding it) goes stale.
     const before = (await checkChannel(f, 'beta')).signed.serial;
     const next = await runAndKill(f, ['stage', '--channel', 'beta', '--version', '2026.48.0', '--force', ...key, '--publish'], null);
-    expect(next.code).toBe(0);
+    expect(next.code, next.stderr).toBe(0);
     const after = await checkChannel(f, 'beta');
     expect(after.signed.serial).toBe(before + 1);
     expect(after.signed.release.version).toBe('2026.48.0');

@@ -5,37 +5,17 @@
  * match the files, both changelog files parse), a half-copied release only ever exists under a
  * hidden temporary name; and the next run succeeds and leaves no temporary folder behind.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, gitRepo, initProject, type TestRepo } from '../helpers/index.js';
+import { gitRepo, initProject, prng, runAndKill as runIn, type TestRepo } from '../helpers/index.js';
 
 const NOW = '2026-11-27T17:00:00Z';
 const KILLS = 16;
+const runAndKill = (dir: string, args: string[], killAfterMs: number | null) => runIn(dir, args, killAfterMs, { FRIDAY_NOW: NOW });
 
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function runAndKill(dir: string, args: string[], killAfterMs: number | null): Promise<{ code: number | null; signal: string | null; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [BIN, '-C', dir, ...args], { env: cleanEnv({ FRIDAY_NOW: NOW }), stdio: 'ignore' });
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, ms: Date.now() - started });
-    });
-  });
-}
 
 const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -91,7 +71,7 @@ describe('cut crash safety', () => {
       const after = await checkReleases(repo);
       const moved = after.tags.length !== before.tags.length || after.folders.length !== before.folders.length;
       if (r.signal === 'SIGKILL') killed++;
-      else expect(r.code, `cut exited ${r.code} (seed ${seed})`).toBe(0);
+      else expect(r.code, `cut exited ${r.code} (seed ${seed}): ${r.stderr}`).toBe(0);
       delay *= r.signal !== 'SIGKILL' ? 0.85 : moved ? 0.95 : 1.1;
       await fs.rm(join(repo.dir, 'ota/releases.lock'), { recursive: true, force: true });
     }
@@ -99,7 +79,7 @@ describe('cut crash safety', () => {
 
     const before = await checkReleases(repo);
     const next = await runAndKill(repo.dir, args, null);
-    expect(next.code).toBe(0);
+    expect(next.code, next.stderr).toBe(0);
     const after = await checkReleases(repo);
     expect(after.tags.length).toBe(before.tags.length + 1);
     // Every release folder is tagged once a cut has finished: an untagged one (killed between

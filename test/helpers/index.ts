@@ -152,3 +152,29 @@ export async function initProject(repo: TestRepo, opts: { product?: string; devi
   });
   return config;
 }
+
+/** A deterministic PRNG (mulberry32), so a failing randomized run can be replayed with its seed. */
+export function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Run friday in `dir`; SIGKILL it after `killAfterMs` unless it ends first (null: let it finish). */
+export function runAndKill(dir: string, args: string[], killAfterMs: number | null, env: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; ms: number; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [BIN, '-C', dir, ...args], { env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolvePromise({ code, signal, ms: Date.now() - started, stderr });
+    });
+  });
+}
