@@ -28,7 +28,7 @@ class GitFailed extends Error {
 
 function git(cwd: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: opts.env && { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
+    const child = execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: opts.env && { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       // ENOENT from the spawn: no git on PATH (or no such working directory, reported as git's failure).
       if (err.code === 'ENOENT' && existsSync(cwd)) return reject(failure('E_GIT', 'git: cannot run git', 'install git and make sure it is on PATH'));
