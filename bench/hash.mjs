@@ -1,6 +1,7 @@
 // Hashing: `friday cut --skip-build` with one big artifact (copy into the release folder + SHA-256)
 // vs the shell doing the same, `openssl dgst -sha256 F && cp F DEST` (quality.md ≤ 1.0×, stretch 0.8×),
-// and peak RSS at 1 GiB and 4 GiB (≤ 150 MB, the same for both). BENCH_HASH_GIB=1,4 to choose sizes.
+// and peak RSS at 1 GiB and 4 GiB (≤ 150 MB, the same for both). BENCH_HASH_GIB=1,4 to choose sizes;
+// sizes above 1 GiB are timed in at most 3 rounds.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,14 +45,15 @@ for (const gib of sizes) {
       rmSync(dest, { force: true });
       return timeOnce('sh', ['-c', `openssl dgst -sha256 "${file}" >/dev/null && cp "${file}" "${dest}"`]);
     };
-    const t = gib <= 1 ? alternate([{ name: 'friday', run: fridayRun }, { name: 'shell', run: shellRun }], runs, 1) : null;
+    // Big sizes are timed too, in fewer rounds (each takes seconds and writes GiBs).
+    const rounds = gib <= 1 ? runs : Math.min(runs, 3);
+    const t = alternate([{ name: 'friday', run: fridayRun }, { name: 'shell', run: shellRun }], rounds, 1);
     rmSync(join(dir, 'ota'), { recursive: true, force: true });
+    rmSync(dest, { force: true });
     const rss = fridayPeakRss(['cut', '--skip-build', '--version', '9.9.9', '-C', dir, '-q']);
-    if (t) {
-      const ratio = t.friday / t.shell;
-      console.log(`cut --skip-build ${gib} GiB: friday ${fmt(t.friday, 0)} ms vs openssl+cp ${fmt(t.shell, 0)} ms: ${fmt(ratio)}× (target ≤ 1.0×, stretch 0.8×)`);
-      row({ what: 'hashing', workload: `cut --skip-build, ${gib} GiB artifact`, ours: `${fmt(t.friday, 0)} ms`, reference: `openssl dgst -sha256 && cp: ${fmt(t.shell, 0)} ms`, ratio: fmt(ratio), target: '≤ 1.0×', pass: ratio <= 1.0 });
-    }
+    const ratio = t.friday / t.shell;
+    console.log(`cut --skip-build ${gib} GiB: friday ${fmt(t.friday, 0)} ms vs openssl+cp ${fmt(t.shell, 0)} ms: ${fmt(ratio)}×${gib <= 1 ? ' (target ≤ 1.0×, stretch 0.8×)' : ' (for information: the target is set at 1 GiB)'}`);
+    if (gib <= 1) row({ what: 'hashing', workload: `cut --skip-build, ${gib} GiB artifact`, ours: `${fmt(t.friday, 0)} ms`, reference: `openssl dgst -sha256 && cp: ${fmt(t.shell, 0)} ms`, ratio: fmt(ratio), target: '≤ 1.0×', pass: ratio <= 1.0 });
     console.log(`cut --skip-build ${gib} GiB: peak RSS ${fmt(rss, 1)} MB (target ≤ 150 MB)`);
     row({ what: 'hashing memory', workload: `cut --skip-build, ${gib} GiB artifact`, ours: `${fmt(rss, 1)} MB peak RSS`, reference: '—', ratio: '—', target: '≤ 150 MB', pass: rss <= 150 });
   } finally {

@@ -47,6 +47,7 @@ export async function run(ctx: Context, opts: CutOptions): Promise<Outcome> {
   const project = await loadProject(ctx);
   const gitMod = await import('../io/git.js');
   const g = await gitMod.openRepo(ctx.cwd);
+  await gitMod.headCommit(g); // no commit, nothing to cut: said before the lock writes anything
   const cut = () => cutLocked(ctx, project, g, gitMod, opts);
   // The lock makes two cuts of one repository take turns: the second then finds HEAD tagged.
   return ctx.dryRun ? cut() : withLock(join(project.publishDir, 'releases'), 'cut', cut);
@@ -58,6 +59,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   const remote = opts.push === true ? 'origin' : typeof opts.push === 'string' ? opts.push : null;
   const head = await git.headCommit(g);
   const { listTags, releaseTags, previousReleaseTag } = await import('../io/gitlog.js');
+  // Read under the lock: a cut that waited for another sees the tag it made.
   const everyTag = await listTags(g.root);
   const tags = everyTag.map((t) => t.name);
   const tagsAtHead = releaseTags(everyTag, prefix).filter((t) => t.commit === head).map((t) => t.name);
@@ -80,16 +82,21 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
     );
   }
 
-  if (!opts.allowDirty) {
-    // friday's own publish root, when it lies inside the repository, never makes the tree dirty.
-    const publish = relative(g.root, project.publishDir);
-    const dirty = await git.dirtyPaths(g, publish && !publish.startsWith('..') ? publish : null);
-    if (dirty.length) {
-      throw usageError('E_DIRTY', `cut: the working tree is dirty (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? `, +${dirty.length - 3} more` : ''})`, 'commit or stash your changes, or pass --allow-dirty');
-    }
+  // The remaining git reads are independent: they run side by side, and are awaited in the
+  // order their failures should be reported (a dirty tree first). friday's own publish root,
+  // when it lies inside the repository, never makes the tree dirty.
+  const publish = relative(g.root, project.publishDir);
+  const reads = settledLater({
+    dirty: opts.allowDirty ? Promise.resolve([]) : git.dirtyPaths(g, publish && !publish.startsWith('..') ? publish : null),
+    previousTag: previousReleaseTag(g.root, head, prefix, tagsAtHead, everyTag),
+    userName: ctx.dryRun ? Promise.resolve(null) : git.gitUserName(g),
+  });
+  const dirty = await reads.dirty;
+  if (dirty.length) {
+    throw usageError('E_DIRTY', `cut: the working tree is dirty (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? `, +${dirty.length - 3} more` : ''})`, 'commit or stash your changes, or pass --allow-dirty');
   }
 
-  const previousTag = await previousReleaseTag(g.root, head, prefix, tagsAtHead);
+  const previousTag = await reads.previousTag;
   const version = await decideVersion(ctx, project, g, git, opts, previousTag, tags, tagsAtHead);
   const tag = `${prefix}${version}`;
   if (tags.includes(tag)) {
@@ -137,6 +144,8 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   await removeLeftovers(releasesDir);
   const tmpDir = join(releasesDir, `.${version}.tmp-${process.pid}`);
   await fs.mkdir(tmpDir, { recursive: true });
+  // The changelog (git log, issues) is read while the artifacts are copied and hashed.
+  const changelog = settledLater({ files: readChangelog(ctx, project, { previousTag, head, tag, version }) });
   try {
     const { copyAndHash } = await import('../io/hashcopy.js');
     await runSteps(ctx, sources!.map((s) => ({
@@ -152,13 +161,16 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
       },
     })));
     await writeFileAtomic(join(tmpDir, 'build.json'), toJsonText(record));
-    await writeChangelog(ctx, project, tmpDir, { previousTag, head, tag, version });
+    const files = await changelog.files;
+    for (const w of files?.warnings ?? []) ctx.warn(w);
+    for (const [name, text] of Object.entries(files?.texts ?? {})) await writeFileAtomic(join(tmpDir, name), text);
     if (await pathExists(finalDir)) {
       ctx.warn(`replacing ${rel(ctx, finalDir)}: it was never tagged (an interrupted cut)`);
       await fs.rm(finalDir, { recursive: true, force: true });
     }
     await fs.rename(tmpDir, finalDir);
   } catch (err) {
+    await changelog.files.catch(() => {}); // nothing still writes when the folder goes
     await fs.rm(tmpDir, { recursive: true, force: true });
     throw err;
   }
@@ -166,7 +178,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   try {
     const message = `${version}\n\n${record.artifacts.map((a) => `${a.sha256}  ${a.file}`).join('\n')}\n`;
     const env: Record<string, string> = { GIT_COMMITTER_DATE: builtAt };
-    if (!(await git.gitUserName(g))) {
+    if (!(await reads.userName)) {
       env.GIT_COMMITTER_NAME = 'friday';
       env.GIT_COMMITTER_EMAIL = 'friday@localhost';
       ctx.warn('git has no user.name: the tag is signed off as "friday"');
@@ -240,17 +252,24 @@ async function findArtifacts(ctx: Context, project: Project): Promise<{ device: 
   return found;
 }
 
-/** The changelog files (formats.md), when the changelog module provides them. */
-async function writeChangelog(ctx: Context, project: Project, dir: string, r: { previousTag: string | null; head: string; tag: string; version: string }): Promise<void> {
+/** The changelog files (formats.md) by name, when the changelog module provides them. */
+async function readChangelog(ctx: Context, project: Project, r: { previousTag: string | null; head: string; tag: string; version: string }): Promise<{ texts: Record<string, string>; warnings: string[] } | null> {
   const mod = (await import('./changelog.js')) as Record<string, unknown>;
   const build = mod.buildChangelog as
     | undefined
     | ((c: Context, p: Project, a: { from: string | null; to: string; label: { from: string | null; to: string }; version: string | null; cutTime: Date }) => Promise<{ json: unknown; markdown: string; warnings: string[] }>);
-  if (typeof build !== 'function') return;
+  if (typeof build !== 'function') return null;
   const cl = await build(ctx, project, { from: r.previousTag, to: r.head, label: { from: r.previousTag, to: r.tag }, version: r.version, cutTime: ctx.now });
-  for (const w of cl.warnings) ctx.warn(w);
-  await writeFileAtomic(join(dir, 'changelog.json'), toJsonText(cl.json));
-  await writeFileAtomic(join(dir, 'CHANGELOG.md'), cl.markdown);
+  return { texts: { 'changelog.json': toJsonText(cl.json), 'CHANGELOG.md': cl.markdown }, warnings: cl.warnings };
+}
+
+/**
+ * Promises started now and awaited later, perhaps not all of them (an earlier one may fail
+ * first): each gets a handler at once, so a rejection nobody awaits is not an unhandled one.
+ */
+function settledLater<T extends Record<string, Promise<unknown>>>(promises: T): T {
+  for (const p of Object.values(promises)) p.catch(() => {});
+  return promises;
 }
 
 /** Temporary release folders of cuts that died (we hold the lock, so none is live). */

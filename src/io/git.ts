@@ -1,24 +1,43 @@
 /**
- * The one git module: simple-git with an explicit repository on every call. Only `cut` and the
- * commands that tag or read history import it.
+ * The one git module for the commands that tag: each call is one `git` child process with the
+ * repository as its working directory. Spawned directly rather than through a git library: a cut
+ * is a handful of tiny git calls, and a library's load time and per-call scheduling cost more
+ * than git itself (about 100 ms of a cut).
  */
-import { simpleGit, type SimpleGit } from 'simple-git';
-import { failure } from '../errors.js';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { failure, isFridayError } from '../errors.js';
 
 export interface Git {
-  raw: SimpleGit;
+  /** Where friday runs (-C): the working directory of the reading calls. */
+  cwd: string;
   root: string;
+  /** The commit HEAD names, or null in a repository without commits. */
+  head: string | null;
 }
 
-export async function openRepo(cwd: string): Promise<Git> {
-  const g = simpleGit({ baseDir: cwd, trimmed: false });
-  let root: string;
-  try {
-    root = (await g.revparse(['--show-toplevel'])).trim();
-  } catch {
-    throw failure('E_GIT', `${cwd}: not a git repository`, 'run friday inside the ROM repository, or pass -C <repo>');
+class GitFailed extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+    readonly stdout: string,
+  ) {
+    super(message);
   }
-  return { raw: g, root };
+}
+
+function git(cwd: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: opts.env && { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      // ENOENT from the spawn: no git on PATH (or no such working directory, reported as git's failure).
+      if (err.code === 'ENOENT' && existsSync(cwd)) return reject(failure('E_GIT', 'git: cannot run git', 'install git and make sure it is on PATH'));
+      const code = typeof err.code === 'number' ? err.code : null;
+      reject(new GitFailed(stderr || err.message, code, stdout));
+    });
+    // A git that exits without reading its input closes the pipe: its exit status tells, not EPIPE.
+    child.stdin?.on('error', () => {}).end(opts.input);
+  });
 }
 
 async function gitCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -32,48 +51,55 @@ async function gitCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The repository around `cwd` and its HEAD commit, in one git call. */
+export async function openRepo(cwd: string): Promise<Git> {
+  let out: string;
+  try {
+    out = await git(cwd, ['rev-parse', '--show-toplevel', '--verify', '--quiet', 'HEAD^{commit}']);
+  } catch (err) {
+    // Exit 1 with the top level printed: a repository, but HEAD names no commit yet.
+    if (isFridayError(err)) throw err;
+    if (err instanceof GitFailed && err.exitCode === 1 && err.stdout.trim()) return { cwd, root: err.stdout.trim(), head: null };
+    throw failure('E_GIT', `${cwd}: not a git repository`, 'run friday inside the ROM repository, or pass -C <repo>');
+  }
+  const [root = '', head = ''] = out.trim().split('\n');
+  return { cwd, root, head: head || null };
+}
+
 export async function headCommit(g: Git): Promise<string> {
-  return gitCall('git rev-parse HEAD', async () => (await g.raw.revparse(['HEAD'])).trim()).catch(() => {
-    throw failure('E_GIT', 'git: the repository has no commit yet', 'commit your sources first');
-  });
+  if (g.head === null) throw failure('E_GIT', 'git: the repository has no commit yet', 'commit your sources first');
+  return g.head;
 }
 
 /** Working-tree changes (`git status --porcelain`, untracked files included), minus `exclude` (a folder in the repo). */
 export async function dirtyPaths(g: Git, exclude: string | null): Promise<string[]> {
   const args = ['status', '--porcelain', '--untracked-files=normal'];
   if (exclude) args.push('--', '.', `:(exclude)${exclude}`);
-  const out = await gitCall('git status', () => g.raw.raw(args));
+  const out = await gitCall('git status', () => git(g.cwd, args));
   return out.split('\n').filter(Boolean).map((l) => l.slice(3));
 }
 
 /** Full messages of the commits in `from..to` (from = null: everything reachable from `to`). */
 export async function commitMessages(g: Git, from: string | null, to: string): Promise<string[]> {
   const range = from ? `${from}..${to}` : to;
-  const out = await gitCall(`git log ${range}`, () => g.raw.raw(['log', '--format=%B%x00', range]));
+  const out = await gitCall(`git log ${range}`, () => git(g.cwd, ['log', '--format=%B%x00', range]));
   return out.split('\0').map((s) => s.replace(/^\n+/, '')).filter((s) => s.trim() !== '');
 }
 
 export async function gitUserName(g: Git): Promise<string | null> {
   try {
-    const name = (await g.raw.raw(['config', 'user.name'])).trim();
+    const name = (await git(g.cwd, ['config', 'user.name'])).trim();
     return name || null;
   } catch {
     return null;
   }
 }
 
-/** The tag gets a pinned tagger date (the cut time); simple-git guards the environment, so git runs directly. */
+/** The tag gets a pinned tagger date (the cut time), given through git's environment. */
 export async function createAnnotatedTag(g: Git, tag: string, message: string, env: Record<string, string>): Promise<void> {
-  const { execFile } = await import('node:child_process');
-  await gitCall(`git tag ${tag}`, () =>
-    new Promise<void>((resolve, reject) => {
-      execFile('git', ['tag', '-a', tag, '-F', '-', 'HEAD'], { cwd: g.root, env: { ...process.env, ...env } }, (err, _out, stderr) =>
-        err ? reject(new Error(stderr || err.message)) : resolve(),
-      ).stdin!.end(message);
-    }),
-  );
+  await gitCall(`git tag ${tag}`, () => git(g.root, ['tag', '-a', tag, '-F', '-', 'HEAD'], { env, input: message }));
 }
 
 export async function pushTag(g: Git, remote: string, tag: string): Promise<void> {
-  await gitCall(`git push ${remote} ${tag}`, () => g.raw.raw(['push', remote, `refs/tags/${tag}`]));
+  await gitCall(`git push ${remote} ${tag}`, () => git(g.cwd, ['push', remote, `refs/tags/${tag}`]));
 }

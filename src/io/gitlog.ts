@@ -67,9 +67,12 @@ export async function resolveCommit(cwd: string, ref: string): Promise<string | 
  * The nearest release tag reachable from `rev` by ancestry, leaving out `exclude` (the tags on
  * `rev` itself): formats.md "The previous release tag". `git describe` finds the nearest annotated
  * tag matching the prefix; a match that is not a release tag is excluded and the search repeated.
+ * `tags`, when the caller has already listed them, saves a git call (and the whole search when no
+ * release tag is left to find).
  */
-export async function previousReleaseTag(cwd: string, rev: string, prefix: string, exclude: readonly string[] = []): Promise<string | null> {
+export async function previousReleaseTag(cwd: string, rev: string, prefix: string, exclude: readonly string[] = [], tags?: readonly TagInfo[]): Promise<string | null> {
   const excluded = new Set(exclude);
+  if (tags && !releaseTags(tags, prefix).some((t) => !excluded.has(t.name))) return null;
   for (let i = 0; i < 50; i++) {
     const args = ['describe', '--abbrev=0', `--match=${prefix}*`, ...[...excluded].map((t) => `--exclude=${t}`), '--end-of-options', rev];
     let tag: string;
@@ -78,7 +81,7 @@ export async function previousReleaseTag(cwd: string, rev: string, prefix: strin
     } catch {
       return null; // no tag reachable
     }
-    if (versionOfTag(tag, prefix) !== null) return highestOnSameCommit(cwd, tag, prefix, excluded);
+    if (versionOfTag(tag, prefix) !== null) return highestOnSameCommit(tags ?? (await listTags(cwd)), tag, prefix, excluded);
     excluded.add(tag);
   }
   return null;
@@ -88,8 +91,8 @@ export async function previousReleaseTag(cwd: string, rev: string, prefix: strin
  * `git describe` breaks a tie between tags on one commit by tag date, and git's dates decide
  * nothing here (formats.md): of the release tags on that commit, the highest version wins.
  */
-async function highestOnSameCommit(cwd: string, tag: string, prefix: string, excluded: ReadonlySet<string>): Promise<string> {
-  const tags = releaseTags(await listTags(cwd), prefix);
+function highestOnSameCommit(every: readonly TagInfo[], tag: string, prefix: string, excluded: ReadonlySet<string>): string {
+  const tags = releaseTags(every, prefix);
   const commit = tags.find((t) => t.name === tag)?.commit;
   let best = tag;
   for (const t of tags) {

@@ -121,6 +121,46 @@ describe('friday cut (calver-week)', () => {
     expect(await git(bare, ['rev-parse', 'v2026.48.0^{commit}'])).toBe(await repo.head());
   });
 
+  it('says where git is missing: not a repository, or no commit yet (exit 1, nothing written)', async () => {
+    const bare = tmpDir();
+    await fs.writeFile(join(bare, 'friday.config.json'), JSON.stringify({ product: 'aurora', devices: ['umi'], build: { artifacts: 'out/{device}/*.zip' } }));
+    const outside = await cut({ dir: bare } as TestRepo, '--skip-build');
+    expect(outside.code).toBe(1);
+    expect(outside.json.error).toMatchObject({ code: 'E_GIT', message: `${bare}: not a git repository` });
+    expect(existsSync(join(bare, 'ota'))).toBe(false);
+
+    const repo = await project();
+    await repo.git(['update-ref', '-d', 'HEAD']); // the files stay, the only commit goes
+    const empty = await cut(repo, '--skip-build');
+    expect(empty.code).toBe(1);
+    expect(empty.json.error).toMatchObject({ code: 'E_GIT', message: 'git: the repository has no commit yet' });
+    expect(existsSync(join(repo.dir, 'ota'))).toBe(false);
+  });
+
+  it('takes no tag for the previous release that is not a release tag', async () => {
+    const repo = await project();
+    const first = await repo.head();
+    await repo.git(['tag', 'v2026.47.0']); // lightweight: not a release (formats.md)
+    await repo.tag('nightly-2026-11-20');
+    await repo.commit('fix: wifi drops after sleep (#124)');
+    const r = await cut(repo);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ version: '2026.48.0', previousTag: null });
+    await repo.git(['tag', '-a', 'v2026.47.1', '-m', '2026.47.1', first]);
+    await repo.commit('fix: camera crash');
+    expect((await cut(repo)).json).toMatchObject({ version: '2026.48.1', previousTag: 'v2026.48.0' });
+  });
+
+  it('tags as "friday" with a warning when git has no user.name', async () => {
+    const repo = await project();
+    await repo.git(['config', '--unset', 'user.name']);
+    const home = tmpDir();
+    const r = await runFriday(['cut', '--json', '--now', NOW], { cwd: repo.dir, env: { HOME: home, XDG_CONFIG_HOME: home, GIT_CONFIG_NOSYSTEM: '1' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('friday: warning: git has no user.name: the tag is signed off as "friday"');
+    expect(await repo.git(['cat-file', '-p', 'v2026.48.0'])).toMatch(/^tagger friday <friday@localhost> 1795798800 \+0000$/m);
+  });
+
   it('lets only one of two concurrent cuts tag', async () => {
     const repo = await project({ build: { command: 'node -e "setTimeout(()=>{},1500)" && node build.mjs', artifacts: 'out/{device}/*.zip' } });
     const [a, b] = await Promise.all([cut(repo), cut(repo)]);

@@ -70,4 +70,41 @@ describe('copyAndHash', () => {
     expect(Buffer.compare(memfs.readFileSync('/rel/x.zip') as Buffer, data)).toBe(0);
     expect(memfs.readdirSync('/rel')).toEqual(['x.zip']);
   });
+
+  it('copies in one read-write pass where the file system cannot copy in the kernel', async () => {
+    const data = Buffer.alloc(8 * 1024 * 1024 * 2 + 777);
+    for (let i = 0; i < data.length; i += 1000) data[i] = (i / 1000) % 256;
+    memfs.mkdirSync('/out', { recursive: true });
+    memfs.mkdirSync('/rel', { recursive: true });
+    memfs.writeFileSync('/out/x.zip', data);
+    const copyFile = vi.spyOn(memfs.promises, 'copyFile').mockRejectedValue(Object.assign(new Error('copyfile: not supported'), { code: 'ENOSYS' }));
+    try {
+      const seen: number[] = [];
+      const r = await copyAndHash('/out/x.zip', '/rel/x.zip', (done) => seen.push(done));
+      expect(copyFile).toHaveBeenCalled();
+      expect(r).toEqual({ size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+      expect(Buffer.compare(memfs.readFileSync('/rel/x.zip') as Buffer, data)).toBe(0);
+      expect(memfs.readdirSync('/rel')).toEqual(['x.zip']);
+      expect(seen[seen.length - 1]).toBe(data.length);
+    } finally {
+      copyFile.mockRestore();
+    }
+  });
+
+  it('reports a failed copy and leaves no temporary file', async () => {
+    memfs.mkdirSync('/out', { recursive: true });
+    memfs.mkdirSync('/rel', { recursive: true });
+    memfs.writeFileSync('/out/x.zip', Buffer.alloc(1024, 1));
+    // The kernel wrote part of the copy, then the disk filled up.
+    const copyFile = vi.spyOn(memfs.promises, 'copyFile').mockImplementation(async (_src, dest) => {
+      memfs.writeFileSync(String(dest), 'partial');
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    try {
+      await expect(copyAndHash('/out/x.zip', '/rel/x.zip')).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(memfs.readdirSync('/rel')).toEqual([]);
+    } finally {
+      copyFile.mockRestore();
+    }
+  });
 });
