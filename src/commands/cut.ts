@@ -175,8 +175,8 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
     throw err;
   }
 
+  const message = `${version}\n\n${record.artifacts.map((a) => `${a.sha256}  ${a.file}`).join('\n')}\n`;
   try {
-    const message = `${version}\n\n${record.artifacts.map((a) => `${a.sha256}  ${a.file}`).join('\n')}\n`;
     const env: Record<string, string> = { GIT_COMMITTER_DATE: builtAt };
     if (!(await reads.userName)) {
       env.GIT_COMMITTER_NAME = 'friday';
@@ -185,8 +185,14 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
     }
     await git.createAnnotatedTag(g, tag, message, env);
   } catch (err) {
-    await fs.rm(finalDir, { recursive: true, force: true });
-    throw err;
+    // A git that outlived a killed cut of this same version may have made the tag meanwhile: the
+    // same message (version and artifact hashes) is the same release, so the folder stays with it.
+    if ((await git.tagObject(g, tag)) !== null && (await git.tagMessage(g, tag).catch(() => '')) === message) {
+      ctx.warn(`${tag} was created meanwhile by another git process, with the same artifacts: kept`);
+    } else {
+      await fs.rm(finalDir, { recursive: true, force: true });
+      throw err;
+    }
   }
   if (remote) {
     try {

@@ -95,11 +95,45 @@ export async function gitUserName(g: Git): Promise<string | null> {
   }
 }
 
-/** The tag gets a pinned tagger date (the cut time), given through git's environment. */
+/**
+ * The tag gets a pinned tagger date (the cut time), given through git's environment. The message
+ * is written to a file before git starts: given on stdin, a cut killed mid-write would leave git
+ * reading a short message and making a tag without its artifact hashes.
+ */
 export async function createAnnotatedTag(g: Git, tag: string, message: string, env: Record<string, string>): Promise<void> {
-  await gitCall(`git tag ${tag}`, () => git(g.root, ['tag', '-a', tag, '-F', '-', 'HEAD'], { env, input: message }));
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'friday-tag-'));
+  try {
+    const file = join(dir, 'message');
+    await writeFile(file, message);
+    await gitCall(`git tag ${tag}`, () => git(g.root, ['tag', '-a', tag, '-F', file, '--cleanup=verbatim', 'HEAD'], { env }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
+/** The tag's object id, or null when there is no such tag. */
+export async function tagObject(g: Git, tag: string): Promise<string | null> {
+  try {
+    return (await git(g.root, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}`])).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The message of an annotated tag (its body after the header). */
+export async function tagMessage(g: Git, tag: string): Promise<string> {
+  const raw = await gitCall(`git cat-file ${tag}`, () => git(g.root, ['cat-file', 'tag', `refs/tags/${tag}`]));
+  return raw.slice(raw.indexOf('\n\n') + 2);
+}
+
+/**
+ * Push one tag. The one network call of a cut, so it goes through simple-git, whose load time is
+ * nothing beside a push and which turns a remote's refusal into one readable line.
+ */
 export async function pushTag(g: Git, remote: string, tag: string): Promise<void> {
-  await gitCall(`git push ${remote} ${tag}`, () => git(g.cwd, ['push', remote, `refs/tags/${tag}`]));
+  const { simpleGit } = await import('simple-git');
+  await gitCall(`git push ${remote} ${tag}`, () => simpleGit({ baseDir: g.root }).push(remote, `refs/tags/${tag}`));
 }
