@@ -49,6 +49,9 @@ export function hashBytes2(b: Uint8Array, s: number, e: number): number {
   return h ^ (e - s);
 }
 
+/** Signatures remembered by LineParser.signature (a power of two). */
+const SIG_CACHE = 64;
+
 const K_OTHER = 0, K_TS = 1, K_DEVICE = 2, K_VERSION = 3, K_KIND = 4, K_SIG = 5;
 
 /**
@@ -67,7 +70,7 @@ export class LineParser {
   private buf: Uint8Array = new Uint8Array(0);
   private devState = ABSENT; private devHigh = false; private devStr = '';
   private verState = ABSENT; private verS = 0; private verE = 0; private verHigh = false; private verStr = '';
-  private sigState = ABSENT; private sigS = 0; private sigE = 0; private sigHigh = false; private sigStr = '';
+  private sigState = ABSENT; private sigS = 0; private sigE = 0; private sigStr = '';
   private kindState = ABSENT; private kindS = 0; private kindE = 0; private kindStr = '';
   private tsState = ABSENT; private tsS = 0; private tsE = 0; private tsHigh = false; private tsStr = '';
   /** The fast path already read the timestamp into tsMs. */
@@ -76,6 +79,8 @@ export class LineParser {
   private readonly decoder = new TextDecoder();
   private readonly encoder = new TextEncoder();
   private scratch = new Uint8Array(256);
+  private readonly sigBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SIG_CACHE).fill(undefined);
+  private readonly sigStrs: string[] = new Array<string>(SIG_CACHE).fill('');
   // The hour of the last timestamp and its 13-byte prefix (YYYY-MM-DDTHH): a feed is mostly in time order.
   private hourW0 = 0; private hourW1 = 0; private hourW2 = 0; private hourB12 = 0;
   private hourMs = NaN;
@@ -143,11 +148,27 @@ export class LineParser {
     return t;
   }
 
-  /** The signature of the last accepted line, if any. */
+  /**
+   * The signature of the last accepted line, if any. A feed repeats a few signatures many times:
+   * each is decoded once and found again by its bytes.
+   */
   signature(): string | null {
     if (this.sigState !== STR) return null;
     if (this.slow) return this.sigStr;
-    return this.decoder.decode(this.buf.subarray(this.sigS, this.sigE));
+    const b = this.buf, s = this.sigS, e = this.sigE;
+    const slot = hashBytes(b, s, e) & (SIG_CACHE - 1);
+    const known = this.sigBytes[slot];
+    if (known !== undefined && known.length === e - s) {
+      let k = 0;
+      while (k < known.length && known[k] === b[s + k]) k++;
+      if (k === known.length) return this.sigStrs[slot]!;
+    }
+    const bytes = b.subarray(s, e);
+    const str = this.decoder.decode(bytes);
+    // A copy: the buffer is reused for the next stretch of the feed (Buffer#slice would not copy).
+    this.sigBytes[slot] = new Uint8Array(bytes);
+    this.sigStrs[slot] = str;
+    return str;
   }
 
   /** Index of the line's version in `versions` (UTF-8 bytes of each), or -1; no string is made. */
@@ -225,7 +246,6 @@ export class LineParser {
           case K_KIND: this.kindState = STR; this.kindS = vs; this.kindE = j; break;
           case K_SIG: this.sigState = STR; this.sigS = vs; this.sigE = j; break;
         }
-        if (key === K_SIG) this.sigHigh = high;
       } else {
         let state: number;
         if (c0 === 0x2d || (c0 >= 0x30 && c0 <= 0x39)) {
