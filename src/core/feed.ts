@@ -118,34 +118,40 @@ export class LineParser {
     if ((this.slow ? this.verStr.length : this.verE - this.verS) === 0) return R_MISSING;
     this.kind = this.slow ? kindOfString(this.kindStr) : kindOfBytes(this.buf, this.kindS, this.kindE);
     if (this.kind === 0) return R_KIND;
-    let ts = this.slow || this.tsHigh ? NaN : this.tsRead ? this.tsMs : this.fastTs(this.buf, this.tsS, this.tsE);
-    if (Number.isNaN(ts)) {
+    // Read without a fresh number per line: a time in ms is no small integer, and a function
+    // returning one would box it on the heap.
+    const read = !this.slow && !this.tsHigh && (this.tsRead || this.readTs(this.buf, this.tsS, this.tsE));
+    if (!read) {
       const d = parseTime(this.slow ? this.tsStr : this.decoder.decode(this.buf.subarray(this.tsS, this.tsE)));
-      ts = d === null ? NaN : d.getTime();
+      const ts = d === null ? NaN : d.getTime();
+      if (Number.isNaN(ts)) return R_TIME;
+      this.tsMs = ts;
     }
-    if (Number.isNaN(ts)) return R_TIME;
-    if (ts > latestMs) return R_FUTURE;
-    this.tsMs = ts;
+    if (this.tsMs > latestMs) return R_FUTURE;
     return 0;
   }
 
-  /** fastTime with the hour cached: most lines only need their minutes and seconds read. */
-  private fastTs(b: Uint8Array, s: number, e: number): number {
+  /**
+   * fastTime into tsMs, with the hour cached: most lines only need their minutes and seconds
+   * read. False, tsMs untouched, for any other shape.
+   */
+  private readTs(b: Uint8Array, s: number, e: number): boolean {
     if (e - s === 20 && b[s + 19] === 0x5a && b[s + 13] === 0x3a && b[s + 16] === 0x3a && !Number.isNaN(this.hourMs)) {
       if (word(b, s) === this.hourW0 && word(b, s + 4) === this.hourW1 && word(b, s + 8) === this.hourW2 && b[s + 12] === this.hourB12) {
         const m1 = b[s + 14]! - 0x30, m2 = b[s + 15]! - 0x30, s1 = b[s + 17]! - 0x30, s2 = b[s + 18]! - 0x30;
         if (m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9) {
-          return this.hourMs + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000;
+          this.tsMs = this.hourMs + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000;
+          return true;
         }
-        return NaN;
+        return false;
       }
     }
     const t = fastTime(b, s, e);
-    if (!Number.isNaN(t)) {
-      this.hourW0 = word(b, s); this.hourW1 = word(b, s + 4); this.hourW2 = word(b, s + 8); this.hourB12 = b[s + 12]!;
-      this.hourMs = Math.floor(t / 3_600_000) * 3_600_000;
-    }
-    return t;
+    if (Number.isNaN(t)) return false;
+    this.hourW0 = word(b, s); this.hourW1 = word(b, s + 4); this.hourW2 = word(b, s + 8); this.hourB12 = b[s + 12]!;
+    this.hourMs = Math.floor(t / 3_600_000) * 3_600_000;
+    this.tsMs = t;
+    return true;
   }
 
   /**
@@ -210,7 +216,7 @@ export class LineParser {
       if (i < end && b[i] !== 0x22) i = skipWs(b, i, end);
       if (i >= end) return 1;
       const c0 = b[i]!;
-      if (c0 === 0x22 && key === K_TS && i + 21 < end && b[i + 21] === 0x22 && !Number.isNaN((this.tsMs = this.fastTs(b, i + 1, i + 21)))) {
+      if (c0 === 0x22 && key === K_TS && i + 21 < end && b[i + 21] === 0x22 && this.readTs(b, i + 1, i + 21)) {
         // The usual timestamp, read once: its fixed shape holds no quote, escape or control byte.
         this.tsState = STR; this.tsS = i + 1; this.tsE = i + 21; this.tsHigh = false; this.tsRead = true;
         i += 22;
