@@ -66,7 +66,8 @@ export interface FeedScan {
  * open-addressing table of [hash, hash2, id + 1] slots: one cache miss per lookup, and no id kept.
  */
 export class DeviceIndex {
-  private table: Int32Array<ArrayBuffer> = new Int32Array(3 << 18); // 256 k slots (3 MiB): no rehash below 128 k devices
+  // 512 k slots (6 MiB, its pages touched only as devices come): no rehash below 256 k devices.
+  private table: Int32Array<ArrayBuffer> = new Int32Array(3 << 19);
   size = 0;
 
   intern(h1: number, h2: number): number {
@@ -75,13 +76,17 @@ export class DeviceIndex {
     for (let slot = h1 & mask; ; slot = (slot + 1) & mask) {
       const at = slot * 3;
       const id = t[at + 2]!;
-      if (id === 0) break;
+      if (id === 0) {
+        // A new device: it goes in the free slot the probe stopped at.
+        const fresh = this.size++;
+        t[at] = h1;
+        t[at + 1] = h2;
+        t[at + 2] = fresh + 1;
+        if (this.size * 2 > mask + 1) this.rehash();
+        return fresh;
+      }
       if (t[at] === h1 && t[at + 1] === h2) return id - 1;
     }
-    const id = this.size++;
-    if (this.size * 2 > this.table.length / 3) this.rehash();
-    place(this.table, h1, h2, id);
-    return id;
   }
 
   /**
@@ -129,6 +134,9 @@ export interface DeviceIndexState {
   table: Int32Array;
 }
 
+/** Rows made before the first grow: a few doublings, not a dozen, on a large fleet. */
+const INITIAL_DEVICES = 16_384;
+
 const SEEN = 1, CRASHED = 2, RECENT = 4, RECENT_CRASHED = 8;
 
 /** What a tally hands to another (a worker's half of the feed) to be merged. */
@@ -167,8 +175,8 @@ class WindowTally {
     this.hours = Math.max(1, Math.floor((nowMs + FUTURE_SLACK_MS) / HOUR) - this.firstHour + 1);
     this.words = Math.ceil(this.hours / 32);
     this.stride = 1 + this.words;
-    this.rows = new Int32Array(1024 * this.stride);
-    this.crashRows = new Int32Array(1024 * this.words);
+    this.rows = new Int32Array(INITIAL_DEVICES * this.stride);
+    this.crashRows = new Int32Array(INITIAL_DEVICES * this.words);
     this.unitsPerHour = new Int32Array(this.words * 32);
     this.crashUnitsPerHour = new Int32Array(this.words * 32);
   }
