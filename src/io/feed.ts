@@ -2,16 +2,19 @@
  * The crash-feed scan: the file is read in large buffers, split on 0x0A by hand, each line parsed
  * in place (core/feed.ts) and folded into per-device hour bitmaps of the versions of interest.
  * Nothing is kept per event: memory is the device index plus, per version, two bits per device
- * and hour of its window (formats.md: "a feed of any length is streamed"). A large feed is split
- * in two at a line boundary and the second half scanned by a worker thread; the halves' bitmaps
- * are OR-ed together, so the result is the same as one pass.
+ * and hour of its window (formats.md: "a feed of any length is streamed"). On a large feed, when
+ * a core is free, a worker thread takes chunks of the file alongside the main thread; the two
+ * scanners' bitmaps are OR-ed together, so the result is the same as one pass.
  */
 import { promises as fs } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BLANK, codes, FUTURE_SLACK_MS, KIND_SESSION, LineParser, REJECT_REASONS, R_TOO_LONG, type RejectReason } from '../core/feed.js';
 
 const HOUR = 3_600_000;
 const CHUNK = 4 << 20;
+/** Read past each chunk: enough to finish its last line, nearly always. */
+const LOOKAHEAD = 16 << 10;
 /** A longer line is no event: rejected without being buffered whole. */
 export const MAX_LINE = 1 << 20;
 
@@ -416,18 +419,20 @@ export class FeedScanner {
     this.rejectedBy[code]!++;
   }
 
-  /** Every line of `buf[start, end)`; returns where the unfinished last line starts. */
-  scanLines(buf: Buffer, start: number, end: number): number {
+  /**
+   * Every line of `buf[start, end)` that starts before `startsBefore`; returns where the first
+   * line left starts: at or past `startsBefore`, or a line with no newline before `end`.
+   */
+  scanLines(buf: Buffer, start: number, end: number, startsBefore = end): number {
     let pos = start;
-    for (;;) {
+    while (pos < startsBefore) {
       const nl = buf.indexOf(0x0a, pos);
-      if (nl < 0 || nl >= end) {
-        this.flush();
-        return pos;
-      }
+      if (nl < 0 || nl >= end) break;
       this.take(buf, pos, nl);
       pos = nl + 1;
     }
+    this.flush();
+    return pos;
   }
 
   state(): ScannerState {
@@ -473,80 +478,103 @@ function hasBom(b: Uint8Array): boolean {
 }
 
 /**
- * Scan bytes [start, end) of an open file, `start` being the start of a line. Two buffers take
- * turns: the next read lands in one while the other is parsed, each read going in after a gap
- * of MAX_LINE + 1 bytes, where the unfinished last line of the buffer before is copied (only
- * that line is ever copied).
+ * The feed is cut in chunks of CHUNK bytes, handed out one at a time to whichever scanner asks
+ * first: `next` holds the index of the next chunk to give (shared between threads when a worker
+ * helps). A scanner owns the lines that start in its chunk; a read takes LOOKAHEAD bytes past the
+ * chunk, which nearly always finish its last line. So the work splits itself by how fast each
+ * thread really runs, and a thread that gets no core leaves the chunks to the other.
  */
-async function scanRange(fh: fs.FileHandle, start: number, end: number, scanner: FeedScanner, progress?: (bytes: number) => void): Promise<void> {
-  const HEAD = MAX_LINE + 1;
-  const bufs = [Buffer.allocUnsafe(HEAD + CHUNK), Buffer.allocUnsafe(HEAD + CHUNK)];
-  let turn = 0;
-  let carry = 0;
-  let skipping = false; // inside a line already rejected as too long
-  let offset = start;
-  const read = (into: Buffer) => {
-    const len = Math.min(CHUNK, end - offset);
-    const p = len > 0 ? fh.read(into, HEAD, len, offset) : Promise.resolve({ bytesRead: 0 });
-    offset += len;
-    return p;
+async function scanChunks(fh: fs.FileHandle, total: number, next: Int32Array, scanner: FeedScanner, progress?: (bytes: number) => void, afterChunk?: () => void): Promise<void> {
+  const chunks = Math.ceil(total / CHUNK);
+  // A read is the byte before the chunk, the chunk and the lookahead; one byte more holds a
+  // newline put after the data, which stops every search there.
+  const bufs = [Buffer.allocUnsafe(CHUNK + LOOKAHEAD + 2), Buffer.allocUnsafe(CHUNK + LOOKAHEAD + 2)];
+  let tail: Buffer | null = null;
+  const claim = (into: Buffer) => {
+    const k = Atomics.add(next, 0, 1);
+    if (k >= chunks) return null;
+    const start = k * CHUNK, end = Math.min(total, start + CHUNK);
+    // From the byte before the chunk: a newline there means a line starts right at `start`.
+    const from = start === 0 ? 0 : start - 1;
+    return { start, end, from, read: fh.read(into, 0, Math.min(total, end + LOOKAHEAD) - from, from) };
   };
-  let pending = read(bufs[0]!);
-  let first = start === 0;
-  for (;;) {
-    const { bytesRead } = await pending;
-    if (bytesRead === 0) break;
+  let turn = 0;
+  let job = claim(bufs[0]!);
+  while (job) {
     const work = bufs[turn]!;
-    const spare = bufs[turn ^ 1]!;
     turn ^= 1;
-    pending = read(spare);
-    scanner.bytes += bytesRead;
-    const filled = HEAD + bytesRead;
-    let pos = HEAD - carry;
-    if (first) {
-      first = false;
-      if (hasBom(work.subarray(HEAD))) pos += 3;
-    }
-    if (skipping) {
-      const nl = work.indexOf(0x0a, pos);
-      if (nl < 0 || nl >= filled) {
-        carry = 0;
-        progress?.(bytesRead);
-        continue;
-      }
-      skipping = false;
-      pos = nl + 1;
-    }
-    pos = scanner.scanLines(work, pos, filled);
-    const tail = filled - pos;
-    if (tail > MAX_LINE) {
-      scanner.reject(R_TOO_LONG);
-      skipping = true;
-      carry = 0;
+    const { bytesRead } = await job.read;
+    const cur = job;
+    job = claim(bufs[turn]!); // read the next chunk while this one is parsed
+    work[bytesRead] = 0x0a;
+    const own = Math.min(bytesRead, cur.end - cur.from); // lines starting before this are ours
+    let pos: number;
+    if (cur.start === 0) {
+      pos = bytesRead >= 3 && hasBom(work) ? 3 : 0;
     } else {
-      // The spare buffer's read only writes from HEAD on: the gap before it is free.
-      work.copy(spare, HEAD - tail, pos, filled);
-      carry = tail;
+      const nl = work.indexOf(0x0a);
+      pos = nl < own ? nl + 1 : own; // no newline: no line starts in this chunk
     }
-    progress?.(bytesRead);
-  }
-  if (carry > 0 && !skipping) {
-    const last = bufs[turn]!;
-    scanner.line(last, HEAD - carry, HEAD);
+    const rest = scanner.scanLines(work, pos, bytesRead, own);
+    if (rest < own) {
+      tail ??= Buffer.allocUnsafe(MAX_LINE + 1);
+      await finishLine(fh, total, cur.from + bytesRead, work.subarray(rest, bytesRead), tail, scanner);
+    }
+    scanner.bytes += cur.end - cur.start;
+    progress?.(cur.end - cur.start);
+    afterChunk?.();
   }
 }
 
+/** Read on from `offset` to the end of the line whose first bytes are `head`, and scan it. */
+async function finishLine(fh: fs.FileHandle, total: number, offset: number, head: Buffer, tail: Buffer, scanner: FeedScanner): Promise<void> {
+  let len = head.length;
+  if (len > MAX_LINE) {
+    scanner.reject(R_TOO_LONG);
+    return;
+  }
+  head.copy(tail, 0);
+  // Lines are short: a small read nearly always finds the end; a long one takes a few more.
+  for (let step = 16 << 10; ; step *= 4) {
+    const want = Math.min(step, MAX_LINE + 1 - len, total - offset);
+    if (want <= 0) break;
+    const { bytesRead } = await fh.read(tail, len, want, offset);
+    if (bytesRead === 0) break;
+    const nl = tail.subarray(len, len + bytesRead).indexOf(0x0a);
+    if (nl >= 0) {
+      scanner.line(tail, 0, len + nl);
+      return;
+    }
+    len += bytesRead;
+    offset += bytesRead;
+    if (len > MAX_LINE) {
+      scanner.reject(R_TOO_LONG);
+      return;
+    }
+  }
+  scanner.line(tail, 0, len); // the feed's last line, without a final newline
+}
+
 export interface ScanOptions {
-  /** Called with the bytes done and the total, after each buffer. */
+  /** Called with the bytes done and the total, after each chunk. */
   progress?: (done: number, total: number) => void;
-  /** Split the feed in this many parts (1 or 2); default 2 for a feed of 32 MiB or more. */
+  /**
+   * Scan with this many threads (1 or 2). By default a feed of SPLIT_FROM bytes or more gets a
+   * second thread if, over the first SAMPLE_MS of the scan, another core sat idle.
+   */
   parts?: number;
 }
 
 /** Below this a second thread costs more than it saves. */
 const SPLIT_FROM = 32 << 20;
+/**
+ * A second thread only helps on a core of its own: on a machine busy with other work it slows
+ * the scan down (it must start, warm up and be merged). So the cores' idle time is sampled for
+ * this long first, and a helper started only when at least FREE_CORE of a core went unused.
+ */
+const SAMPLE_MS = 40, FREE_CORE = 0.6;
 
-/** Stream a feed file; a large one is scanned in two halves at once. */
+/** Stream a feed file; a large one is scanned by two threads at once when a core is free. */
 export async function scanFeedFile(path: string, query: FeedQuery, opts: ScanOptions = {}): Promise<FeedScan> {
   const fh = await fs.open(path, 'r');
   try {
@@ -556,88 +584,116 @@ export async function scanFeedFile(path: string, query: FeedQuery, opts: ScanOpt
       done += n;
       opts.progress?.(done, total);
     };
-    const parts = opts.parts ?? (total >= SPLIT_FROM ? 2 : 1);
-    const split = parts > 1 ? await lineBoundary(fh, Math.floor(total / 2), total) : total;
+    const auto = opts.parts === undefined;
+    const parts = opts.parts ?? (total >= SPLIT_FROM && availableParallelism() > 1 ? 2 : 1);
     const scanner = new FeedScanner(query);
-    if (split >= total || split === 0) {
-      await scanRange(fh, 0, total, scanner, progress);
+    if (parts < 2 || total <= CHUNK) {
+      await scanChunks(fh, total, new Int32Array(1), scanner, progress);
       return scanner.result();
     }
-    // The second half: a worker thread when running from the built files, else in turn here
-    // (tests run the sources, which a worker cannot load; the merge is the same).
-    const second = canUseWorker()
-      ? scanInWorker(path, split, total, query, progress)
-      : null;
-    await scanRange(fh, 0, split, scanner, progress);
-    let other: ScannerState;
-    if (second) {
-      other = await second;
-    } else {
-      const s2 = new FeedScanner(query);
-      await scanRange(fh, split, total, s2, progress);
-      other = s2.state();
+    const shared = new Int32Array(new SharedArrayBuffer(8)); // [next chunk, helper state]
+    if (canUseWorker()) {
+      const job: WorkerJob = { fridayFeedScan: true, path, total, shared: shared.buffer as SharedArrayBuffer, query };
+      let helper = auto ? null : startWorker(job, progress);
+      let sample = auto ? idleTime() : null;
+      const decide = () => {
+        if (sample === null || performance.now() - sample.at < SAMPLE_MS) return;
+        if (idleCores(sample) >= FREE_CORE) helper = startWorker(job, progress);
+        sample = null;
+      };
+      await scanChunks(fh, total, shared, scanner, progress, decide);
+      if (helper === null) return scanner.result();
+      // Done before the helper took a chunk (it may still be starting): it is not waited for.
+      if (Atomics.compareExchange(shared, 1, HELPER_IDLE, HELPER_CANCELLED) === HELPER_IDLE) {
+        helper.cancel();
+        return scanner.result();
+      }
+      scanner.merge(await helper.state);
+      return scanner.result();
     }
-    scanner.merge(other);
+    // Running from the sources (tests), which a worker cannot load: two scanners take turns in
+    // this thread, sharing the chunks the same way, and are merged the same way.
+    const other = new FeedScanner(query);
+    await Promise.all([scanChunks(fh, total, shared, scanner, progress), scanChunks(fh, total, shared, other, progress)]);
+    scanner.merge(other.state());
     return scanner.result();
   } finally {
     await fh.close();
   }
 }
 
-/** The first line start at or after `at` (`total` when the rest is one line). */
-async function lineBoundary(fh: fs.FileHandle, at: number, total: number): Promise<number> {
-  const buf = Buffer.allocUnsafe(64 << 10);
-  for (let pos = at; pos < total; ) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-    if (bytesRead === 0) break;
-    const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
-    if (nl >= 0) return pos + nl + 1;
-    pos += bytesRead;
-  }
-  return total;
+/** Idle time of all cores so far (ms), and when it was read. */
+function idleTime(): { idle: number; at: number } {
+  let idle = 0;
+  for (const c of cpus()) idle += c.times.idle;
+  return { idle, at: performance.now() };
+}
+
+/** How many cores sat idle since `then`, on average. */
+function idleCores(then: { idle: number; at: number }): number {
+  const now = idleTime();
+  return (now.idle - then.idle) / Math.max(1, now.at - then.at);
 }
 
 function canUseWorker(): boolean {
   return /\.m?js$/.test(new URL(import.meta.url).pathname);
 }
 
+const HELPER_IDLE = 0, HELPER_RUNNING = 1, HELPER_CANCELLED = 2;
+
 interface WorkerJob {
   fridayFeedScan: true;
   path: string;
-  start: number;
-  end: number;
+  total: number;
+  /** [next chunk, helper state]: see scanChunks; the helper moves its state from IDLE to RUNNING. */
+  shared: SharedArrayBuffer;
   query: FeedQuery;
 }
 
-function scanInWorker(path: string, start: number, end: number, query: FeedQuery, progress: (n: number) => void): Promise<ScannerState> {
-  return new Promise((resolve, reject) => {
-    const job: WorkerJob = { fridayFeedScan: true, path, start, end, query };
-    const worker = new Worker(new URL(import.meta.url), { workerData: job });
+function startWorker(job: WorkerJob, progress: (n: number) => void): { state: Promise<ScannerState>; cancel: () => void } {
+  let cancelled = false;
+  let worker!: Worker;
+  const state = new Promise<ScannerState>((resolve, reject) => {
+    worker = new Worker(new URL(import.meta.url), { workerData: job });
     worker.on('message', (m: { progress?: number; state?: ScannerState; error?: string }) => {
       if (m.progress !== undefined) progress(m.progress);
       if (m.state) resolve(m.state);
       if (m.error) reject(new Error(m.error));
     });
-    worker.on('error', reject);
+    worker.on('error', (err) => {
+      if (!cancelled) reject(err);
+    });
     worker.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`feed scan worker exited with code ${code}`));
+      if (code !== 0 && !cancelled) reject(new Error(`feed scan worker exited with code ${code}`));
     });
   });
+  state.catch(() => {}); // awaited once this thread is done with its own chunks; not unhandled before
+  return {
+    state,
+    cancel: () => {
+      cancelled = true;
+      void worker.terminate();
+    },
+  };
 }
 
 async function runWorker(job: WorkerJob): Promise<void> {
-  const fh = await fs.open(job.path, 'r');
-  try {
-    const scanner = new FeedScanner(job.query);
-    await scanRange(fh, job.start, job.end, scanner, (n) => parentPort!.postMessage({ progress: n }));
-    const state = scanner.state();
-    const transfer = [state.devices.table.buffer, ...state.windows.flatMap((w) => [w.rows.buffer, w.crashRows.buffer, w.unitsPerHour.buffer, w.crashUnitsPerHour.buffer])];
-    parentPort!.postMessage({ state }, transfer as ArrayBuffer[]);
-  } catch (err) {
-    parentPort!.postMessage({ error: String(err) });
-  } finally {
-    await fh.close();
+  const shared = new Int32Array(job.shared);
+  const scanner = new FeedScanner(job.query);
+  if (Atomics.compareExchange(shared, 1, HELPER_IDLE, HELPER_RUNNING) === HELPER_IDLE) {
+    const fh = await fs.open(job.path, 'r');
+    try {
+      await scanChunks(fh, job.total, shared, scanner, (n) => parentPort!.postMessage({ progress: n }));
+    } catch (err) {
+      parentPort!.postMessage({ error: String(err) });
+      return;
+    } finally {
+      await fh.close();
+    }
   }
+  const state = scanner.state();
+  const transfer = [state.devices.table.buffer, ...state.windows.flatMap((w) => [w.rows.buffer, w.crashRows.buffer, w.unitsPerHour.buffer, w.crashUnitsPerHour.buffer])];
+  parentPort!.postMessage({ state }, transfer as ArrayBuffer[]);
 }
 
 // This module is also the worker's entry: loaded in a worker with a scan job, it runs it.
