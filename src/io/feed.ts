@@ -1,6 +1,7 @@
 /**
- * The crash-feed scan: the file is read in large buffers, split on 0x0A by hand, each line parsed
- * in place (core/feed.ts) and folded into per-device hour bitmaps of the versions of interest.
+ * The crash-feed scan: the file is read in chunks of a megabyte, split on 0x0A by hand, each
+ * line parsed in place (core/feed.ts) and folded into per-device hour bitmaps of the versions of
+ * interest.
  * Nothing is kept per event: memory is the device index plus, per version, two bits per device
  * and hour of its window (formats.md: "a feed of any length is streamed"). On a large feed, when
  * a core is free, a worker thread takes chunks of the file alongside the main thread; the two
@@ -12,7 +13,11 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { BLANK, codes, FUTURE_SLACK_MS, KIND_SESSION, LineParser, REJECT_REASONS, R_TOO_LONG, type RejectReason } from '../core/feed.js';
 
 const HOUR = 3_600_000;
-const CHUNK = 4 << 20;
+/**
+ * A chunk of the feed (scanChunks): large enough that reads cost little, small enough that two
+ * threads finish close together.
+ */
+const CHUNK = 1 << 20;
 /** Read past each chunk: enough to finish its last line, nearly always. */
 const LOOKAHEAD = 16 << 10;
 /** A longer line is no event: rejected without being buffered whole. */
