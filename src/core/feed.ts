@@ -16,6 +16,8 @@ export type RejectReason = Exclude<(typeof REJECT_REASONS)[number], ''>;
 export const R_JSON = 1, R_OBJECT = 2, R_MISSING = 3, R_TYPE = 4, R_KIND = 5, R_TIME = 6, R_FUTURE = 7, R_TOO_LONG = 8;
 /** A blank line: skipped, not counted. */
 export const BLANK = -1;
+/** LineParser.parseTo could not tell where the line ends. */
+export const UNKNOWN = -2;
 
 /** An event more than this far in the future of `now` is rejected. */
 export const FUTURE_SLACK_MS = 5 * 60_000;
@@ -62,6 +64,8 @@ const K_OTHER = 0, K_TS = 1, K_DEVICE = 2, K_VERSION = 3, K_KIND = 4, K_SIG = 5;
 export class LineParser {
   tsMs = 0;
   kind = 0;
+  /** Where the line read by the last parseTo (or successful fast parse) ends. */
+  lineEnd = 0;
   /** The device id's fingerprint (hashBytes, hashBytes2 of its UTF-8 bytes), valid after an accepted parse. */
   devHash = 0;
   devHash2 = 0;
@@ -97,6 +101,23 @@ export class LineParser {
       const r = this.parseSlow(buf, start, end);
       if (r !== 0) return r;
     }
+    return this.validate(latestMs);
+  }
+
+  /**
+   * `parse` for a line whose end is not known yet: the fast path reads from `start` to the line's
+   * newline, which it never takes for part of a value or for blank space, and sets lineEnd (the
+   * newline, or `limit` if there is none before it). UNKNOWN when the fast path cannot tell: the
+   * caller then finds the newline itself and calls `parse`. Saves a search per line.
+   */
+  parseTo(buf: Uint8Array, start: number, limit: number, latestMs: number): number {
+    this.buf = buf;
+    this.devState = this.verState = this.sigState = this.kindState = this.tsState = ABSENT;
+    this.slow = false;
+    this.tsRead = false;
+    const shape = this.scanFast(buf, start, limit);
+    if (shape === BLANK) return BLANK;
+    if (shape !== 0) return UNKNOWN;
     return this.validate(latestMs);
   }
 
@@ -194,10 +215,13 @@ export class LineParser {
    */
   private scanFast(b: Uint8Array, start: number, end: number): number {
     let i = skipWs(b, start, end);
-    if (i === end) return BLANK;
+    if (i === end || b[i] === 0x0a) {
+      this.lineEnd = i;
+      return BLANK;
+    }
     if (b[i] !== 0x7b) return 1; // {
     i = skipWs(b, i + 1, end);
-    if (i < end && b[i] === 0x7d) return skipWs(b, i + 1, end) === end ? 0 : 1;
+    if (i < end && b[i] === 0x7d) return this.atLineEnd(b, i + 1, end);
     for (;;) {
       if (i >= end || b[i] !== 0x22) return 1;
       const ks = i + 1;
@@ -283,9 +307,17 @@ export class LineParser {
         i = skipWs(b, i + 1, end);
         continue;
       }
-      if (b[i] === 0x7d) return skipWs(b, i + 1, end) === end ? 0 : 1;
+      if (b[i] === 0x7d) return this.atLineEnd(b, i + 1, end);
       return 1;
     }
+  }
+
+  /** 0, lineEnd set, when only blank space is left of the line from `i`; else 1. */
+  private atLineEnd(b: Uint8Array, i: number, end: number): number {
+    const e = skipWs(b, i, end);
+    if (e !== end && b[e] !== 0x0a) return 1;
+    this.lineEnd = e;
+    return 0;
   }
 
   private parseSlow(b: Uint8Array, start: number, end: number): number {
@@ -331,10 +363,11 @@ function keyOf(b: Uint8Array, s: number, e: number): number {
   }
 }
 
+/** Past spaces, tabs and CRs: not past a newline, which ends an NDJSON line (see parseTo). */
 function skipWs(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i]!;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
     i++;
   }
   return i;

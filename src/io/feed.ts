@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { BLANK, codes, FUTURE_SLACK_MS, KIND_SESSION, LineParser, REJECT_REASONS, R_TOO_LONG, type RejectReason } from '../core/feed.js';
+import { BLANK, codes, FUTURE_SLACK_MS, KIND_SESSION, LineParser, REJECT_REASONS, R_TOO_LONG, UNKNOWN, type RejectReason } from '../core/feed.js';
 
 const HOUR = 3_600_000;
 /**
@@ -382,8 +382,11 @@ export class FeedScanner {
       this.reject(R_TOO_LONG);
       return;
     }
-    const p = this.parser;
-    const r = p.parse(buf, start, end, this.latestMs);
+    this.count(this.parser.parse(buf, start, end, this.latestMs));
+  }
+
+  /** A line the parser has read (`r`: its result); an event of interest waits in the batch. */
+  private count(r: number): void {
     if (r === BLANK) return;
     this.lines++;
     if (r !== 0) {
@@ -391,6 +394,7 @@ export class FeedScanner {
       return;
     }
     this.accepted++;
+    const p = this.parser;
     const vi = p.versionIndex(this.versionBytes, this.versionNames);
     if (vi < 0) return;
     if (p.tsMs < this.tallies[vi]!.w.fromMs) return; // outside the window: ignored, not rejected
@@ -430,10 +434,20 @@ export class FeedScanner {
    */
   scanLines(buf: Buffer, start: number, end: number, startsBefore = end): number {
     let pos = start;
+    const p = this.parser;
     while (pos < startsBefore) {
-      const nl = buf.indexOf(0x0a, pos);
-      if (nl < 0 || nl >= end) break;
-      this.take(buf, pos, nl);
+      // Most lines are read to their newline by the parser; for the others it is searched for.
+      const r = p.parseTo(buf, pos, end, this.latestMs);
+      let nl = p.lineEnd;
+      if (r === UNKNOWN) {
+        nl = buf.indexOf(0x0a, pos);
+        if (nl < 0 || nl >= end) break;
+        this.take(buf, pos, nl);
+      } else {
+        if (nl >= end) break; // no newline yet: the line goes on past `end`
+        if (nl - pos > MAX_LINE) this.reject(R_TOO_LONG);
+        else this.count(r);
+      }
       pos = nl + 1;
     }
     this.flush();
