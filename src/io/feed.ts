@@ -579,7 +579,7 @@ export interface ScanOptions {
   progress?: (done: number, total: number) => void;
   /**
    * Scan with this many threads (1 or 2). By default a feed of SPLIT_FROM bytes or more gets a
-   * second thread if, over the first SAMPLE_MS of the scan, another core sat idle.
+   * second thread if, over the first SAMPLE_MS of the scan, other work left a core free.
    */
   parts?: number;
 }
@@ -588,8 +588,9 @@ export interface ScanOptions {
 const SPLIT_FROM = 32 << 20;
 /**
  * A second thread only helps on a core of its own: on a machine busy with other work it slows
- * the scan down (it must start, warm up and be merged). So the cores' idle time is sampled for
- * this long first, and a helper started only when at least FREE_CORE of a core went unused.
+ * the scan down (it must start, warm up and be merged). So the machine's CPU use is sampled for
+ * this long first, and a helper started only when other processes left at least FREE_CORE of a
+ * core beside the main thread's.
  */
 const SAMPLE_MS = 40, FREE_CORE = 0.6;
 
@@ -614,10 +615,10 @@ export async function scanFeedFile(path: string, query: FeedQuery, opts: ScanOpt
     if (canUseWorker()) {
       const job: WorkerJob = { fridayFeedScan: true, path, total, shared: shared.buffer as SharedArrayBuffer, query };
       let helper = auto ? null : startWorker(job, progress);
-      let sample = auto ? idleTime() : null;
+      let sample = auto ? cpuSample() : null;
       const decide = () => {
         if (sample === null || performance.now() - sample.at < SAMPLE_MS) return;
-        if (idleCores(sample) >= FREE_CORE) helper = startWorker(job, progress);
+        if (spareCores(sample) >= FREE_CORE) helper = startWorker(job, progress);
         sample = null;
       };
       await scanChunks(fh, total, shared, scanner, progress, decide);
@@ -641,17 +642,33 @@ export async function scanFeedFile(path: string, query: FeedQuery, opts: ScanOpt
   }
 }
 
-/** Idle time of all cores so far (ms), and when it was read. */
-function idleTime(): { idle: number; at: number } {
-  let idle = 0;
-  for (const c of cpus()) idle += c.times.idle;
-  return { idle, at: performance.now() };
+interface CpuSample {
+  at: number;
+  cores: number;
+  /** Idle time of all cores so far, and CPU time of this process (all its threads), in ms. */
+  idle: number;
+  ours: number;
 }
 
-/** How many cores sat idle since `then`, on average. */
-function idleCores(then: { idle: number; at: number }): number {
-  const now = idleTime();
-  return (now.idle - then.idle) / Math.max(1, now.at - then.at);
+function cpuSample(): CpuSample {
+  const all = cpus();
+  let idle = 0;
+  for (const c of all) idle += c.times.idle;
+  const u = process.cpuUsage();
+  return { at: performance.now(), cores: all.length, idle, ours: (u.user + u.system) / 1000 };
+}
+
+/**
+ * Cores left for a second thread since `then`: all of them, less the main thread, less what
+ * other processes used. This process's own background threads (compiling, reading) do not count
+ * against it: they are brief and ours.
+ */
+function spareCores(then: CpuSample): number {
+  const now = cpuSample();
+  const dt = Math.max(1, now.at - then.at);
+  const busy = now.cores * dt - (now.idle - then.idle);
+  const others = Math.max(0, busy - (now.ours - then.ours));
+  return now.cores - 1 - others / dt;
 }
 
 function canUseWorker(): boolean {
