@@ -27,11 +27,10 @@ async function builtScan(): Promise<typeof ScanFeedFile> {
 }
 
 describe('feed scan with a worker thread (built)', () => {
-  it('gives the reference figures on a 45 MiB feed with garbage, whether the worker is asked for or left to decide', async () => {
+  it('gives the reference figures on a 45 MiB feed with garbage, with the worker and without', async () => {
     const scan = await builtScan();
     const data = messyFeed(20_000);
     expect(data.length).toBeGreaterThan(45 << 20); // dozens of chunks: some are left when the worker starts
-    // (and over SPLIT_FROM: left to decide, the scan samples the cores)
     const want = reference(data, query);
     const path = join(tmpDir(), 'big.ndjson');
     await fs.writeFile(path, data);
