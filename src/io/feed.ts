@@ -337,7 +337,7 @@ export interface ScannerState {
  * Accepted events wait here, as numbers, until a batch is full; then all their devices are looked
  * up in one tight loop and all their bits set in another. Interleaved with parsing, each lookup
  * in a table larger than the cache stalls on its own; in a loop of independent lookups the
- * processor overlaps the misses (several times faster with 200,000 devices).
+ * processor overlaps the misses (with 200,000 devices, half the time it took line by line).
  */
 const BATCH = 512;
 
