@@ -16,6 +16,8 @@ export type RejectReason = Exclude<(typeof REJECT_REASONS)[number], ''>;
 export const R_JSON = 1, R_OBJECT = 2, R_MISSING = 3, R_TYPE = 4, R_KIND = 5, R_TIME = 6, R_FUTURE = 7, R_TOO_LONG = 8;
 /** A blank line: skipped, not counted. */
 export const BLANK = -1;
+/** LineParser.parseTo could not tell where the line ends. */
+export const UNKNOWN = -2;
 
 /** An event more than this far in the future of `now` is rejected. */
 export const FUTURE_SLACK_MS = 5 * 60_000;
@@ -49,6 +51,9 @@ export function hashBytes2(b: Uint8Array, s: number, e: number): number {
   return h ^ (e - s);
 }
 
+/** Signatures remembered by LineParser.signature (a power of two). */
+const SIG_CACHE = 64;
+
 const K_OTHER = 0, K_TS = 1, K_DEVICE = 2, K_VERSION = 3, K_KIND = 4, K_SIG = 5;
 
 /**
@@ -59,6 +64,8 @@ const K_OTHER = 0, K_TS = 1, K_DEVICE = 2, K_VERSION = 3, K_KIND = 4, K_SIG = 5;
 export class LineParser {
   tsMs = 0;
   kind = 0;
+  /** Where the line read by the last parseTo (or successful fast parse) ends. */
+  lineEnd = 0;
   /** The device id's fingerprint (hashBytes, hashBytes2 of its UTF-8 bytes), valid after an accepted parse. */
   devHash = 0;
   devHash2 = 0;
@@ -67,7 +74,7 @@ export class LineParser {
   private buf: Uint8Array = new Uint8Array(0);
   private devState = ABSENT; private devHigh = false; private devStr = '';
   private verState = ABSENT; private verS = 0; private verE = 0; private verHigh = false; private verStr = '';
-  private sigState = ABSENT; private sigS = 0; private sigE = 0; private sigHigh = false; private sigStr = '';
+  private sigState = ABSENT; private sigS = 0; private sigE = 0; private sigStr = '';
   private kindState = ABSENT; private kindS = 0; private kindE = 0; private kindStr = '';
   private tsState = ABSENT; private tsS = 0; private tsE = 0; private tsHigh = false; private tsStr = '';
   /** The fast path already read the timestamp into tsMs. */
@@ -76,6 +83,8 @@ export class LineParser {
   private readonly decoder = new TextDecoder();
   private readonly encoder = new TextEncoder();
   private scratch = new Uint8Array(256);
+  private readonly sigBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SIG_CACHE).fill(undefined);
+  private readonly sigStrs: string[] = new Array<string>(SIG_CACHE).fill('');
   // The hour of the last timestamp and its 13-byte prefix (YYYY-MM-DDTHH): a feed is mostly in time order.
   private hourW0 = 0; private hourW1 = 0; private hourW2 = 0; private hourB12 = 0;
   private hourMs = NaN;
@@ -92,6 +101,23 @@ export class LineParser {
       const r = this.parseSlow(buf, start, end);
       if (r !== 0) return r;
     }
+    return this.validate(latestMs);
+  }
+
+  /**
+   * `parse` for a line whose end is not known yet: the fast path reads from `start` to the line's
+   * newline, which it never takes for part of a value or for blank space, and sets lineEnd (the
+   * newline, or `limit` if there is none before it). UNKNOWN when the fast path cannot tell: the
+   * caller then finds the newline itself and calls `parse`. Saves a search per line.
+   */
+  parseTo(buf: Uint8Array, start: number, limit: number, latestMs: number): number {
+    this.buf = buf;
+    this.devState = this.verState = this.sigState = this.kindState = this.tsState = ABSENT;
+    this.slow = false;
+    this.tsRead = false;
+    const shape = this.scanFast(buf, start, limit);
+    if (shape === BLANK) return BLANK;
+    if (shape !== 0) return UNKNOWN;
     return this.validate(latestMs);
   }
 
@@ -113,41 +139,63 @@ export class LineParser {
     if ((this.slow ? this.verStr.length : this.verE - this.verS) === 0) return R_MISSING;
     this.kind = this.slow ? kindOfString(this.kindStr) : kindOfBytes(this.buf, this.kindS, this.kindE);
     if (this.kind === 0) return R_KIND;
-    let ts = this.slow || this.tsHigh ? NaN : this.tsRead ? this.tsMs : this.fastTs(this.buf, this.tsS, this.tsE);
-    if (Number.isNaN(ts)) {
+    // Read without a fresh number per line: a time in ms is no small integer, and a function
+    // returning one would box it on the heap.
+    const read = !this.slow && !this.tsHigh && (this.tsRead || this.readTs(this.buf, this.tsS, this.tsE));
+    if (!read) {
       const d = parseTime(this.slow ? this.tsStr : this.decoder.decode(this.buf.subarray(this.tsS, this.tsE)));
-      ts = d === null ? NaN : d.getTime();
+      const ts = d === null ? NaN : d.getTime();
+      if (Number.isNaN(ts)) return R_TIME;
+      this.tsMs = ts;
     }
-    if (Number.isNaN(ts)) return R_TIME;
-    if (ts > latestMs) return R_FUTURE;
-    this.tsMs = ts;
+    if (this.tsMs > latestMs) return R_FUTURE;
     return 0;
   }
 
-  /** fastTime with the hour cached: most lines only need their minutes and seconds read. */
-  private fastTs(b: Uint8Array, s: number, e: number): number {
+  /**
+   * fastTime into tsMs, with the hour cached: most lines only need their minutes and seconds
+   * read. False, tsMs untouched, for any other shape.
+   */
+  private readTs(b: Uint8Array, s: number, e: number): boolean {
     if (e - s === 20 && b[s + 19] === 0x5a && b[s + 13] === 0x3a && b[s + 16] === 0x3a && !Number.isNaN(this.hourMs)) {
       if (word(b, s) === this.hourW0 && word(b, s + 4) === this.hourW1 && word(b, s + 8) === this.hourW2 && b[s + 12] === this.hourB12) {
         const m1 = b[s + 14]! - 0x30, m2 = b[s + 15]! - 0x30, s1 = b[s + 17]! - 0x30, s2 = b[s + 18]! - 0x30;
         if (m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9) {
-          return this.hourMs + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000;
+          this.tsMs = this.hourMs + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000;
+          return true;
         }
-        return NaN;
+        return false;
       }
     }
     const t = fastTime(b, s, e);
-    if (!Number.isNaN(t)) {
-      this.hourW0 = word(b, s); this.hourW1 = word(b, s + 4); this.hourW2 = word(b, s + 8); this.hourB12 = b[s + 12]!;
-      this.hourMs = Math.floor(t / 3_600_000) * 3_600_000;
-    }
-    return t;
+    if (Number.isNaN(t)) return false;
+    this.hourW0 = word(b, s); this.hourW1 = word(b, s + 4); this.hourW2 = word(b, s + 8); this.hourB12 = b[s + 12]!;
+    this.hourMs = Math.floor(t / 3_600_000) * 3_600_000;
+    this.tsMs = t;
+    return true;
   }
 
-  /** The signature of the last accepted line, if any. */
+  /**
+   * The signature of the last accepted line, if any. A feed repeats a few signatures many times:
+   * each is decoded once and found again by its bytes.
+   */
   signature(): string | null {
     if (this.sigState !== STR) return null;
     if (this.slow) return this.sigStr;
-    return this.decoder.decode(this.buf.subarray(this.sigS, this.sigE));
+    const b = this.buf, s = this.sigS, e = this.sigE;
+    const slot = hashBytes(b, s, e) & (SIG_CACHE - 1);
+    const known = this.sigBytes[slot];
+    if (known !== undefined && known.length === e - s) {
+      let k = 0;
+      while (k < known.length && known[k] === b[s + k]) k++;
+      if (k === known.length) return this.sigStrs[slot]!;
+    }
+    const bytes = b.subarray(s, e);
+    const str = this.decoder.decode(bytes);
+    // A copy: the buffer is reused for the next stretch of the feed (Buffer#slice would not copy).
+    this.sigBytes[slot] = new Uint8Array(bytes);
+    this.sigStrs[slot] = str;
+    return str;
   }
 
   /** Index of the line's version in `versions` (UTF-8 bytes of each), or -1; no string is made. */
@@ -167,10 +215,13 @@ export class LineParser {
    */
   private scanFast(b: Uint8Array, start: number, end: number): number {
     let i = skipWs(b, start, end);
-    if (i === end) return BLANK;
+    if (i === end || b[i] === 0x0a) {
+      this.lineEnd = i;
+      return BLANK;
+    }
     if (b[i] !== 0x7b) return 1; // {
     i = skipWs(b, i + 1, end);
-    if (i < end && b[i] === 0x7d) return skipWs(b, i + 1, end) === end ? 0 : 1;
+    if (i < end && b[i] === 0x7d) return this.atLineEnd(b, i + 1, end);
     for (;;) {
       if (i >= end || b[i] !== 0x22) return 1;
       const ks = i + 1;
@@ -189,7 +240,7 @@ export class LineParser {
       if (i < end && b[i] !== 0x22) i = skipWs(b, i, end);
       if (i >= end) return 1;
       const c0 = b[i]!;
-      if (c0 === 0x22 && key === K_TS && i + 21 < end && b[i + 21] === 0x22 && !Number.isNaN((this.tsMs = this.fastTs(b, i + 1, i + 21)))) {
+      if (c0 === 0x22 && key === K_TS && i + 21 < end && b[i + 21] === 0x22 && this.readTs(b, i + 1, i + 21)) {
         // The usual timestamp, read once: its fixed shape holds no quote, escape or control byte.
         this.tsState = STR; this.tsS = i + 1; this.tsE = i + 21; this.tsHigh = false; this.tsRead = true;
         i += 22;
@@ -225,7 +276,6 @@ export class LineParser {
           case K_KIND: this.kindState = STR; this.kindS = vs; this.kindE = j; break;
           case K_SIG: this.sigState = STR; this.sigS = vs; this.sigE = j; break;
         }
-        if (key === K_SIG) this.sigHigh = high;
       } else {
         let state: number;
         if (c0 === 0x2d || (c0 >= 0x30 && c0 <= 0x39)) {
@@ -257,9 +307,17 @@ export class LineParser {
         i = skipWs(b, i + 1, end);
         continue;
       }
-      if (b[i] === 0x7d) return skipWs(b, i + 1, end) === end ? 0 : 1;
+      if (b[i] === 0x7d) return this.atLineEnd(b, i + 1, end);
       return 1;
     }
+  }
+
+  /** 0, lineEnd set, when only blank space is left of the line from `i`; else 1. */
+  private atLineEnd(b: Uint8Array, i: number, end: number): number {
+    const e = skipWs(b, i, end);
+    if (e !== end && b[e] !== 0x0a) return 1;
+    this.lineEnd = e;
+    return 0;
   }
 
   private parseSlow(b: Uint8Array, start: number, end: number): number {
@@ -305,10 +363,11 @@ function keyOf(b: Uint8Array, s: number, e: number): number {
   }
 }
 
+/** Past spaces, tabs and CRs: not past a newline, which ends an NDJSON line (see parseTo). */
 function skipWs(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i]!;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
     i++;
   }
   return i;

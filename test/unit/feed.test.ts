@@ -1,6 +1,6 @@
 /** One feed line at a time, and the unit accounting, on literal bytes (formats.md "The feed", "Units"). */
 import { describe, expect, it } from 'vitest';
-import { fastTime, LineParser, REJECT_REASONS } from '../../src/core/feed.js';
+import { fastTime, LineParser, REJECT_REASONS, UNKNOWN } from '../../src/core/feed.js';
 import { parseTime } from '../../src/core/time.js';
 import { scanBuffer, type FeedQuery } from '../../src/io/feed.js';
 
@@ -51,6 +51,35 @@ describe('a feed line', () => {
       [ev({ ts: '2026-11-28T06:00:00+01:00' }), 0], [ev({ ts: '2026-11-28T01:00:00.123456Z' }), 0],
     ];
     for (const [line, want] of cases) expect([line, parse(line).r]).toEqual([line, want]);
+  });
+
+  it('reads a line to its newline without being told where it ends, or says it cannot, never crossing into the next line', () => {
+    const lines = [
+      ev({}), ev({ kind: 'crash', signature: 'SIGSEGV x' }) + '\r', '', '   ', ' \t\r', '{}', '  {"ts" : 1 }  ',
+      ev({ ts: '2026-11-28T05:06:00Z' }), ev({ kind: 'reboot' }), ev({ device: 'dév' }), '{"a":1}x', '{"ts":', '{"a":"b', '[1]', 'garbage',
+      '{"ts":"2026-11-28T01:00:00Z","device":"d-1","version":"v","kind":"session"', '{"ts":"2026-11-28T01:00', '{"id":12', '{"id":tru',
+    ];
+    const text = Buffer.from(lines.join('\n') + '\n' + ev({ device: 'next' }));
+    const p = new LineParser();
+    const latest = NOW + 5 * 60_000;
+    let start = 0;
+    for (const line of lines) {
+      const end = start + Buffer.byteLength(line);
+      const r = p.parseTo(text, start, text.length, latest);
+      if (r !== UNKNOWN) {
+        const one = new LineParser();
+        const want = one.parse(text, start, end, latest);
+        expect([line, r, p.lineEnd]).toEqual([line, want, end]);
+        if (r === 0) expect([p.tsMs, p.kind, p.devHash, p.devHash2]).toEqual([one.tsMs, one.kind, one.devHash, one.devHash2]);
+      }
+      start = end + 1;
+    }
+    // The fast path takes the usual lines, blank ones included.
+    expect([0, 2, 3, 4, 7].map((i) => { const at = lines.slice(0, i).reduce((n, l) => n + Buffer.byteLength(l) + 1, 0); return p.parseTo(text, at, text.length, NOW) !== UNKNOWN; })).toEqual([true, true, true, true, true]);
+    // A last line without its newline ends at the limit.
+    const last = text.length - Buffer.byteLength(ev({ device: 'next' }));
+    expect(p.parseTo(text, last, text.length, NOW + 5 * 60_000)).toBe(0);
+    expect(p.lineEnd).toBe(text.length);
   });
 
   it('keeps the last of duplicate keys, as JSON.parse does', () => {

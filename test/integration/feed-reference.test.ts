@@ -1,0 +1,54 @@
+/**
+ * The scan against a plain reference (test/helpers/feed-reference.ts). Whatever the scanner does
+ * for speed (the byte-level parse, fingerprinted devices, batches, chunks read ahead, a second
+ * scanner taking chunks) it must give exactly the reference's figures, every rejection reason
+ * included.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { scanBuffer, scanFeedFile } from '../../src/io/feed.js';
+import { messyFeed, query, reference } from '../helpers/feed-reference.js';
+import { ROOT, tmpDir } from '../helpers/index.js';
+
+const CORPUS = join(ROOT, 'test/corpus/feeds');
+
+describe('feed scan against a plain reference', () => {
+  it('agrees on every corpus feed', async () => {
+    const files = (await fs.readdir(CORPUS)).filter((f) => f.endsWith('.ndjson'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const data = await fs.readFile(join(CORPUS, f));
+      const want = reference(data, query);
+      expect([f, scanBuffer(data, query)]).toEqual([f, want]);
+      expect([f, await scanFeedFile(join(CORPUS, f), query)]).toEqual([f, want]);
+    }
+  });
+
+  it('agrees on a generated feed with garbage mixed in: in memory, from a file in chunks, with two scanners sharing the chunks', async () => {
+    const data = messyFeed();
+    const want = reference(data, query);
+    // The mix reaches every reason, both windows, crashes and both paths of the parser.
+    expect(Object.keys(want.rejectedBy).sort()).toEqual(['bad-timestamp', 'future', 'invalid-json', 'missing-field', 'not-an-object', 'too-long', 'unknown-kind', 'wrong-type']);
+    expect(want.versions.map((v) => v.crashUnits > 50 && v.devices > 1000)).toEqual([true, true]);
+    expect(want.versions[0]!.signatures.map((s) => s.signature)).toEqual(expect.arrayContaining(['SIGBUS ✗', 'dup', 'S'.repeat(300_000)]));
+    expect(data.length).toBeGreaterThan(5 << 20); // more than one chunk
+    expect(scanBuffer(data, query)).toEqual(want);
+    const path = join(tmpDir(), 'messy.ndjson');
+    await fs.writeFile(path, data);
+    expect(await scanFeedFile(path, query, { parts: 1 })).toEqual(want);
+    expect(await scanFeedFile(path, query, { parts: 2 })).toEqual(want);
+  });
+
+  it('agrees when both scanners of a feed find the same device-hours', async () => {
+    // The feed twice over, its chunks shared by two scanners: a unit found by both counts once,
+    // while accepted lines count twice.
+    const once = messyFeed();
+    const twice = Buffer.concat([once, Buffer.from('\n'), once.subarray(3)]);
+    const want = reference(twice, query);
+    expect(want.versions[0]!.units).toBe(reference(once, query).versions[0]!.units);
+    const path = join(tmpDir(), 'twice.ndjson');
+    await fs.writeFile(path, twice);
+    expect(await scanFeedFile(path, query, { parts: 2 })).toEqual(want);
+  });
+});
