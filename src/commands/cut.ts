@@ -102,6 +102,15 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   if (tags.includes(tag)) {
     throw failure('E_CUT', `cut: tag ${tag} already exists`, 'pass --version <v> to choose another version');
   }
+  const untagged = releaseDir(project, version);
+  if (await pathExists(untagged)) {
+    // A folder without its tag is an interrupted cut, replaced below; unless it was signed for a
+    // channel meanwhile: new files under its name would fail every device's download (E_HASH).
+    const carriedBy = await channelsCarrying(project.publishDir, version);
+    if (carriedBy.length) {
+      throw failure('E_CUT', `cut: ${rel(ctx, untagged)} was never tagged, but ${carriedBy.join(', ')} already carries ${version}: it cannot be cut again`, `tag its commit by hand (git tag -a ${tag} <commit from its build.json>), or cut another version with --version`);
+    }
+  }
   const builtAt = formatTime(ctx.now);
   const { runSteps } = await import('../io/progress.js');
 
@@ -288,4 +297,31 @@ async function removeLeftovers(releasesDir: string): Promise<void> {
 function rel(ctx: Context, p: string): string {
   const r = relative(ctx.cwd, p);
   return r && !r.startsWith('..') ? r : p;
+}
+
+/** The channels whose live, staged or past manifests name `version`. */
+async function channelsCarrying(publishDir: string, version: string): Promise<string[]> {
+  const root = join(publishDir, 'channels');
+  const channels = await fs.readdir(root).catch(() => [] as string[]);
+  const carrying: string[] = [];
+  const names = (value: unknown) => (value as { signed?: { release?: { version?: unknown } } } | null)?.signed?.release?.version === version;
+  for (const channel of channels) {
+    const dir = join(root, channel);
+    const history = (await fs.readdir(join(dir, 'history')).catch(() => [] as string[])).map((n) => join(dir, 'history', n));
+    for (const file of [join(dir, 'manifest.json'), join(dir, 'staged.json'), ...history]) {
+      const text = await fs.readFile(file, 'utf8').catch(() => null);
+      if (text === null) continue;
+      let doc: unknown = null;
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        // a damaged file is another command's business
+      }
+      if (names(doc)) {
+        carrying.push(channel);
+        break;
+      }
+    }
+  }
+  return carrying;
 }

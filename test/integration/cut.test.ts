@@ -67,6 +67,27 @@ describe('friday cut (calver-week)', () => {
     expect(ok.code, ok.stderr).toBe(0);
   });
 
+  it('replaces the folder of an interrupted cut (no tag), unless a channel already carries it', async () => {
+    const repo = await project();
+    expect((await cut(repo)).code).toBe(0);
+    await repo.git(['tag', '-d', 'v2026.48.0']); // as if killed between the folder's rename and the tag
+    const again = await cut(repo);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('replacing ota/releases/2026.48.0: it was never tagged');
+    expect(await tags(repo)).toEqual(['v2026.48.0']);
+
+    await repo.git(['tag', '-d', 'v2026.48.0']);
+    const history = join(repo.dir, 'ota/channels/beta/history');
+    await fs.mkdir(history, { recursive: true });
+    await fs.writeFile(join(history, '00000001.json'), JSON.stringify({ signed: { release: { version: '2026.48.0' } }, signatures: [] }));
+    const before = await fs.readFile(join(repo.dir, 'ota/releases/2026.48.0/build.json'), 'utf8');
+    const refused = await cut(repo);
+    expect(refused.code).toBe(1);
+    expect(refused.json.error.message).toBe('cut: ota/releases/2026.48.0 was never tagged, but beta already carries 2026.48.0: it cannot be cut again');
+    expect(await fs.readFile(join(repo.dir, 'ota/releases/2026.48.0/build.json'), 'utf8')).toBe(before);
+    expect(await tags(repo)).toEqual([]);
+  });
+
   it('leaves no tag and no release folder when the build fails', async () => {
     const repo = await project({ build: { command: 'node -e "console.log(\'compiling\'); process.exit(3)"', artifacts: 'out/{device}/*.zip' } });
     const r = await runFriday(['cut', '--now', NOW], { cwd: repo.dir });
