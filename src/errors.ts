@@ -1,3 +1,5 @@
+import { isClientError } from './client/errors.js';
+
 /**
  * One error class for everything the user should see. `message` reads "<what failed>: <why>";
  * the CLI prints it as `friday: <message>`, the hint on a second line, and exits with `exit`.
@@ -36,4 +38,9 @@ export function isFridayError(err: unknown): err is FridayError {
 /** Node's own errno errors carry `code` (ENOENT, EACCES…). */
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** A client refusal (src/client) becomes the CLI's error, its code and exit kept; anything else as it is. */
+export function fromClient(err: unknown): unknown {
+  return isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
 }

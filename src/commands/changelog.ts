@@ -8,8 +8,9 @@ import { join, relative, resolve } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
 import { assemble, refsOf, renderMarkdown, type ChangelogJson, type LinkedCommit } from '../core/changelog.js';
 import { formatTime, parseTime } from '../core/time.js';
+import { releaseVersionOf } from '../core/version.js';
 import { failure, usageError } from '../errors.js';
-import { listTags, previousReleaseTag, releaseTags, resolveCommit, streamLog, versionOfTag } from '../io/gitlog.js';
+import { listTags, previousReleaseTag, releaseTags, resolveCommit, streamLog } from '../io/gitlog.js';
 import { fetchGithubIssues, readIssueFile, readTiersFile, type IssueSet } from '../io/issues.js';
 import { loadProject, type Project } from '../io/project.js';
 
@@ -128,9 +129,9 @@ export async function resolveRange(ctx: Context, project: Project, opts: Changel
   let to = toRef;
   let toLabel = toRef;
   if (opts.to === undefined && onEnd.length > 0) {
-    to = toLabel = onEnd.reduce((a, b) => (compareVersions(versionOfTag(b, prefix)!, versionOfTag(a, prefix)!) > 0 ? b : a));
+    to = toLabel = onEnd.reduce((a, b) => (compareVersions(releaseVersionOf(b, prefix)!, releaseVersionOf(a, prefix)!) > 0 ? b : a));
   }
-  const version = release.some((t) => t.name === to) ? versionOfTag(to, prefix) : null;
+  const version = release.some((t) => t.name === to) ? releaseVersionOf(to, prefix) : null;
 
   let from: string | null;
   if (!wantPrevious) from = opts.from === '' ? null : opts.from!;

@@ -11,7 +11,8 @@ import { failure, usageError } from '../errors.js';
 import { formatTime } from '../core/time.js';
 import { isValidVersion, nextCalver, nextSemver, releaseVersionOf, type Bump } from '../core/version.js';
 import { loadProject, type Project } from '../io/project.js';
-import { pathExists, readJsonFile, withLock, writeFileAtomic, toJsonText } from '../io/store.js';
+import { readJsonFile } from '../io/json.js';
+import { pathExists, withLock, writeFileAtomic, toJsonText } from '../io/store.js';
 import type { Git } from '../io/git.js';
 
 export interface CutOptions {
@@ -196,7 +197,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   } catch (err) {
     // A git that outlived a killed cut of this same version may have made the tag meanwhile: the
     // same message (version and artifact hashes) is the same release, so the folder stays with it.
-    if ((await git.tagObject(g, tag)) !== null && (await git.tagMessage(g, tag).catch(() => '')) === message) {
+    if ((await git.tagMessage(g, tag)) === message) {
       ctx.warn(`${tag} was created meanwhile by another git process, with the same artifacts: kept`);
     } else {
       await fs.rm(finalDir, { recursive: true, force: true });

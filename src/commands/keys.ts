@@ -6,7 +6,8 @@ import type { Context, Outcome } from '../cli/context.js';
 import { errnoCode, usageError } from '../errors.js';
 import { generateKeyPair, keyidOf, publicRawFromPem } from '../io/keys.js';
 import { loadProject } from '../io/project.js';
-import { createStore, pathExists, readJsonFile, withLock } from '../io/store.js';
+import { readJsonFile } from '../io/json.js';
+import { createStore, pathExists, withLock } from '../io/store.js';
 
 export function defaultKeysDir(env: NodeJS.ProcessEnv): string {
   return env.FRIDAY_KEYS_DIR || join(env.HOME || homedir(), '.config', 'friday', 'keys');

@@ -5,9 +5,9 @@
 import type { Context, Outcome } from '../cli/context.js';
 import { verifyManifest } from '../client/index.js';
 import { formatTime } from '../core/time.js';
-import { failure } from '../errors.js';
+import { failure, fromClient } from '../errors.js';
 import {
-  actorOf, fromClient, publishLocked, readEvents, readLiveManifest, readStagedManifest, readTrust, reconcileEvents, signatureCount,
+  actorOf, publishLocked, readEvents, readLiveManifest, readStagedManifest, readTrust, reconcileEvents, signatureCount,
   withChannelLock, type SignedManifest,
 } from '../io/channel.js';
 import { channelPolicy, loadProject, type Project } from '../io/project.js';

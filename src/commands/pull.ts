@@ -4,8 +4,8 @@
  */
 import { resolve } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
-import { pull, defaultStatePath, readTrustFile, isClientError } from '../client/index.js';
-import { FridayError } from '../errors.js';
+import { pull, defaultStatePath, readTrustFile } from '../client/index.js';
+import { fromClient } from '../errors.js';
 
 export interface PullCommandOptions {
   channel: string;
@@ -47,6 +47,6 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
     return { result: r, text: lines.join('\n') };
   } catch (err) {
     // The client's refusal keeps its code (E_SIGNATURE, E_REPLAY…) and exit (1, or 2 for the trust file).
-    throw isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
+    throw fromClient(err);
   }
 }

@@ -10,10 +10,10 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
-import { isClientError } from '../client/errors.js';
-import { parseManifestBytes, timeOf, type SignedManifest } from '../client/manifest.js';
+import { timeOf, type SignedManifest } from '../client/manifest.js';
 import { compareVersions } from '../client/version.js';
-import { errnoCode, failure, FridayError, usageError } from '../errors.js';
+import { fromClient, usageError } from '../errors.js';
+import { readManagedManifest } from '../io/manifest-file.js';
 import { displayPath, loadProject } from '../io/project.js';
 
 const WARN_HOURS = 72;
@@ -24,11 +24,6 @@ function list(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** The client's errors keep their code and exit (a broken trust file is the user's input: 2). */
-function asFriday(err: unknown): unknown {
-  return isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
 }
 
 /**
@@ -46,29 +41,12 @@ async function readTrust(publishDir: string, root: string, product: string): Pro
   const label = displayPath(root, path);
   const { readTrustFile, thresholdFor } = await import('../client/trust.js');
   const trust = await readTrustFile(path, label).catch((err: unknown) => {
-    throw asFriday(err);
+    throw fromClient(err); // a broken trust file is the user's input: exit 2
   });
   if (trust.product !== product) {
     throw usageError('E_TRUST', `${label}: product "${trust.product}" is not the configuration's "${product}"`, 'devices would refuse every manifest (E_PRODUCT); fix trust.json');
   }
   return { keyids: new Set(trust.keys.keys()), threshold: (channel) => thresholdFor(trust, channel) };
-}
-
-/** A managed manifest (live or staged), or null when there is none; a broken one names its file and field. */
-function readManifest(path: string, label: string): SignedManifest | null {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw failure('E_STATE', `${label}: cannot read (${errnoCode(err) ?? String(err)})`);
-  }
-  try {
-    return parseManifestBytes(bytes, label);
-  } catch (err) {
-    if (!isClientError(err)) throw err;
-    throw failure('E_STATE', err.message, 'restore it from history/ or publish again');
-  }
 }
 
 /** The last `watch` line of events.ndjson, reading from the end: the log grows with every check. */
@@ -155,7 +133,7 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
 function channelStatus(ctx: Context, root: string, publishDir: string, name: string, trust: TrustInfo | null) {
   const dir = join(publishDir, 'channels', name);
   const warnings: string[] = [];
-  const read = (file: string) => readManifest(join(dir, file), displayPath(root, join(dir, file)));
+  const read = (file: string) => readManagedManifest(join(dir, file), displayPath(root, join(dir, file)));
   const signers = (m: SignedManifest) => (trust ? { signers: new Set(m.signatures.map((s) => s.keyid).filter((k) => trust.keyids.has(k))).size, threshold: trust.threshold(name) } : null);
   const live = read('manifest.json');
   const staged = read('staged.json');

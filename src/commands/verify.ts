@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context, Outcome } from '../cli/context.js';
-import { ClientError, parseManifestWithBytes, MANIFEST_TYPE, MANIFEST_LIMIT, readTrustFile, verifyManifest, isClientError } from '../client/index.js';
-import { FridayError } from '../errors.js';
+import { ClientError, parseManifestWithBytes, MANIFEST_TYPE, MANIFEST_LIMIT, readTrustFile, verifyManifest } from '../client/index.js';
+import { fromClient } from '../errors.js';
 
 export async function run(ctx: Context, opts: { manifest: string; trust: string; channel?: string }): Promise<Outcome> {
   try {
@@ -31,6 +31,6 @@ export async function run(ctx: Context, opts: { manifest: string; trust: string;
     };
   } catch (err) {
     // The client's refusal keeps its code (E_SIGNATURE, E_REPLAY…) and exit (1, or 2 for the trust file).
-    throw isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
+    throw fromClient(err);
   }
 }

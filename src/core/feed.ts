@@ -91,11 +91,7 @@ export class LineParser {
 
   /** 0 when accepted, BLANK for a blank line, else a reason code (REJECT_REASONS). */
   parse(buf: Uint8Array, start: number, end: number, latestMs: number): number {
-    this.buf = buf;
-    this.devState = this.verState = this.sigState = this.kindState = this.tsState = ABSENT;
-    this.slow = false;
-    this.tsRead = false;
-    const shape = this.scanFast(buf, start, end);
+    const shape = this.begin(buf, start, end);
     if (shape === BLANK) return BLANK;
     if (shape !== 0) {
       const r = this.parseSlow(buf, start, end);
@@ -111,14 +107,19 @@ export class LineParser {
    * caller then finds the newline itself and calls `parse`. Saves a search per line.
    */
   parseTo(buf: Uint8Array, start: number, limit: number, latestMs: number): number {
+    const shape = this.begin(buf, start, limit);
+    if (shape === BLANK) return BLANK;
+    if (shape !== 0) return UNKNOWN;
+    return this.validate(latestMs);
+  }
+
+  /** A new line: every field absent, then the fast scan's verdict on its shape. */
+  private begin(buf: Uint8Array, start: number, limit: number): number {
     this.buf = buf;
     this.devState = this.verState = this.sigState = this.kindState = this.tsState = ABSENT;
     this.slow = false;
     this.tsRead = false;
-    const shape = this.scanFast(buf, start, limit);
-    if (shape === BLANK) return BLANK;
-    if (shape !== 0) return UNKNOWN;
-    return this.validate(latestMs);
+    return this.scanFast(buf, start, limit);
   }
 
   private validate(latestMs: number): number {

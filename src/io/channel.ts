@@ -11,11 +11,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Context } from '../cli/context.js';
-import { canonicalBytes, checkSignatures, isClientError, isPlainFileName, parseManifest, type ManifestBody, type SignedManifest, parseTrust, thresholdFor, type Trust } from '../client/index.js';
+import { canonicalBytes, checkSignatures, isClientError, isPlainFileName, type ManifestBody, type SignedManifest, parseTrust, thresholdFor, type Trust } from '../client/index.js';
 import { manifestText, signBody, type BuildRecord } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
-import { errnoCode, failure, FridayError, usageError } from '../errors.js';
+import { errnoCode, failure, usageError } from '../errors.js';
 import { loadSigners, type Signer } from './keys.js';
+import { readManagedManifest } from './manifest-file.js';
 import type { Project } from './project.js';
 import { withLock, type Store } from './store.js';
 
@@ -41,11 +42,6 @@ export const historyPath = (publishDir: string, channel: string, serial: number)
 export function show(p: string, root: string = process.cwd()): string {
   const r = relative(root, p);
   return r && !r.startsWith('..') ? r : p;
-}
-
-/** A client refusal becomes the CLI's error, code and exit kept. */
-export function fromClient(err: unknown): unknown {
-  return isClientError(err) ? new FridayError(err.code, err.message, err.exit) : err;
 }
 
 /** The audit log; a line that does not parse (a torn write from a crash) is skipped, never fatal. */
@@ -76,18 +72,7 @@ export async function appendEvent(store: Store, publishDir: string, channel: str
 
 /** A managed manifest file, or null when it does not exist. A broken one is a failure naming it. */
 export async function readManifestFile(path: string): Promise<SignedManifest | null> {
-  let text: string;
-  try {
-    text = await fs.readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    throw failure('E_STATE', `${show(path)}: cannot read (${errnoCode(err) ?? String(err)})`);
-  }
-  try {
-    return parseManifest(JSON.parse(text), show(path));
-  } catch (err) {
-    throw failure('E_STATE', isClientError(err) ? err.message : `${show(path)}: not valid JSON (${(err as Error).message})`, 'restore it from history/ or publish again');
-  }
+  return readManagedManifest(path, show(path));
 }
 
 export const readLiveManifest = (publishDir: string, channel: string) => readManifestFile(livePath(publishDir, channel));

@@ -6,7 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { failure, isFridayError } from '../errors.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { failure, isFridayError, type FridayError } from '../errors.js';
 
 export interface Git {
   /** Where friday runs (-C): the working directory of the reading calls. */
@@ -16,6 +19,7 @@ export interface Git {
   head: string | null;
 }
 
+/** git ran and failed: its stderr, exit code and whatever it printed before. */
 class GitFailed extends Error {
   constructor(
     message: string,
@@ -26,28 +30,37 @@ class GitFailed extends Error {
   }
 }
 
-function git(cwd: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<string> {
+/** Run git in `cwd` and return its stdout; git's own failure rejects as GitFailed. */
+function runGit(cwd: string, args: readonly string[], env?: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: opts.env && { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
+    execFile('git', args as string[], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: env && { ...process.env, ...env } }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       // ENOENT from the spawn: no git on PATH (or no such working directory, reported as git's failure).
       if (err.code === 'ENOENT' && existsSync(cwd)) return reject(failure('E_GIT', 'git: cannot run git', 'install git and make sure it is on PATH'));
-      const code = typeof err.code === 'number' ? err.code : null;
-      reject(new GitFailed(stderr || err.message, code, stdout));
+      reject(new GitFailed(stderr || err.message, typeof err.code === 'number' ? err.code : null, stdout));
     });
-    // A git that exits without reading its input closes the pipe: its exit status tells, not EPIPE.
-    child.stdin?.on('error', () => {}).end(opts.input);
   });
+}
+
+/** git's own verdict is its `fatal:`/`error:` line (the last line is often only advice), as E_GIT. */
+export function gitError(what: string, output: string): FridayError {
+  const lines = output.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const why = (lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[lines.length - 1] ?? 'failed').replace(/^(fatal|error):\s*/, '');
+  if (/not a git repository/i.test(why)) return failure('E_GIT', `${what}: not a git repository`, 'run friday inside the ROM repository, or pass -C <repo>');
+  return failure('E_GIT', `${what}: ${why}`);
+}
+
+/** Run git and return its stdout; a failure becomes an E_GIT error naming the command. */
+export function gitOut(cwd: string, args: readonly string[]): Promise<string> {
+  return gitCall(`git ${args[0]}`, () => runGit(cwd, args));
 }
 
 async function gitCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    // git's own verdict is the `fatal:`/`error:` line; the last line is often only advice.
-    const lines = (err as Error).message.trim().split('\n').map((l) => l.trim()).filter(Boolean);
-    const msg = (lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[lines.length - 1] ?? String(err)).replace(/^(fatal|error):\s*/, '');
-    throw failure('E_GIT', `${what}: ${msg}`);
+    if (isFridayError(err)) throw err;
+    throw gitError(what, err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -55,7 +68,7 @@ async function gitCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export async function openRepo(cwd: string): Promise<Git> {
   let out: string;
   try {
-    out = await git(cwd, ['rev-parse', '--show-toplevel', '--verify', '--quiet', 'HEAD^{commit}']);
+    out = await runGit(cwd, ['rev-parse', '--show-toplevel', '--verify', '--quiet', 'HEAD^{commit}']);
   } catch (err) {
     // Exit 1 with the top level printed: a repository, but HEAD names no commit yet.
     if (isFridayError(err)) throw err;
@@ -75,20 +88,20 @@ export async function headCommit(g: Git): Promise<string> {
 export async function dirtyPaths(g: Git, exclude: string | null): Promise<string[]> {
   const args = ['status', '--porcelain', '--untracked-files=normal'];
   if (exclude) args.push('--', '.', `:(exclude)${exclude}`);
-  const out = await gitCall('git status', () => git(g.cwd, args));
+  const out = await gitCall('git status', () => runGit(g.cwd, args));
   return out.split('\n').filter(Boolean).map((l) => l.slice(3));
 }
 
 /** Full messages of the commits in `from..to` (from = null: everything reachable from `to`). */
 export async function commitMessages(g: Git, from: string | null, to: string): Promise<string[]> {
   const range = from ? `${from}..${to}` : to;
-  const out = await gitCall(`git log ${range}`, () => git(g.cwd, ['log', '--format=%B%x00', range]));
+  const out = await gitCall(`git log ${range}`, () => runGit(g.cwd, ['log', '--format=%B%x00', range]));
   return out.split('\0').map((s) => s.replace(/^\n+/, '')).filter((s) => s.trim() !== '');
 }
 
 export async function gitUserName(g: Git): Promise<string | null> {
   try {
-    const name = (await git(g.cwd, ['config', 'user.name'])).trim();
+    const name = (await runGit(g.cwd, ['config', 'user.name'])).trim();
     return name || null;
   } catch {
     return null;
@@ -101,32 +114,24 @@ export async function gitUserName(g: Git): Promise<string | null> {
  * reading a short message and making a tag without its artifact hashes.
  */
 export async function createAnnotatedTag(g: Git, tag: string, message: string, env: Record<string, string>): Promise<void> {
-  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = await mkdtemp(join(tmpdir(), 'friday-tag-'));
   try {
     const file = join(dir, 'message');
     await writeFile(file, message);
-    await gitCall(`git tag ${tag}`, () => git(g.root, ['tag', '-a', tag, '-F', file, '--cleanup=verbatim', 'HEAD'], { env }));
+    await gitCall(`git tag ${tag}`, () => runGit(g.root, ['tag', '-a', tag, '-F', file, '--cleanup=verbatim', 'HEAD'], env));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** The tag's object id, or null when there is no such tag. */
-export async function tagObject(g: Git, tag: string): Promise<string | null> {
+/** The message of an annotated tag (its body after the header), or null when there is no such tag. */
+export async function tagMessage(g: Git, tag: string): Promise<string | null> {
   try {
-    return (await git(g.root, ['rev-parse', '--verify', '--quiet', `refs/tags/${tag}`])).trim() || null;
+    const raw = await runGit(g.root, ['cat-file', 'tag', `refs/tags/${tag}`]);
+    return raw.slice(raw.indexOf('\n\n') + 2);
   } catch {
     return null;
   }
-}
-
-/** The message of an annotated tag (its body after the header). */
-export async function tagMessage(g: Git, tag: string): Promise<string> {
-  const raw = await gitCall(`git cat-file ${tag}`, () => git(g.root, ['cat-file', 'tag', `refs/tags/${tag}`]));
-  return raw.slice(raw.indexOf('\n\n') + 2);
 }
 
 /**

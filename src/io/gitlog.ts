@@ -3,8 +3,9 @@
  * and split by hand (no git library: a 20,000-commit range must cost little more than git's own
  * time), plus the release tags. Spawned directly so `friday changelog` loads nothing heavy.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { failure, usageError } from '../errors.js';
+import { gitError, gitOut } from './git.js';
 import { compareVersions } from '../client/version.js';
 import { releaseVersionOf } from '../core/version.js';
 
@@ -14,25 +15,6 @@ export interface TagInfo {
   /** The commit the tag points at (peeled), or null when it points at something else. */
   commit: string | null;
 }
-
-/** Run git and return its stdout; a failure becomes an E_GIT error naming the command. */
-export function gitOut(cwd: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args as string[], { cwd, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(gitError(`git ${args[0]}`, stderr || err.message));
-      else resolve(stdout);
-    });
-  });
-}
-
-function gitError(what: string, stderr: string) {
-  const why = stderr.trim().split('\n').filter(Boolean).pop()?.replace(/^fatal: /, '') ?? 'failed';
-  if (/not a git repository/i.test(why)) return failure('E_GIT', `${what}: not a git repository`, 'run friday inside the ROM repository, or pass -C <repo>');
-  return failure('E_GIT', `${what}: ${why}`);
-}
-
-/** The version a release tag names (`<prefix><semver>`, formats.md), else null. */
-export const versionOfTag = releaseVersionOf;
 
 /** Every tag, with the commit it points at. One process. */
 export async function listTags(cwd: string): Promise<TagInfo[]> {
@@ -50,7 +32,7 @@ export async function listTags(cwd: string): Promise<TagInfo[]> {
 
 /** Release tags: annotated `<tagPrefix><semver>` tags on a commit (formats.md). */
 export function releaseTags(tags: readonly TagInfo[], prefix: string): TagInfo[] {
-  return tags.filter((t) => t.annotated && t.commit !== null && versionOfTag(t.name, prefix) !== null);
+  return tags.filter((t) => t.annotated && t.commit !== null && releaseVersionOf(t.name, prefix) !== null);
 }
 
 /** The commit a ref names, or null when it names none. */
@@ -81,7 +63,7 @@ export async function previousReleaseTag(cwd: string, rev: string, prefix: strin
     } catch {
       return null; // no tag reachable
     }
-    if (versionOfTag(tag, prefix) !== null) return highestOnSameCommit(tags ?? (await listTags(cwd)), tag, prefix, excluded);
+    if (releaseVersionOf(tag, prefix) !== null) return highestOnSameCommit(tags ?? (await listTags(cwd)), tag, prefix, excluded);
     excluded.add(tag);
   }
   return null;
@@ -96,7 +78,7 @@ function highestOnSameCommit(every: readonly TagInfo[], tag: string, prefix: str
   const commit = tags.find((t) => t.name === tag)?.commit;
   let best = tag;
   for (const t of tags) {
-    if (t.commit === commit && !excluded.has(t.name) && compareVersions(versionOfTag(t.name, prefix)!, versionOfTag(best, prefix)!) > 0) best = t.name;
+    if (t.commit === commit && !excluded.has(t.name) && compareVersions(releaseVersionOf(t.name, prefix)!, releaseVersionOf(best, prefix)!) > 0) best = t.name;
   }
   return best;
 }

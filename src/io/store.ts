@@ -109,9 +109,6 @@ export async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-// Kept here too for the commands that write: the reader lives apart so that loading the
-// configuration does not load the writer (and node:crypto) on the start-up path.
-export { readJsonFile } from './json.js';
 
 /**
  * Hold an exclusive lock (proper-lockfile: a `<target>.lock` folder, refreshed while held, stale

@@ -1,6 +1,7 @@
 /** Reading history for the changelog, against real git repositories. */
 import { describe, expect, it } from 'vitest';
-import { listTags, previousReleaseTag, releaseTags, resolveCommit, streamLog, versionOfTag } from '../../src/io/gitlog.js';
+import { releaseVersionOf as versionOfTag } from '../../src/core/version.js';
+import { listTags, previousReleaseTag, releaseTags, resolveCommit, streamLog } from '../../src/io/gitlog.js';
 import { gitRepo } from '../helpers/index.js';
 
 async function collect(dir: string, from: string | null, to: string) {

@@ -38,7 +38,7 @@ describe('copyAndHash on disk', () => {
   });
 
   it('copies an empty file', async () => {
-    const { src, rel, relDir } = setup(0);
+    const { src, rel } = setup(0);
     expect(await copyAndHash(src, rel('aurora-umi.zip'))).toEqual({ size: 0, sha256: sha256(Buffer.alloc(0)) });
     expect(statSync(rel('aurora-umi.zip')).size).toBe(0);
   });

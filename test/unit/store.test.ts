@@ -4,7 +4,8 @@ import { fs as memfs, vol } from 'memfs';
 
 vi.mock('node:fs', () => ({ ...memfs, default: memfs }));
 
-const { createStore, writeFileAtomic, readJsonFile } = await import('../../src/io/store.js');
+const { createStore, writeFileAtomic } = await import('../../src/io/store.js');
+const { readJsonFile } = await import('../../src/io/json.js');
 const { copyAndHash } = await import('../../src/io/hashcopy.js');
 const { createHash } = await import('node:crypto');
 
