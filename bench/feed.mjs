@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFeed } from '../fixtures/feeds/generate.mjs';
-import { alternate, BIN, fmt, fridayPeakRss, ROOT, row, timeOnce } from './lib.mjs';
+import { alternate, BIN, fmt, fridayPeakRss, row, timeOnce } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const RUNS = Number((args.includes('--runs') && args[args.indexOf('--runs') + 1]) || process.env.BENCH_RUNS || 5);

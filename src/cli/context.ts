@@ -1,33 +1,9 @@
 import { resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { parseTime } from '../core/time.js';
+import type { Context } from '../context.js';
 
-/** What every command receives: the facts of this run, decided once by the CLI. */
-export interface Context {
-  /** Absolute repository root (-C/--cwd, default the current directory). */
-  cwd: string;
-  /** Absolute path of the configuration file. */
-  configPath: string;
-  json: boolean;
-  dryRun: boolean;
-  quiet: boolean;
-  /** The clock (--now / FRIDAY_NOW / real time). Commands never read the system clock. */
-  now: Date;
-  env: NodeJS.ProcessEnv;
-  /** No live progress view: not a terminal, CI=true or NO_COLOR. */
-  plain: boolean;
-  /** Progress and log lines, on stderr; silenced by --quiet. */
-  info(line: string): void;
-  /** Warnings, on stderr; silenced by --quiet (errors only). */
-  warn(line: string): void;
-}
-
-/** What a command hands back: the JSON result, the human text, and the exit code (0 unless said). */
-export interface Outcome {
-  result: unknown;
-  text?: string;
-  exit?: 0 | 1 | 3;
-}
+export type { Context, Outcome } from '../context.js';
 
 export interface GlobalOptions {
   cwd?: string;

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { assemble, refsOf, renderMarkdown, type ChangelogJson, type LinkedCommit } from '../core/changelog.js';
 import { formatTime, parseTime } from '../core/time.js';
 import { releaseVersionOf } from '../core/version.js';
@@ -65,7 +65,7 @@ export async function buildChangelog(ctx: Context, project: Project, args: Chang
     commitCount,
     linked,
     issues: set?.issues ?? null,
-    notIssues: set?.notIssues,
+    ...(set?.notIssues ? { notIssues: set.notIssues } : {}),
     weighting: { weights: config.votes.weights, tiers: tierMap, cutTime: args.cutTime.getTime() },
   });
   if (json.unknownRefs.length > 0 && set) {

@@ -6,13 +6,14 @@
  */
 import { promises as fs } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { failure, usageError } from '../errors.js';
 import { formatTime } from '../core/time.js';
 import { isValidVersion, nextCalver, nextSemver, releaseVersionOf, type Bump } from '../core/version.js';
 import { loadProject, type Project } from '../io/project.js';
 import { readJsonFile } from '../io/json.js';
 import { pathExists, withLock, writeFileAtomic, toJsonText } from '../io/store.js';
+import * as git from '../io/git.js';
 import type { Git } from '../io/git.js';
 
 export interface CutOptions {
@@ -46,15 +47,14 @@ export const releaseDir = (project: Project, version: string) => join(project.pu
 
 export async function run(ctx: Context, opts: CutOptions): Promise<Outcome> {
   const project = await loadProject(ctx);
-  const gitMod = await import('../io/git.js');
-  const g = await gitMod.openRepo(ctx.cwd);
-  await gitMod.headCommit(g); // no commit, nothing to cut: said before the lock writes anything
-  const cut = () => cutLocked(ctx, project, g, gitMod, opts);
+  const g = await git.openRepo(ctx.cwd);
+  await git.headCommit(g); // no commit, nothing to cut: said before the lock writes anything
+  const cut = () => cutLocked(ctx, project, g, opts);
   // The lock makes two cuts of one repository take turns: the second then finds HEAD tagged.
   return ctx.dryRun ? cut() : withLock(join(project.publishDir, 'releases'), 'cut', cut);
 }
 
-async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof import('../io/git.js'), opts: CutOptions): Promise<Outcome> {
+async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOptions): Promise<Outcome> {
   const { config } = project;
   const prefix = config.versioning.tagPrefix;
   const remote = opts.push === true ? 'origin' : typeof opts.push === 'string' ? opts.push : null;
@@ -98,7 +98,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   }
 
   const previousTag = await reads.previousTag;
-  const version = await decideVersion(ctx, project, g, git, opts, previousTag, tags, tagsAtHead);
+  const version = await decideVersion(ctx, project, g, opts, previousTag, tags, tagsAtHead);
   const tag = `${prefix}${version}`;
   if (tags.includes(tag)) {
     throw failure('E_CUT', `cut: tag ${tag} already exists`, 'pass --version <v> to choose another version');
@@ -220,7 +220,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, git: typeof imp
   return { result: record, text: lines.join('\n') };
 }
 
-async function decideVersion(ctx: Context, project: Project, g: Git, git: typeof import('../io/git.js'), opts: CutOptions, previousTag: string | null, tags: string[], tagsAtHead: string[]): Promise<string> {
+async function decideVersion(ctx: Context, project: Project, g: Git, opts: CutOptions, previousTag: string | null, tags: string[], tagsAtHead: string[]): Promise<string> {
   const { scheme, tagPrefix } = project.config.versioning;
   if (opts.version !== undefined) {
     if (!isValidVersion(opts.version)) throw usageError('E_USAGE', `--version ${opts.version}: not a semantic version (such as 2026.48.0 or 1.4.2)`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { failure } from '../errors.js';
 import { packageRoot } from '../io/package.js';
 
@@ -58,6 +58,7 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
   /** Run friday with --json in the sandbox repository; returns exit code and parsed result. */
   const friday = (now: string, ...args: string[]) => {
     const r = spawnSync(process.execPath, [bin, ...args, '--json', '--now', now, '-C', repo], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each step reads the fields of its own JSON result
     let json: any = null;
     try {
       json = JSON.parse(r.stdout);

@@ -1,7 +1,7 @@
 /** `friday init`: the configuration, the default channel policies and the publish root. */
 import { promises as fs } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { usageError } from '../errors.js';
 import { validateConfig } from '../core/config.js';
 import { packageRoot } from '../io/package.js';

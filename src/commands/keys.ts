@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { errnoCode, usageError } from '../errors.js';
 import { generateKeyPair, keyidOf, publicRawFromPem } from '../io/keys.js';
 import { loadProject } from '../io/project.js';

@@ -1,5 +1,5 @@
 /** `friday promote`: stage the release live on `--from` onto `--to`, with all of stage's checks (cli.md). */
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { failure, usageError } from '../errors.js';
 import { readLiveManifest } from '../io/channel.js';
 import { channelPolicy, loadProject } from '../io/project.js';

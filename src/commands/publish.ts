@@ -2,7 +2,7 @@
  * `friday publish`: check the staged manifest against trust.json (threshold, expiry, serial =
  * live + 1) and make it live atomically (cli.md; the order of writes is in io/channel.ts).
  */
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { verifyManifest } from '../client/index.js';
 import { formatTime } from '../core/time.js';
 import { failure, fromClient } from '../errors.js';

@@ -3,7 +3,7 @@
  * client (src/client): it reads the trust file and hands the rest over.
  */
 import { resolve } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { pull, defaultStatePath, readTrustFile } from '../client/index.js';
 import { fromClient } from '../errors.js';
 

@@ -3,7 +3,7 @@
  * next serial, once less than a third of its validity is left (cli.md). Expiry is what stops a
  * stale manifest being replayed forever, so a served channel must never lapse.
  */
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { renewDue, reissueBody } from '../core/manifest.js';
 import { failure } from '../errors.js';
 import { actorOf, readEvents, readLiveManifest, readTrust, reconcileEvents, requireSigners, signAndRelease, warnUntrusted, withChannelLock } from '../io/channel.js';

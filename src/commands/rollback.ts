@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { artifactsOf, rollbackBody, rollbackTarget, type ManifestBody, type SignedManifest } from '../core/manifest.js';
 import { isPlainFileName } from '../client/index.js';
 import { failure, usageError } from '../errors.js';

@@ -1,5 +1,5 @@
 /** `friday rollout`: publish the live release again with a wider (or narrower) rollout, same salt, next serial (cli.md). */
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { nextStage, parsePercent, reissueBody } from '../core/manifest.js';
 import { failure, usageError } from '../errors.js';
 import { actorOf, readEvents, readLiveManifest, readTrust, reconcileEvents, requireSigners, signAndRelease, warnUntrusted, withChannelLock } from '../io/channel.js';

@@ -1,5 +1,5 @@
 /** `friday sign`: add signatures to the staged manifest, for channels whose threshold is above one (cli.md). */
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { timeOf } from '../client/index.js';
 import { addSignatures } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';

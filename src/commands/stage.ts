@@ -4,7 +4,7 @@
  * (gates, serial, salt, body), write staged.json and the audit line, publish with --publish.
  */
 import { randomBytes } from 'node:crypto';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { compareVersions, isPlainFileName } from '../client/index.js';
 import { newestVersion, parsePercent, soakCheck, stageBody } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';

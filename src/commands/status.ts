@@ -9,7 +9,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { timeOf, type SignedManifest } from '../client/manifest.js';
 import { compareVersions } from '../client/version.js';
 import { fromClient, usageError } from '../errors.js';

@@ -1,7 +1,7 @@
 /** `friday verify`: verify a manifest file offline: signatures and threshold, expiry, channel (cli.md). Exit 0 valid, 1 refused. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { ClientError, parseManifestWithBytes, MANIFEST_TYPE, MANIFEST_LIMIT, readTrustFile, verifyManifest } from '../client/index.js';
 import { fromClient } from '../errors.js';
 

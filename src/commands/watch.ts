@@ -6,7 +6,7 @@
  * Read (manifest, audit log, feed) → decide (core/health.ts) → write (watch line, rollback).
  */
 import { resolve } from 'node:path';
-import type { Context, Outcome } from '../cli/context.js';
+import type { Context, Outcome } from '../context.js';
 import { baselineVersion, rollbackTarget, wentLive } from '../core/manifest.js';
 import { formatEvidence, formatNumber, formatRatio, judge, percent, shouldRollBack, wilsonBounds, type Judgement, type Verdict } from '../core/health.js';
 import { formatTime, parseTime } from '../core/time.js';

@@ -82,6 +82,7 @@ export function crashRatio(xC: number, nC: number, xB: number, nB: number): numb
  * Standard normal quantile, Wichura's AS 241 (PPND16), accurate to about 1e-16: the Wilson bound
  * at confidence 0.999 must not depend on a coarse approximation.
  */
+/* eslint-disable no-loss-of-precision -- Wichura's AS241 coefficients, kept digit for digit as published */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) return p === 0 ? -Infinity : p === 1 ? Infinity : NaN;
   const q = p - 0.5;
@@ -109,6 +110,7 @@ export function normalQuantile(p: number): number {
   }
   return q < 0 ? -x : x;
 }
+/* eslint-enable no-loss-of-precision */
 
 /** One-sided Wilson score bounds at level `confidence` for x successes in n trials. */
 export function wilsonBounds(x: number, n: number, confidence: number): { lower: number; upper: number } {
@@ -120,10 +122,6 @@ export function wilsonBounds(x: number, n: number, confidence: number): { lower:
   const spread = z * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n));
   const scale = 1 + z2n;
   return { lower: Math.max(0, (centre - spread) / scale), upper: Math.min(1, (centre + spread) / scale) };
-}
-
-export function wilsonLower(x: number, n: number, confidence: number): number {
-  return wilsonBounds(x, n, confidence).lower;
 }
 
 /** The verdict of formats.md, every figure it used, and the reason in words. */

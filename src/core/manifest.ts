@@ -158,11 +158,6 @@ export function renewDue(body: Pick<ManifestBody, 'issuedAt' | 'expiresAt'>, now
   return expires - now.getTime() < (expires - issued) / 3;
 }
 
-/** Hours left before expiry (negative once expired). */
-export function hoursLeft(body: Pick<ManifestBody, 'expiresAt'>, now: Date): number {
-  return (timeOf(body.expiresAt) - now.getTime()) / 3_600_000;
-}
-
 export interface LivePeriod {
   version: string;
   /** `at` of the publish line that made it live after a different release. */

@@ -42,15 +42,7 @@ export function isoWeek(d: Date): { year: number; week: number } {
   return { year, week };
 }
 
-export function addHours(d: Date, hours: number): Date {
-  return new Date(d.getTime() + hours * 3_600_000);
-}
-
 export function addDays(d: Date, days: number): Date {
   return new Date(d.getTime() + days * 86_400_000);
 }
 
-/** Hours from a to b (negative when b is earlier). */
-export function hoursBetween(a: Date, b: Date): number {
-  return (b.getTime() - a.getTime()) / 3_600_000;
-}

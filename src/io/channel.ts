@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Context } from '../cli/context.js';
+import type { Context } from '../context.js';
 import { canonicalBytes, checkSignatures, isClientError, isPlainFileName, type ManifestBody, type SignedManifest, parseTrust, thresholdFor, type Trust } from '../client/index.js';
 import { manifestText, signBody, type BuildRecord } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';

@@ -2,7 +2,7 @@
  * Long work shows progress: listr2's live view on a terminal (drawn on stderr, so --json keeps
  * stdout clean), plain prefixed lines otherwise (CI=true, NO_COLOR, a pipe) that read well in a log.
  */
-import type { Context } from '../cli/context.js';
+import type { Context } from '../context.js';
 
 export interface Reporter {
   /** One line of output from the work (a build log line). */

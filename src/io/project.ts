@@ -1,7 +1,7 @@
 /** Load and validate the ROM repository's configuration and channel policies, all problems at once. */
 import { promises as fs } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import type { Context } from '../cli/context.js';
+import type { Context } from '../context.js';
 import { checkChannelGraph, validateConfig, validatePolicy, type ChannelPolicy, type Config } from '../core/config.js';
 import { errnoCode, usageError } from '../errors.js';
 import { readJsonFile } from './json.js';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
-import type { Context } from '../cli/context.js';
+import type { Context } from '../context.js';
 import { errnoCode, failure } from '../errors.js';
 
 export interface Store {
