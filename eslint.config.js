@@ -5,7 +5,20 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
-const sideEffects = ['fs', 'fs/promises', 'child_process', 'worker_threads', 'net', 'http', 'https', 'os', 'process', 'dgram', 'cluster', 'readline'];
+const sideEffects = [
+  'fs',
+  'fs/promises',
+  'child_process',
+  'worker_threads',
+  'net',
+  'http',
+  'https',
+  'os',
+  'process',
+  'dgram',
+  'cluster',
+  'readline',
+];
 const nodeBans = sideEffects.flatMap((m) => [`node:${m}`, m]);
 
 export default tseslint.config(
@@ -14,7 +27,28 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', fetch: 'readonly', Response: 'readonly', performance: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly', setImmediate: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        TextDecoder: 'readonly',
+        TextEncoder: 'readonly',
+        fetch: 'readonly',
+        Response: 'readonly',
+        performance: 'readonly',
+        queueMicrotask: 'readonly',
+        structuredClone: 'readonly',
+        setImmediate: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
@@ -30,10 +64,15 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: nodeBans.map((name) => ({ name, message: 'core/ is pure: read and write in io/, pass the facts in' })),
-        patterns: [{ group: ['**/io/*', '**/cli/*', '**/commands/*', '**/channel/*'], message: 'core/ imports only core/ and the client' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBans.map((name) => ({ name, message: 'core/ is pure: read and write in io/, pass the facts in' })),
+          patterns: [
+            { group: ['**/io/*', '**/cli/*', '**/commands/*', '**/channel/*'], message: 'core/ imports only core/ and the client' },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', { name: 'process', message: 'core/ is pure: pass the environment in' }],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'core/ never reads the clock: pass `now` in' }],
     },
@@ -41,25 +80,60 @@ export default tseslint.config(
   {
     files: ['src/io/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/*', '**/commands/*', '**/channel/*'], message: 'io/ reads and writes; it never imports the CLI, the commands or the workflow' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/cli/*', '**/commands/*', '**/channel/*'],
+              message: 'io/ reads and writes; it never imports the CLI, the commands or the workflow',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/client/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/io/*', '**/cli/*', '**/commands/*', '**/core/*', '**/channel/*', '../errors.js'], message: 'the client stands alone: an updater embeds it without the CLI' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/io/*', '**/cli/*', '**/commands/*', '**/core/*', '**/channel/*', '../errors.js'],
+              message: 'the client stands alone: an updater embeds it without the CLI',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/channel/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/main*', '**/commands/*'], message: 'the channel workflow is called by commands, never the reverse' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/cli/main*', '**/commands/*'], message: 'the channel workflow is called by commands, never the reverse' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/commands/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['./*', '!./*.js'], message: 'a command never calls another command file: compose in src/channel/' }, { group: ['../commands/*'], message: 'a command never calls another command file: compose in src/channel/' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['./*', '!./*.js'], message: 'a command never calls another command file: compose in src/channel/' },
+            { group: ['../commands/*'], message: 'a command never calls another command file: compose in src/channel/' },
+          ],
+        },
+      ],
     },
   },
 );

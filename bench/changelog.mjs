@@ -27,7 +27,11 @@ function ensureCliff() {
   if (!existsSync(bin)) {
     mkdirSync(TOOLS, { recursive: true });
     process.stderr.write(`installing git-cliff@${CLIFF_VERSION} into ${TOOLS}\n`);
-    execFileSync('npm', ['install', '--prefix', TOOLS, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `git-cliff@${CLIFF_VERSION}`], { stdio: 'inherit' });
+    execFileSync(
+      'npm',
+      ['install', '--prefix', TOOLS, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `git-cliff@${CLIFF_VERSION}`],
+      { stdio: 'inherit' },
+    );
   }
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
   if (!version.includes(CLIFF_VERSION)) throw new Error(`expected git-cliff ${CLIFF_VERSION}, found ${version}`);
@@ -51,7 +55,8 @@ const median = (xs) => {
 function sideBySide(a, b, runs) {
   timeOnce(...a);
   timeOnce(...b);
-  const ta = [], tb = [];
+  const ta = [],
+    tb = [];
   for (let i = 0; i < runs; i++) {
     if (i % 2 === 0) {
       ta.push(timeOnce(...a));
@@ -83,9 +88,14 @@ export async function main(argv = process.argv.slice(2)) {
     const { a, b } = sideBySide([process.execPath, [bin, ...fridayArgs], repo, env], [cliff, cliffArgs, repo, env], runs);
     const ratio = a / b;
     results.push({ name, friday: a, cliff: b, ratio, target });
-    console.log(`changelog ${name}: friday ${a.toFixed(0)} ms, git-cliff ${b.toFixed(0)} ms, ratio ${ratio.toFixed(2)} (target ≤ ${target})`);
-    const workload = name === 'full' ? 'full history, 20 k commits, 5 k issues, 250 k votes' : 'weekly range (last tag..HEAD, 500 commits), same issues';
-    console.log(`BENCH_ROW ${JSON.stringify({ what: 'changelog', workload, ours: `${a.toFixed(0)} ms`, reference: `git-cliff ${cliffArgs.join(' ')}: ${b.toFixed(0)} ms`.replace(' :', ':'), ratio: ratio.toFixed(2), target: `≤ ${target.toFixed(2)}×`, pass: ratio <= target })}`);
+    console.log(
+      `changelog ${name}: friday ${a.toFixed(0)} ms, git-cliff ${b.toFixed(0)} ms, ratio ${ratio.toFixed(2)} (target ≤ ${target})`,
+    );
+    const workload =
+      name === 'full' ? 'full history, 20 k commits, 5 k issues, 250 k votes' : 'weekly range (last tag..HEAD, 500 commits), same issues';
+    console.log(
+      `BENCH_ROW ${JSON.stringify({ what: 'changelog', workload, ours: `${a.toFixed(0)} ms`, reference: `git-cliff ${cliffArgs.join(' ')}: ${b.toFixed(0)} ms`.replace(' :', ':'), ratio: ratio.toFixed(2), target: `≤ ${target.toFixed(2)}×`, pass: ratio <= target })}`,
+    );
   }
   return results;
 }

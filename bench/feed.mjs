@@ -25,7 +25,12 @@ function feed(events, hours, active) {
   const t = Date.now();
   const start = new Date(Date.parse(NOW) - hours * 3_600_000).toISOString().replace('.000', '');
   const n = writeFeed(path + '.part', {
-    start, hours, devices: DEVICES, active, seed: 42, maxEvents: events,
+    start,
+    hours,
+    devices: DEVICES,
+    active,
+    seed: 42,
+    maxEvents: events,
     versions: [
       { version: NEW, fromHour: hours - 24, lastDevice: DEVICES / 2, crashRate: 0.01 },
       { version: OLD, crashRate: 0.01 },
@@ -33,7 +38,9 @@ function feed(events, hours, active) {
   });
   if (n !== events) throw new Error(`feed generator wrote ${n} events, not ${events}: raise active`);
   execFileSync('mv', [path + '.part', path]);
-  console.log(`(generated ${path}: ${n} events, ${(statSync(path).size / 1048576).toFixed(0)} MiB, ${((Date.now() - t) / 1000).toFixed(0)} s)`);
+  console.log(
+    `(generated ${path}: ${n} events, ${(statSync(path).size / 1048576).toFixed(0)} MiB, ${((Date.now() - t) / 1000).toFixed(0)} s)`,
+  );
   return path;
 }
 
@@ -58,7 +65,23 @@ function project() {
       writeFileSync(join(rel, file), data);
       return { device, file, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
     });
-    writeFileSync(join(rel, 'build.json'), JSON.stringify({ type: 'friday.build/v1', product: 'aurora', version: v, tag: `v${v}`, commit: 'a'.repeat(40), previousTag: null, builtAt: '2026-11-20T16:00:00Z', artifacts }, null, 2));
+    writeFileSync(
+      join(rel, 'build.json'),
+      JSON.stringify(
+        {
+          type: 'friday.build/v1',
+          product: 'aurora',
+          version: v,
+          tag: `v${v}`,
+          commit: 'a'.repeat(40),
+          previousTag: null,
+          builtAt: '2026-11-20T16:00:00Z',
+          artifacts,
+        },
+        null,
+        2,
+      ),
+    );
   }
   const key = join(dir, 'keys', 'bench.key');
   friday(['stage', '--channel', 'beta', '--version', OLD, '--key', key, '--publish'], '2026-11-20T17:00:00Z');
@@ -74,25 +97,67 @@ const watchArgs = (f) => ['-C', dir, 'watch', '--channel', 'beta', '--feed', f, 
 const check = spawnSync(process.execPath, [BIN, ...watchArgs(feed2)], { env, encoding: 'utf8' });
 if (check.status !== 0) throw new Error(`watch exited ${check.status}: ${check.stderr}`);
 const report = JSON.parse(check.stdout);
-console.log(`watch on 2 M events: ${report.verdict}; candidate ${report.candidate.devices} devices, ${report.candidate.units} units; baseline ${report.baseline.devices} devices, ${report.baseline.units} units; ${report.lines ?? '?'} lines`);
+console.log(
+  `watch on 2 M events: ${report.verdict}; candidate ${report.candidate.devices} devices, ${report.candidate.units} units; baseline ${report.baseline.devices} devices, ${report.baseline.units} units; ${report.lines ?? '?'} lines`,
+);
 
 const hasJq = spawnSync('jq', ['--version']).status === 0;
 // Every run is kept, to show the spread beside the median (the machine may be shared).
 const seen = { friday: [], jq: [] };
-const timed = (name, run) => ({ name, run: () => { const ms = run(); seen[name].push(ms); return ms; } });
+const timed = (name, run) => ({
+  name,
+  run: () => {
+    const ms = run();
+    seen[name].push(ms);
+    return ms;
+  },
+});
 const contenders = [timed('friday', () => timeOnce(process.execPath, [BIN, ...watchArgs(feed2)], { env }))];
 if (hasJq) contenders.push(timed('jq', () => timeOnce('sh', ['-c', `jq -c 'select(.kind=="crash")' '${feed2}' > /dev/null`])));
 else console.log('jq is missing: the reference is not measured (apt-get install -y jq)');
 const t = alternate(contenders, RUNS);
-const spread = (name) => { const xs = seen[name].slice(-RUNS); return `${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)}`; };
+const spread = (name) => {
+  const xs = seen[name].slice(-RUNS);
+  return `${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)}`;
+};
 const eventsPerSec = 2_000_000 / (t.friday / 1000);
-console.log(`friday watch --dry-run: ${fmt(t.friday, 0)} ms (median of ${RUNS}, runs ${spread('friday')}), ${fmt(eventsPerSec / 1e6)} M events/s${hasJq ? `; jq: ${fmt(t.jq, 0)} ms (runs ${spread('jq')}); ratio ${fmt(t.friday / t.jq)}` : ''}`);
-row({ what: 'crash feed throughput', workload: '2 M events, 200 k devices, watch --dry-run', ours: `${fmt(eventsPerSec / 1e6)} M ev/s`, reference: '—', ratio: '—', target: '≥ 2 M events/s', pass: eventsPerSec >= 2e6 });
-if (hasJq) row({ what: 'crash feed vs jq', workload: '2 M events, 200 k devices, watch --dry-run', ours: `${fmt(t.friday, 0)} ms`, reference: `${fmt(t.jq, 0)} ms jq`, ratio: fmt(t.friday / t.jq), target: '≤ 0.15×', pass: t.friday / t.jq <= 0.15 });
+console.log(
+  `friday watch --dry-run: ${fmt(t.friday, 0)} ms (median of ${RUNS}, runs ${spread('friday')}), ${fmt(eventsPerSec / 1e6)} M events/s${hasJq ? `; jq: ${fmt(t.jq, 0)} ms (runs ${spread('jq')}); ratio ${fmt(t.friday / t.jq)}` : ''}`,
+);
+row({
+  what: 'crash feed throughput',
+  workload: '2 M events, 200 k devices, watch --dry-run',
+  ours: `${fmt(eventsPerSec / 1e6)} M ev/s`,
+  reference: '—',
+  ratio: '—',
+  target: '≥ 2 M events/s',
+  pass: eventsPerSec >= 2e6,
+});
+if (hasJq)
+  row({
+    what: 'crash feed vs jq',
+    workload: '2 M events, 200 k devices, watch --dry-run',
+    ours: `${fmt(t.friday, 0)} ms`,
+    reference: `${fmt(t.jq, 0)} ms jq`,
+    ratio: fmt(t.friday / t.jq),
+    target: '≤ 0.15×',
+    pass: t.friday / t.jq <= 0.15,
+  });
 
-for (const [label, f] of [['2 M', feed2], ['10 M', feed10]]) {
+for (const [label, f] of [
+  ['2 M', feed2],
+  ['10 M', feed10],
+]) {
   const mb = fridayPeakRss(watchArgs(f), { env });
   console.log(`peak RSS, ${label} events: ${fmt(mb, 0)} MB`);
-  row({ what: `crash feed memory, ${label} events`, workload: `${label} events, 200 k devices, watch --dry-run`, ours: `${fmt(mb, 0)} MB`, reference: '—', ratio: '—', target: '≤ 250 MB', pass: mb <= 250 });
+  row({
+    what: `crash feed memory, ${label} events`,
+    workload: `${label} events, 200 k devices, watch --dry-run`,
+    ours: `${fmt(mb, 0)} MB`,
+    reference: '—',
+    ratio: '—',
+    target: '≤ 250 MB',
+    pass: mb <= 250,
+  });
 }
 rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,9 @@
 import { loadSource } from './load-source.mjs';
 import { row } from './lib.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
 const WEEKS = Number(args.weeks ?? 150); // per regression scenario
 const NULL_WEEKS = Number(args['null-weeks'] ?? 500); // per fleet, no regression
 const SEED = Number(args.seed ?? 20261127);
@@ -19,11 +21,26 @@ const { judge } = await loadSource('src/core/health.ts');
 const MODEL = {
   activeShare: 0.5, // a device is in use (sends any event) in a given hour with this probability
   baseCrashRate: 0.002, // P(crash or ANR) per device-hour of use: one crash per ~20 days of use
-  stages: [[0, 1], [24, 5], [48, 20], [72, 50]], // [hour since go-live, rollout %]
+  stages: [
+    [0, 1],
+    [24, 5],
+    [48, 20],
+    [72, 50],
+  ], // [hour since go-live, rollout %]
   checkMinutes: 5,
   hours: 168,
 };
-const POLICY = { windowHours: 24, baselineHours: 168, minDevices: 200, maxCrashRate: 0.05, maxIncrease: 1.5, tolerance: 1.0, alpha: 0.01, confidence: 0.999, consecutive: 1 };
+const POLICY = {
+  windowHours: 24,
+  baselineHours: 168,
+  minDevices: 200,
+  maxCrashRate: 0.05,
+  maxIncrease: 1.5,
+  tolerance: 1.0,
+  alpha: 0.01,
+  confidence: 0.999,
+  consecutive: 1,
+};
 const Z_05 = 1.6448536269514722; // one-sided α = 0.05
 
 function prng(seed) {
@@ -48,12 +65,19 @@ function binomial(rand, n, p) {
   const sd = Math.sqrt(mean * (1 - p));
   if (mean < 20) {
     // Poisson by inversion: the normal is poor this close to zero.
-    let k = 0, prob = Math.exp(-mean), cdf = prob;
+    let k = 0,
+      prob = Math.exp(-mean),
+      cdf = prob;
     const u = rand();
-    while (u > cdf && k < n) { k++; prob *= mean / k; cdf += prob; }
+    while (u > cdf && k < n) {
+      k++;
+      prob *= mean / k;
+      cdf += prob;
+    }
     return k;
   }
-  const u1 = rand() || 1e-12, u2 = rand();
+  const u1 = rand() || 1e-12,
+    u2 = rand();
   const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   return Math.max(0, Math.min(n, Math.round(mean + sd * z)));
 }
@@ -76,12 +100,14 @@ function simulateWeek(rand, fleet, effect) {
     baseUnitsHour[h] = u;
     baseCrashHour[h] = binomial(rand, u, pBase);
   }
-  let nC = 0, xC = 0;
+  let nC = 0,
+    xC = 0;
   const crashed = new Uint8Array(fleet);
   let crashedDevices = 0;
   const lastCrash = new Float64Array(fleet).fill(-1e9);
   const recentQueue = []; // [time, device] of candidate crash units, for the last windowHours
-  let ours = null, z = null;
+  let ours = null,
+    z = null;
   for (let hour = 0; hour < MODEL.hours; hour++) {
     const k = Math.ceil((fleet * percentAt(hour)) / 100);
     const uC = binomial(rand, k, MODEL.activeShare);
@@ -107,15 +133,22 @@ function simulateWeek(rand, fleet, effect) {
       for (const [slot, d] of crashes) {
         if (slot !== s) continue;
         xC++;
-        if (!crashed[d]) { crashed[d] = 1; crashedDevices++; }
+        if (!crashed[d]) {
+          crashed[d] = 1;
+          crashedDevices++;
+        }
         lastCrash[d] = t;
         recentQueue.push([t, d]);
       }
       while (recentQueue.length && recentQueue[0][0] < t - POLICY.windowHours) recentQueue.shift();
       const recentCrashed = new Set(recentQueue.filter(([, d]) => lastCrash[d] >= t - POLICY.windowHours).map(([, d]) => d)).size;
       const from = Math.max(0, hb - POLICY.baselineHours + 1);
-      let nB = 0, xB = 0;
-      for (let i = from; i < hb; i++) { nB += baseUnitsHour[i]; xB += baseCrashHour[i]; }
+      let nB = 0,
+        xB = 0;
+      for (let i = from; i < hb; i++) {
+        nB += baseUnitsHour[i];
+        xB += baseCrashHour[i];
+      }
       nB += Math.round((uB * (s + 1)) / slots);
       xB += Math.round((baseCrashHour[hb] * (s + 1)) / slots);
       const seen = Math.round(k * (1 - Math.pow(1 - MODEL.activeShare, Math.max(1, t))));
@@ -141,7 +174,10 @@ function simulateWeek(rand, fleet, effect) {
 
 function summarize(results) {
   const fired = (key) => results.filter((r) => r[key] !== null);
-  const delays = (key) => fired(key).map((r) => r[key].hours).sort((a, b) => a - b);
+  const delays = (key) =>
+    fired(key)
+      .map((r) => r[key].hours)
+      .sort((a, b) => a - b);
   const med = (xs) => (xs.length ? xs[Math.floor(xs.length / 2)] : null);
   return {
     ours: fired('ours').length / results.length,
@@ -156,7 +192,9 @@ const pct = (x) => `${(x * 100).toFixed(1)}%`;
 const hrs = (x) => (x === null ? '—' : `${x.toFixed(1)} h`);
 
 console.log('Model: each device is in use in a given hour with probability 0.5; a device-hour in use');
-console.log(`crashes (crash or ANR) with probability ${MODEL.baseCrashRate} on the old build and ${MODEL.baseCrashRate}×effect on the new one;`);
+console.log(
+  `crashes (crash or ANR) with probability ${MODEL.baseCrashRate} on the old build and ${MODEL.baseCrashRate}×effect on the new one;`,
+);
 console.log('units are device-hours. The new build goes live at hour 0 on 1% of the fleet, 5% from hour 24,');
 console.log('20% from hour 48, 50% from hour 72; the rest stay on the old build (the baseline, which ran the');
 console.log('whole fleet the week before). watch checks every 5 minutes for 168 hours (2016 checks) with the');
@@ -175,11 +213,46 @@ for (const fleet of [500, 5000, 50000]) {
     const rand = prng(seed++);
     const results = Array.from({ length: weeks }, () => simulateWeek(rand, fleet, effect));
     const s = summarize(results);
-    console.log(`| ${fleet} | ${effect === 1 ? 'none' : `${effect}×`} | ${weeks} | ${pct(s.ours)} | ${hrs(s.oursDelay)} | ${pct(s.z)} | ${hrs(s.zDelay)} |`);
-    if (effect === 1) targets.push({ what: `false rollbacks, ${fleet} devices`, ours: pct(s.ours), reference: pct(s.z), ratio: s.z > 0 ? (s.ours / s.z).toFixed(3) : '—', target: '≤ 1%', pass: s.ours <= 0.01 });
-    if (effect === 3 && fleet === 500) targets.push({ what: '3× caught, 500 devices', ours: pct(s.ours), reference: pct(s.z), ratio: '—', target: '≥ 95%', pass: s.ours >= 0.95 });
-    if (effect === 2 && fleet === 5000) targets.push({ what: '2× caught, 5,000 devices', ours: pct(s.ours), reference: pct(s.z), ratio: '—', target: '≥ 95%', pass: s.ours >= 0.95 });
+    console.log(
+      `| ${fleet} | ${effect === 1 ? 'none' : `${effect}×`} | ${weeks} | ${pct(s.ours)} | ${hrs(s.oursDelay)} | ${pct(s.z)} | ${hrs(s.zDelay)} |`,
+    );
+    if (effect === 1)
+      targets.push({
+        what: `false rollbacks, ${fleet} devices`,
+        ours: pct(s.ours),
+        reference: pct(s.z),
+        ratio: s.z > 0 ? (s.ours / s.z).toFixed(3) : '—',
+        target: '≤ 1%',
+        pass: s.ours <= 0.01,
+      });
+    if (effect === 3 && fleet === 500)
+      targets.push({
+        what: '3× caught, 500 devices',
+        ours: pct(s.ours),
+        reference: pct(s.z),
+        ratio: '—',
+        target: '≥ 95%',
+        pass: s.ours >= 0.95,
+      });
+    if (effect === 2 && fleet === 5000)
+      targets.push({
+        what: '2× caught, 5,000 devices',
+        ours: pct(s.ours),
+        reference: pct(s.z),
+        ratio: '—',
+        target: '≥ 95%',
+        pass: s.ours >= 0.95,
+      });
   }
 }
 console.log(`\n(${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-for (const t of targets) row({ what: `rollback judgement: ${t.what}`, workload: 'simulated weeks, 5-min checks, rollout 1% → 50%', ours: t.ours, reference: `z-test ${t.reference}`, ratio: t.ratio, target: t.target, pass: t.pass });
+for (const t of targets)
+  row({
+    what: `rollback judgement: ${t.what}`,
+    workload: 'simulated weeks, 5-min checks, rollout 1% → 50%',
+    ours: t.ours,
+    reference: `z-test ${t.reference}`,
+    ratio: t.ratio,
+    target: t.target,
+    pass: t.pass,
+  });

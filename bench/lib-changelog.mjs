@@ -23,9 +23,33 @@ function rng(seed) {
   };
 }
 
-const TYPES = [['feat', 25], ['fix', 30], ['perf', 10], ['refactor', 10], ['docs', 10], ['chore', 10], ['test', 5]];
+const TYPES = [
+  ['feat', 25],
+  ['fix', 30],
+  ['perf', 10],
+  ['refactor', 10],
+  ['docs', 10],
+  ['chore', 10],
+  ['test', 5],
+];
 const SCOPES = ['dialer', 'camera', 'wifi', 'bt', 'boot', 'kernel', 'launcher', 'settings', 'audio', 'gps'];
-const WORDS = ['handle', 'faster', 'crash', 'resume', 'sleep', 'display', 'modem', 'battery', 'sensor', 'thermal', 'cache', 'driver', 'retry', 'vendor', 'blob'];
+const WORDS = [
+  'handle',
+  'faster',
+  'crash',
+  'resume',
+  'sleep',
+  'display',
+  'modem',
+  'battery',
+  'sensor',
+  'thermal',
+  'cache',
+  'driver',
+  'retry',
+  'vendor',
+  'blob',
+];
 const START = Date.UTC(2025, 0, 6, 9); // commit times: from Monday 2025-01-06, ten minutes apart
 
 function pickType(r) {
@@ -62,7 +86,9 @@ function history(shape) {
     if (i % shape.tagEvery === 0 && i < shape.commits) {
       const name = `v2025.${i / shape.tagEvery}.0`;
       const msg = `${name}\n`;
-      parts.push(`tag ${name}\nfrom :${i}\ntagger Release Bot <bot@aurora.example> ${stamp(i) + 60} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}\n`);
+      parts.push(
+        `tag ${name}\nfrom :${i}\ntagger Release Bot <bot@aurora.example> ${stamp(i) + 60} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}\n`,
+      );
     }
   }
   return parts.join('');
@@ -85,7 +111,13 @@ function issuesFile(shape) {
       if (r() < 0.85) v.at = new Date(START + Math.floor(r() * 360 * 86_400_000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
       votes.push(v);
     }
-    const issue = { id: i + 1, title: `Issue ${i + 1}: ${WORDS[i % WORDS.length]} on ${SCOPES[i % SCOPES.length]}`, type: types[i % 4], author: `u${1 + ((i * 7919) % shape.users)}`, votes };
+    const issue = {
+      id: i + 1,
+      title: `Issue ${i + 1}: ${WORDS[i % WORDS.length]} on ${SCOPES[i % SCOPES.length]}`,
+      type: types[i % 4],
+      author: `u${1 + ((i * 7919) % shape.users)}`,
+      votes,
+    };
     lines.push(JSON.stringify(issue));
   }
   return `[\n${lines.join(',\n')}\n]\n`;
@@ -111,7 +143,8 @@ export function ensureRepo(dir, shape = SHAPE, log = () => {}) {
   if (existsSync(done)) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const git = (args, input) => execFileSync('git', args, { cwd: dir, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'], maxBuffer: 1 << 30 });
+  const git = (args, input) =>
+    execFileSync('git', args, { cwd: dir, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'], maxBuffer: 1 << 30 });
   log(`building ${shape.commits} commits with git fast-import in ${dir}`);
   git(['init', '-q', '-b', 'main']);
   git(['fast-import', '--quiet'], history(shape));

@@ -33,7 +33,11 @@ export function alternate(contenders, runs = 7, warmup = 1) {
 
 /** Peak RSS in MB of `friday <args>`, measured inside the process that runs it. */
 export function fridayPeakRss(args, opts = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench/rss-wrap.mjs'), ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench/rss-wrap.mjs'), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...opts,
+  });
   const m = /PEAK_RSS_KB (\d+)/.exec(r.stderr ?? '');
   if (!m) throw new Error(`no RSS reading: ${r.stderr}`);
   return Number(m[1]) / 1024;

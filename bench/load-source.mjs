@@ -12,7 +12,15 @@ export async function loadSource(relPath) {
   const dir = mkdtempSync(join(tmpdir(), 'friday-bench-'));
   try {
     const outfile = join(dir, 'module.mjs');
-    await build({ entryPoints: [join(ROOT, relPath)], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile, logLevel: 'error' });
+    await build({
+      entryPoints: [join(ROOT, relPath)],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outfile,
+      logLevel: 'error',
+    });
     return await import(pathToFileURL(outfile).href);
   } finally {
     rmSync(dir, { recursive: true, force: true });

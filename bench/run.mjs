@@ -15,7 +15,12 @@ for (const name of chosen) {
     continue;
   }
   console.log(`\n## ${name}`);
-  const r = spawnSync(process.execPath, [file], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [file], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 256 * 1024 * 1024,
+  });
   for (const line of (r.stdout ?? '').split('\n')) {
     if (line.startsWith('BENCH_ROW ')) rows.push({ bench: name, ...JSON.parse(line.slice('BENCH_ROW '.length)) });
     else if (line.trim()) console.log(line);
@@ -24,4 +29,5 @@ for (const name of chosen) {
 }
 console.log('\n| what | workload | friday | reference | ratio | target | met |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.what} | ${r.workload} | ${r.ours} | ${r.reference} | ${r.ratio} | ${r.target} | ${r.pass ? 'yes' : 'no'} |`);
+for (const r of rows)
+  console.log(`| ${r.what} | ${r.workload} | ${r.ours} | ${r.reference} | ${r.ratio} | ${r.target} | ${r.pass ? 'yes' : 'no'} |`);

@@ -6,7 +6,10 @@ import { alternate, BIN, fmt, ROOT, row, timeOnce } from './lib.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'friday-bench-startup-'));
 try {
-  writeFileSync(join(dir, 'friday.config.json'), JSON.stringify({ product: 'aurora', devices: ['umi'], build: { command: 'true', artifacts: 'out/{device}/*.zip' } }));
+  writeFileSync(
+    join(dir, 'friday.config.json'),
+    JSON.stringify({ product: 'aurora', devices: ['umi'], build: { command: 'true', artifacts: 'out/{device}/*.zip' } }),
+  );
   mkdirSync(join(dir, 'channels'));
   for (const c of ['beta', 'stable']) copyFileSync(join(ROOT, 'channels', `${c}.json`), join(dir, 'channels', `${c}.json`));
   const node = process.execPath;
@@ -25,7 +28,15 @@ try {
   for (const name of ['friday --version', 'friday --help', 'friday status']) {
     const ratio = t[name] / ref;
     console.log(`${name.padEnd(18)} ${fmt(t[name], 1)} ms vs node -e 0 ${fmt(ref, 1)} ms: ${fmt(ratio)}× (target ≤ 1.5×)`);
-    row({ what: 'start-up', workload: name, ours: `${fmt(t[name], 1)} ms`, reference: `node -e 0: ${fmt(ref, 1)} ms`, ratio: fmt(ratio), target: '≤ 1.5×', pass: ratio <= 1.5 });
+    row({
+      what: 'start-up',
+      workload: name,
+      ours: `${fmt(t[name], 1)} ms`,
+      reference: `node -e 0: ${fmt(ref, 1)} ms`,
+      ratio: fmt(ratio),
+      target: '≤ 1.5×',
+      pass: ratio <= 1.5,
+    });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

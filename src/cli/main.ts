@@ -52,7 +52,9 @@ interface Printer {
 
 export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Context) => void): Command {
   const program = addGlobals(new Command('friday'), true)
-    .description('Weekly release pipeline for community-built firmware: cut, fan-voted changelog, signed OTA channels, crash-watch rollback.')
+    .description(
+      'Weekly release pipeline for community-built firmware: cut, fan-voted changelog, signed OTA channels, crash-watch rollback.',
+    )
     .enablePositionalOptions()
     .showSuggestionAfterError(true);
 
@@ -90,24 +92,40 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     });
 
   runWith(
-    command('init', 'write friday.config.json, the channel policies and the publish root', 'friday init --product aurora --devices cepheus,umi')
+    command(
+      'init',
+      'write friday.config.json, the channel policies and the publish root',
+      'friday init --product aurora --devices cepheus,umi',
+    )
       .option('--product <name>', 'product name')
       .option('--devices <list>', 'comma-separated device codenames')
       .option('--force', 'overwrite existing files'),
     async () => (await import('../commands/init.js')).run,
   );
 
-  const keys = command('keys', 'manage Ed25519 signing keys and the trust file', 'friday keys generate alice && friday keys trust ~/.config/friday/keys/alice.pub');
+  const keys = command(
+    'keys',
+    'manage Ed25519 signing keys and the trust file',
+    'friday keys generate alice && friday keys trust ~/.config/friday/keys/alice.pub',
+  );
   const keysCommand = (name: string, summary: string, example: string) => commandOf(keys, name, summary, example);
   runWith(
-    keysCommand('generate', 'create an Ed25519 key pair <dir>/<name>.key (0600) and <name>.pub', 'friday keys generate alice --out ~/.config/friday/keys')
+    keysCommand(
+      'generate',
+      'create an Ed25519 key pair <dir>/<name>.key (0600) and <name>.pub',
+      'friday keys generate alice --out ~/.config/friday/keys',
+    )
       .argument('<name>', 'key name')
       .option('--out <dir>', 'folder for the key files (default $FRIDAY_KEYS_DIR, else ~/.config/friday/keys)'),
     async () => (await import('../commands/keys.js')).runGenerate,
     ([name]) => ({ name: name as string }),
   );
   runWith(
-    keysCommand('trust', 'add public keys to <publish>/trust.json and set the threshold', 'friday keys trust alice.pub bob.pub --threshold 2 --channel stable')
+    keysCommand(
+      'trust',
+      'add public keys to <publish>/trust.json and set the threshold',
+      'friday keys trust alice.pub bob.pub --threshold 2 --channel stable',
+    )
       .argument('<pubfile...>', 'SPKI PEM public key files')
       .option('--threshold <n>', 'signatures needed (for one channel with --channel)')
       .option('--channel <name>', 'set the threshold of this channel only'),
@@ -126,7 +144,11 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     async () => (await import('../commands/cut.js')).run,
   );
   runWith(
-    command('changelog', 'print or write the changelog of a range, ranked by fan votes', 'friday changelog --from v2026.47.0 --to v2026.48.0 --format md')
+    command(
+      'changelog',
+      'print or write the changelog of a range, ranked by fan votes',
+      'friday changelog --from v2026.47.0 --to v2026.48.0 --format md',
+    )
       .option('--from <ref>', 'start after this ref (default: the previous release tag)')
       .option('--to <ref>', 'end at this ref (default: HEAD, or the latest tag when HEAD is tagged)')
       .addOption(new Option('--format <format>', 'output format').choices(['md', 'json']).default('md'))
@@ -134,7 +156,11 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     async () => (await import('../commands/changelog.js')).run,
   );
   runWith(
-    command('stage', "build and sign the channel's next manifest into staged.json", 'friday stage --channel beta --key ~/.config/friday/keys/alice.key --publish')
+    command(
+      'stage',
+      "build and sign the channel's next manifest into staged.json",
+      'friday stage --channel beta --key ~/.config/friday/keys/alice.key --publish',
+    )
       .requiredOption('--channel <name>', 'channel')
       .option('--version <v>', 'release to stage (default: newest cut, or the one live on the `from` channel)')
       .option('--rollout <percent>', 'rollout percent (default: the policy first stage)')
@@ -150,12 +176,18 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     async () => (await import('../commands/sign.js')).run,
   );
   runWith(
-    command('publish', 'make the staged manifest live, atomically', 'friday publish --channel stable')
-      .requiredOption('--channel <name>', 'channel'),
+    command('publish', 'make the staged manifest live, atomically', 'friday publish --channel stable').requiredOption(
+      '--channel <name>',
+      'channel',
+    ),
     async () => (await import('../commands/publish.js')).run,
   );
   runWith(
-    command('rollout', 'publish the live release again with a wider or narrower rollout', 'friday rollout --channel stable --next --key alice.key')
+    command(
+      'rollout',
+      'publish the live release again with a wider or narrower rollout',
+      'friday rollout --channel stable --next --key alice.key',
+    )
       .requiredOption('--channel <name>', 'channel')
       .option('--percent <p>', 'rollout percent, 0 to 100')
       .option('--next', 'the next stage of the policy')
@@ -163,7 +195,11 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     async () => (await import('../commands/rollout.js')).run,
   );
   runWith(
-    command('promote', 'stage the release live on one channel onto another', 'friday promote --from beta --to stable --key alice.key --publish')
+    command(
+      'promote',
+      'stage the release live on one channel onto another',
+      'friday promote --from beta --to stable --key alice.key --publish',
+    )
       .requiredOption('--from <channel>', 'source channel')
       .requiredOption('--to <channel>', 'target channel')
       .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
@@ -172,7 +208,11 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     async () => (await import('../commands/promote.js')).run,
   );
   runWith(
-    command('rollback', 'publish the last good release at once and block the bad one', 'friday rollback --channel beta --reason "bootloop on umi" --key alice.key')
+    command(
+      'rollback',
+      'publish the last good release at once and block the bad one',
+      'friday rollback --channel beta --reason "bootloop on umi" --key alice.key',
+    )
       .requiredOption('--channel <name>', 'channel')
       .option('--to <version>', 'release to go back to (default: the last good one)')
       .requiredOption('--reason <text>', 'why, written into the signed manifest')
@@ -180,26 +220,41 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     async () => (await import('../commands/rollback.js')).run,
   );
   runWith(
-    command('renew', 're-sign the live manifest with a fresh expiry when a third of its validity is left', 'friday renew --channel stable --key alice.key')
+    command(
+      'renew',
+      're-sign the live manifest with a fresh expiry when a third of its validity is left',
+      'friday renew --channel stable --key alice.key',
+    )
       .requiredOption('--channel <name>', 'channel')
       .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
       .option('--force', 'renew now, whatever the expiry'),
     async () => (await import('../commands/renew.js')).run,
   );
   runWith(
-    command('watch', 'judge the live release from the crash feed; roll back on a spike (exit 3)', 'friday watch --channel beta --feed feedback/crashes.ndjson --key alice.key')
+    command(
+      'watch',
+      'judge the live release from the crash feed; roll back on a spike (exit 3)',
+      'friday watch --channel beta --feed feedback/crashes.ndjson --key alice.key',
+    )
       .requiredOption('--channel <name>', 'channel')
       .option('--feed <file>', 'crash feed (default feedback.path of the config)')
       .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
     async () => (await import('../commands/watch.js')).run,
   );
   runWith(
-    command('status', 'releases and channels: live version, serial, rollout, expiry, staged, blocked, last verdict', 'friday status --channel beta')
-      .option('--channel <name>', 'one channel only'),
+    command(
+      'status',
+      'releases and channels: live version, serial, rollout, expiry, staged, blocked, last verdict',
+      'friday status --channel beta',
+    ).option('--channel <name>', 'one channel only'),
     async () => (await import('../commands/status.js')).run,
   );
   runWith(
-    command('verify', 'verify a manifest offline: signatures and threshold, expiry, channel', 'friday verify ota/channels/beta/manifest.json --trust ota/trust.json --channel beta')
+    command(
+      'verify',
+      'verify a manifest offline: signatures and threshold, expiry, channel',
+      'friday verify ota/channels/beta/manifest.json --trust ota/trust.json --channel beta',
+    )
       .argument('<manifest-file>', 'the manifest to verify')
       .requiredOption('--trust <file>', 'trust file')
       .option('--channel <name>', 'expected channel'),
@@ -207,7 +262,11 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     ([file]) => ({ manifest: file as string }),
   );
   runWith(
-    command('pull', "fetch and verify a channel manifest as a tester's device does", 'friday pull --channel beta --source https://ota.example.org --trust trust.json --device umi --device-id 8c1f --download ./updates')
+    command(
+      'pull',
+      "fetch and verify a channel manifest as a tester's device does",
+      'friday pull --channel beta --source https://ota.example.org --trust trust.json --device umi --device-id 8c1f --download ./updates',
+    )
       .requiredOption('--channel <name>', 'channel')
       .requiredOption('--source <dir-or-url>', 'publish root: a folder or an http(s) URL')
       .requiredOption('--trust <file>', 'trust file')
@@ -219,8 +278,10 @@ export function buildProgram(io: Printer, finish: (outcome: Outcome, ctx: Contex
     async () => (await import('../commands/pull.js')).run,
   );
   runWith(
-    command('demo', 'run a whole weekly cycle in a sandbox repository', 'friday demo --dir /tmp/friday-demo')
-      .option('--dir <dir>', 'sandbox folder (default: a new temporary folder)'),
+    command('demo', 'run a whole weekly cycle in a sandbox repository', 'friday demo --dir /tmp/friday-demo').option(
+      '--dir <dir>',
+      'sandbox folder (default: a new temporary folder)',
+    ),
     async () => (await import('../commands/demo.js')).run,
   );
 
@@ -261,12 +322,28 @@ function report(err: unknown, json: boolean, io: Printer): number {
       if (err.exitCode === 0) return 0; // `friday help`
       // A group run without its subcommand (`friday keys`): commander printed the help on stderr.
       const names = cmd?.commands.map((c) => c.name()).filter((n) => n !== 'help') ?? [];
-      if (json) io.out(JSON.stringify({ ok: false, error: { code: 'E_USAGE', message: `${path ? `${path}: ` : ''}missing command${names.length ? ` (${names.join(', ')})` : ''}` } }, null, 2) + '\n');
+      if (json)
+        io.out(
+          JSON.stringify(
+            {
+              ok: false,
+              error: {
+                code: 'E_USAGE',
+                message: `${path ? `${path}: ` : ''}missing command${names.length ? ` (${names.join(', ')})` : ''}`,
+              },
+            },
+            null,
+            2,
+          ) + '\n',
+        );
       return 2;
     }
     // Commander's own message, then perhaps "(Did you mean --channel?)" on a line of its own: that is the hint.
     const [first = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
-    const suggestion = rest.join(' ').replace(/^\((.*)\)$/, '$1').trim();
+    const suggestion = rest
+      .join(' ')
+      .replace(/^\((.*)\)$/, '$1')
+      .trim();
     return printError(new FridayError('E_USAGE', path ? `${path}: ${first}` : first, 2, suggestion || help), json, io);
   }
   if (isFridayError(err)) {
@@ -283,9 +360,24 @@ function report(err: unknown, json: boolean, io: Printer): number {
   if (typeof sys.code === 'string' && /^E[A-Z]+$/.test(sys.code) && typeof sys.syscall === 'string') {
     const where = sys.path ? ` ${sys.path}${sys.dest ? ` → ${sys.dest}` : ''}` : '';
     const why = /^E[A-Z]+: ([^,]+),/.exec(e.message)?.[1];
-    return printError(new FridayError('E_IO', `${sys.syscall}${where}: ${why ? `${why} (${sys.code})` : sys.code}`, 1, 'run again with FRIDAY_DEBUG=1 for a stack trace'), json, io, e);
+    return printError(
+      new FridayError(
+        'E_IO',
+        `${sys.syscall}${where}: ${why ? `${why} (${sys.code})` : sys.code}`,
+        1,
+        'run again with FRIDAY_DEBUG=1 for a stack trace',
+      ),
+      json,
+      io,
+      e,
+    );
   }
-  return printError(new FridayError('E_INTERNAL', `internal error: ${e.message}`, 1, 'run again with FRIDAY_DEBUG=1 for a stack trace'), json, io, e);
+  return printError(
+    new FridayError('E_INTERNAL', `internal error: ${e.message}`, 1, 'run again with FRIDAY_DEBUG=1 for a stack trace'),
+    json,
+    io,
+    e,
+  );
 }
 
 /** cli.md: the error is one line, the hint another, whatever text (a flag's value, a tool's output) went into them. */

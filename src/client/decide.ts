@@ -14,7 +14,10 @@ export type Decision = 'update' | 'up-to-date' | 'not-in-rollout';
 /** Clients refuse a serial lower than the highest they accepted for the product and channel. */
 export function checkReplay(body: ManifestBody, lastSerial: number | undefined, label = 'manifest'): void {
   if (lastSerial !== undefined && body.serial < lastSerial) {
-    throw new ClientError('E_REPLAY', `${label}: serial ${body.serial} is below ${lastSerial}, the highest accepted for ${body.product}/${body.channel} (a replayed older manifest)`);
+    throw new ClientError(
+      'E_REPLAY',
+      `${label}: serial ${body.serial} is below ${lastSerial}, the highest accepted for ${body.product}/${body.channel} (a replayed older manifest)`,
+    );
   }
 }
 
@@ -33,7 +36,10 @@ export function decide(body: ManifestBody, input: DecideInput, label = 'manifest
   const artifact = Object.prototype.hasOwnProperty.call(body.artifacts, input.device) ? body.artifacts[input.device] : undefined;
   if (!artifact) {
     const known = Object.keys(body.artifacts);
-    throw new ClientError('E_DEVICE', `${label}: no artifact for device "${input.device}" (the release has ${known.length ? known.join(', ') : 'none'})`);
+    throw new ClientError(
+      'E_DEVICE',
+      `${label}: no artifact for device "${input.device}" (the release has ${known.length ? known.join(', ') : 'none'})`,
+    );
   }
   const { current } = input;
   const wanted =

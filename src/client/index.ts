@@ -6,7 +6,17 @@
 export { ClientError, isClientError, type ClientErrorCode, type RefusalCode } from './errors.js';
 export { canonicalBytes, canonicalString } from './canonical.js';
 export { bucketOf, inRollout } from './rollout.js';
-export { decodeBase64, keyidOfRaw, parseTrust, publicKeyFromRaw, readTrustFile, thresholdFor, TRUST_TYPE, type Trust, type TrustedKey } from './trust.js';
+export {
+  decodeBase64,
+  keyidOfRaw,
+  parseTrust,
+  publicKeyFromRaw,
+  readTrustFile,
+  thresholdFor,
+  TRUST_TYPE,
+  type Trust,
+  type TrustedKey,
+} from './trust.js';
 export {
   bodyProblems,
   isPercent,

@@ -98,7 +98,17 @@ export function bodyProblems(s: unknown): string[] {
   else {
     for (const [device, a] of Object.entries(s.artifacts)) {
       // The common case first, without building a message per field (a manifest may list thousands of devices).
-      if (isObject(a) && isString(a.file) && isString(a.url) && typeof a.size === 'number' && Number.isSafeInteger(a.size) && a.size >= 0 && isString(a.sha256) && HEX64.test(a.sha256)) continue;
+      if (
+        isObject(a) &&
+        isString(a.file) &&
+        isString(a.url) &&
+        typeof a.size === 'number' &&
+        Number.isSafeInteger(a.size) &&
+        a.size >= 0 &&
+        isString(a.sha256) &&
+        HEX64.test(a.sha256)
+      )
+        continue;
       const at = `artifacts.${device}`;
       if (!isObject(a)) {
         p.push(`signed.${at}: must be an object`);
@@ -114,7 +124,11 @@ export function bodyProblems(s: unknown): string[] {
   if (!isObject(n)) p.push('signed.notes: must be an object');
   else {
     const pc = n.popcorn;
-    need(pc === null || pc === undefined || (isObject(pc) && typeof pc.id === 'number' && isString(pc.title)), 'notes.popcorn', 'must be null or { id, title }');
+    need(
+      pc === null || pc === undefined || (isObject(pc) && typeof pc.id === 'number' && isString(pc.title)),
+      'notes.popcorn',
+      'must be null or { id, title }',
+    );
     need(n.changelog === null || n.changelog === undefined || isString(n.changelog), 'notes.changelog', 'must be null or a path');
   }
   const rb = s.rollback;

@@ -42,7 +42,8 @@ export interface PullResult {
 const CHANNEL = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export async function pull(opts: PullOptions): Promise<PullResult> {
-  if (!CHANNEL.test(opts.channel)) throw new ClientError('E_USAGE', `--channel ${opts.channel}: not a channel name ([a-z0-9][a-z0-9-]{0,62})`, 2);
+  if (!CHANNEL.test(opts.channel))
+    throw new ClientError('E_USAGE', `--channel ${opts.channel}: not a channel name ([a-z0-9][a-z0-9-]{0,62})`, 2);
   const source = parseSource(opts.source, opts.cwd);
   const state = await readState(opts.statePath);
   const key = stateKey(opts.trust.product, opts.channel);
@@ -52,7 +53,15 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   const { manifest } = verifyManifest(doc, opts.trust, { channel: opts.channel, now: opts.now, label: location, signedBytes });
   const body = manifest.signed;
   checkReplay(body, state.serials[key], location);
-  const { decision, artifact } = decide(body, { device: opts.device, ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}), ...(opts.current !== undefined ? { current: opts.current } : {}) }, location);
+  const { decision, artifact } = decide(
+    body,
+    {
+      device: opts.device,
+      ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}),
+      ...(opts.current !== undefined ? { current: opts.current } : {}),
+    },
+    location,
+  );
 
   let downloaded: string | null = null;
   if (decision === 'update' && opts.download !== undefined && !opts.dryRun) {

@@ -27,7 +27,8 @@ export function parseSource(text: string, cwd: string = process.cwd()): Source {
     }
     return { kind: 'http', base };
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new ClientError('E_USAGE', `--source ${text}: only folders and http(s) URLs are supported`, 2);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new ClientError('E_USAGE', `--source ${text}: only folders and http(s) URLs are supported`, 2);
   return { kind: 'dir', root: resolve(cwd, text) };
 }
 
@@ -54,7 +55,11 @@ async function httpGet(url: string, fetchImpl: FetchLike): Promise<Response> {
 }
 
 /** Read `<source>/channels/<channel>/manifest.json`, refusing anything over `limit` bytes without reading past it. */
-export async function readManifestBytes(source: Source, channel: string, opts: { limit?: number; fetch?: FetchLike } = {}): Promise<{ bytes: Buffer; location: string }> {
+export async function readManifestBytes(
+  source: Source,
+  channel: string,
+  opts: { limit?: number; fetch?: FetchLike } = {},
+): Promise<{ bytes: Buffer; location: string }> {
   const limit = opts.limit ?? MANIFEST_LIMIT;
   const location = locate(source, `channels/${channel}/manifest.json`);
   const tooBig = () => new ClientError('E_FETCH', `${location}: over ${limit} bytes, refused without reading further`);
@@ -66,7 +71,10 @@ export async function readManifestBytes(source: Source, channel: string, opts: {
       fd = openSync(location, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new ClientError('E_FETCH', `${location}: ${code === 'ENOENT' ? 'no such file (nothing published on this channel?)' : `cannot read (${code})`}`);
+      throw new ClientError(
+        'E_FETCH',
+        `${location}: ${code === 'ENOENT' ? 'no such file (nothing published on this channel?)' : `cannot read (${code})`}`,
+      );
     }
     try {
       const st = fstatSync(fd);
@@ -167,7 +175,12 @@ async function* artifactChunks(source: Source, location: string, a: ManifestArti
  * (size, then SHA-256), and only then renamed into place. On any failure the temp file (and a
  * folder this call created) is removed. `a.file` and `a.url` must have passed the E_PATH checks.
  */
-export async function downloadArtifact(source: Source, a: ManifestArtifact, dir: string, opts: { fetch?: FetchLike } = {}): Promise<string> {
+export async function downloadArtifact(
+  source: Source,
+  a: ManifestArtifact,
+  dir: string,
+  opts: { fetch?: FetchLike } = {},
+): Promise<string> {
   const location = locate(source, a.url);
   const target = resolve(dir);
   const created = await fs.mkdir(target, { recursive: true });

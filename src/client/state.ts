@@ -20,7 +20,11 @@ export interface DeviceState {
 export const stateKey = (product: string, channel: string): string => `${product}/${channel}`;
 
 /** `$XDG_STATE_HOME/friday/state.json`, else `~/.local/state/friday/state.json` (`%LOCALAPPDATA%\friday` on Windows). */
-export function defaultStatePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
+export function defaultStatePath(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): string {
   if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'friday', 'state.json');
   const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(home, '.local', 'state');
   return join(base, 'friday', 'state.json');
@@ -38,7 +42,11 @@ export async function readState(path: string): Promise<DeviceState> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ClientError('E_STATE', `${path}: the state file is not valid JSON; it keeps the serials seen, so it is not reset silently`, 2);
+    throw new ClientError(
+      'E_STATE',
+      `${path}: the state file is not valid JSON; it keeps the serials seen, so it is not reset silently`,
+      2,
+    );
   }
   const v = value as { type?: unknown; serials?: unknown };
   const serials = v && typeof v === 'object' ? v.serials : undefined;
@@ -46,7 +54,8 @@ export async function readState(path: string): Promise<DeviceState> {
     throw new ClientError('E_STATE', `${path}: not a friday state file (want { "type": "${STATE_TYPE}", "serials": { … } })`, 2);
   }
   for (const [k, n] of Object.entries(serials)) {
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ClientError('E_STATE', `${path}: serials.${k}: must be a whole number`, 2);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+      throw new ClientError('E_STATE', `${path}: serials.${k}: must be a whole number`, 2);
   }
   return { serials: { ...(serials as Record<string, number>) } };
 }

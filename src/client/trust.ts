@@ -94,13 +94,18 @@ export function parseTrust(value: unknown, label = 'trust.json'): Trust {
     else {
       for (const [name, entry] of Object.entries(value.channels)) {
         if (!NAME.test(name)) problems.push(`channels.${name}: the channel name must match [a-z0-9][a-z0-9-]{0,62}`);
-        if (!isObject(entry) || !isThreshold(entry.threshold)) problems.push(`channels.${name}.threshold: must be a whole number of 1 or more`);
+        if (!isObject(entry) || !isThreshold(entry.threshold))
+          problems.push(`channels.${name}.threshold: must be a whole number of 1 or more`);
         else trust.channels[name] = { threshold: entry.threshold };
       }
     }
   }
   if (problems.length) {
-    throw new ClientError('E_TRUST', problems.length === 1 ? `${label}: ${problems[0]}` : `${label}: ${problems.length} problems: ${problems.join('; ')}`, 2);
+    throw new ClientError(
+      'E_TRUST',
+      problems.length === 1 ? `${label}: ${problems[0]}` : `${label}: ${problems.length} problems: ${problems.join('; ')}`,
+      2,
+    );
   }
   return trust;
 }

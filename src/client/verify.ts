@@ -83,8 +83,16 @@ export function verifyManifest(value: unknown, trust: Trust, opts: VerifyOptions
   // Checking it first means a beta manifest served as stable reads as E_CHANNEL, not E_SIGNATURE.
   const sigs = checkSignatures(doc, trust, s.channel, opts.signedBytes);
   if (sigs.valid.length < sigs.threshold) {
-    const extra = [sigs.bad.length ? `${sigs.bad.length} bad by trusted keys` : '', sigs.unknown.length ? `${sigs.unknown.length} by unknown keys` : ''].filter(Boolean).join(', ');
-    throw new ClientError('E_SIGNATURE', `${label}: ${sigs.valid.length} valid trusted signature${sigs.valid.length === 1 ? '' : 's'}, ${sigs.threshold} needed${extra ? ` (${extra})` : ''}`);
+    const extra = [
+      sigs.bad.length ? `${sigs.bad.length} bad by trusted keys` : '',
+      sigs.unknown.length ? `${sigs.unknown.length} by unknown keys` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    throw new ClientError(
+      'E_SIGNATURE',
+      `${label}: ${sigs.valid.length} valid trusted signature${sigs.valid.length === 1 ? '' : 's'}, ${sigs.threshold} needed${extra ? ` (${extra})` : ''}`,
+    );
   }
   if (s.product !== trust.product) {
     throw new ClientError('E_PRODUCT', `${label}: manifest is for product "${s.product}", the trust file for "${trust.product}"`);
@@ -96,8 +104,10 @@ export function verifyManifest(value: unknown, trust: Trust, opts: VerifyOptions
     throw new ClientError('E_EXPIRED', `${label}: expired at ${s.expiresAt} (serial ${s.serial})`);
   }
   for (const [device, a] of Object.entries(s.artifacts)) {
-    if (!isPlainFileName(a.file)) throw new ClientError('E_PATH', `${label}: artifacts.${device}.file: not a plain file name: ${JSON.stringify(a.file)}`);
-    if (!isSafeRelativeUrl(a.url)) throw new ClientError('E_PATH', `${label}: artifacts.${device}.url: not a safe relative url: ${JSON.stringify(a.url)}`);
+    if (!isPlainFileName(a.file))
+      throw new ClientError('E_PATH', `${label}: artifacts.${device}.file: not a plain file name: ${JSON.stringify(a.file)}`);
+    if (!isSafeRelativeUrl(a.url))
+      throw new ClientError('E_PATH', `${label}: artifacts.${device}.url: not a safe relative url: ${JSON.stringify(a.url)}`);
   }
   return { manifest: doc, signatures: sigs };
 }

@@ -16,7 +16,8 @@ export function compareVersions(a: string, b: string): number {
     if (x === y) return 0;
     if (x === undefined) return -1;
     if (y === undefined) return 1;
-    const nx = /^\d+$/.test(x), ny = /^\d+$/.test(y);
+    const nx = /^\d+$/.test(x),
+      ny = /^\d+$/.test(y);
     if (nx && ny) return Math.sign(Number(x) - Number(y)) || Math.sign(x.length - y.length);
     if (nx !== ny) return nx ? -1 : 1;
     return x < y ? -1 : 1;
@@ -28,7 +29,8 @@ export function compareVersions(a: string, b: string): number {
     }
     return 0;
   };
-  const A = split(a), B = split(b);
+  const A = split(a),
+    B = split(b);
   const main = cmpList(parts(A.main), parts(B.main));
   if (main) return main;
   if (A.pre === B.pre) return 0;

@@ -29,7 +29,11 @@ export interface ChangelogArgs {
   cutTime: Date;
 }
 
-export async function buildChangelog(ctx: Context, project: Project, args: ChangelogArgs): Promise<{ json: ChangelogJson; markdown: string; warnings: string[] }> {
+export async function buildChangelog(
+  ctx: Context,
+  project: Project,
+  args: ChangelogArgs,
+): Promise<{ json: ChangelogJson; markdown: string; warnings: string[] }> {
   const { config, root } = project;
   const warnings: string[] = [];
   const linked: LinkedCommit[] = [];
@@ -38,7 +42,9 @@ export async function buildChangelog(ctx: Context, project: Project, args: Chang
     const refs = refsOf(message);
     if (refs.length > 0) linked.push({ sha, refs });
   });
-  const tiers = config.votes.tiers ? readTiersFile(resolve(root, config.votes.tiers), config.votes.tiers) : Promise.resolve(new Map<string, string>());
+  const tiers = config.votes.tiers
+    ? readTiersFile(resolve(root, config.votes.tiers), config.votes.tiers)
+    : Promise.resolve(new Map<string, string>());
   const source = config.issues;
   let issues: Promise<IssueSet | null>;
   if (source === undefined) issues = Promise.resolve(null);
@@ -69,9 +75,14 @@ export async function buildChangelog(ctx: Context, project: Project, args: Chang
     weighting: { weights: config.votes.weights, tiers: tierMap, cutTime: args.cutTime.getTime() },
   });
   if (json.unknownRefs.length > 0 && set) {
-    const shown = json.unknownRefs.slice(0, 10).map((n) => `#${n}`).join(', ');
+    const shown = json.unknownRefs
+      .slice(0, 10)
+      .map((n) => `#${n}`)
+      .join(', ');
     const more = json.unknownRefs.length > 10 ? ` and ${json.unknownRefs.length - 10} more` : '';
-    warnings.push(`${json.unknownRefs.length} issue reference${json.unknownRefs.length === 1 ? '' : 's'} not found in ${set.label}: ${shown}${more}`);
+    warnings.push(
+      `${json.unknownRefs.length} issue reference${json.unknownRefs.length === 1 ? '' : 's'} not found in ${set.label}: ${shown}${more}`,
+    );
   }
   return { json, markdown: renderMarkdown(json, formatTime(args.cutTime).slice(0, 10)), warnings };
 }
@@ -99,7 +110,10 @@ export async function run(ctx: Context, opts: ChangelogOptions): Promise<Outcome
   const r = relative(ctx.cwd, path);
   const n = cl.json.entries.length;
   const verb = ctx.dryRun ? 'would write' : 'wrote';
-  return { result: cl.json, text: `${verb} ${r && !r.startsWith('..') ? r : path}: ${n} ${n === 1 ? 'issue' : 'issues'} from ${cl.json.commits} commits` };
+  return {
+    result: cl.json,
+    text: `${verb} ${r && !r.startsWith('..') ? r : path}: ${n} ${n === 1 ? 'issue' : 'issues'} from ${cl.json.commits} commits`,
+  };
 }
 
 /**
@@ -157,7 +171,12 @@ async function cutTimeOf(ctx: Context, project: Project, version: string): Promi
     builtAt = undefined;
   }
   const t = typeof builtAt === 'string' ? parseTime(builtAt) : null;
-  if (t === null) throw usageError('E_INPUT', `${relative(ctx.cwd, path)}: builtAt: must be an ISO 8601 time`, 'restore the build record from your publish storage');
+  if (t === null)
+    throw usageError(
+      'E_INPUT',
+      `${relative(ctx.cwd, path)}: builtAt: must be an ISO 8601 time`,
+      'restore the build record from your publish storage',
+    );
   return t;
 }
 
@@ -167,15 +186,18 @@ export function compareVersions(a: string, b: string): number {
     const [core = '', pre] = v.split('+')[0]!.split(/-(.*)/s);
     return { nums: core.split('.').map(Number), pre: pre === undefined ? null : pre.split('.') };
   };
-  const x = split(a), y = split(b);
+  const x = split(a),
+    y = split(b);
   for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return x.nums[i]! - y.nums[i]!;
   if (x.pre === null || y.pre === null) return x.pre === y.pre ? 0 : x.pre === null ? 1 : -1;
   for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
-    const p = x.pre[i], q = y.pre[i];
+    const p = x.pre[i],
+      q = y.pre[i];
     if (p === undefined) return -1;
     if (q === undefined) return 1;
     if (p === q) continue;
-    const pn = /^\d+$/.test(p), qn = /^\d+$/.test(q);
+    const pn = /^\d+$/.test(p),
+      qn = /^\d+$/.test(q);
     if (pn && qn) return Number(p) - Number(q);
     if (pn !== qn) return pn ? -1 : 1;
     return p < q ? -1 : 1;

@@ -63,7 +63,9 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   // Read under the lock: a cut that waited for another sees the tag it made.
   const everyTag = await listTags(g.root);
   const tags = everyTag.map((t) => t.name);
-  const tagsAtHead = releaseTags(everyTag, prefix).filter((t) => t.commit === head).map((t) => t.name);
+  const tagsAtHead = releaseTags(everyTag, prefix)
+    .filter((t) => t.commit === head)
+    .map((t) => t.name);
 
   // A re-run Friday job on a tagged HEAD is harmless: report the release (cli.md `cut`).
   if (tagsAtHead.length > 0 && !opts.force) {
@@ -94,7 +96,11 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   });
   const dirty = await reads.dirty;
   if (dirty.length) {
-    throw usageError('E_DIRTY', `cut: the working tree is dirty (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? `, +${dirty.length - 3} more` : ''})`, 'commit or stash your changes, or pass --allow-dirty');
+    throw usageError(
+      'E_DIRTY',
+      `cut: the working tree is dirty (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? `, +${dirty.length - 3} more` : ''})`,
+      'commit or stash your changes, or pass --allow-dirty',
+    );
   }
 
   const previousTag = await reads.previousTag;
@@ -109,7 +115,11 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
     // channel meanwhile: new files under its name would fail every device's download (E_HASH).
     const carriedBy = await channelsCarrying(project.publishDir, version);
     if (carriedBy.length) {
-      throw failure('E_CUT', `cut: ${rel(ctx, untagged)} was never tagged, but ${carriedBy.join(', ')} already carries ${version}: it cannot be cut again`, `tag its commit by hand (git tag -a ${tag} <commit from its build.json>), or cut another version with --version`);
+      throw failure(
+        'E_CUT',
+        `cut: ${rel(ctx, untagged)} was never tagged, but ${carriedBy.join(', ')} already carries ${version}: it cannot be cut again`,
+        `tag its commit by hand (git tag -a ${tag} <commit from its build.json>), or cut another version with --version`,
+      );
     }
   }
   const builtAt = formatTime(ctx.now);
@@ -138,13 +148,23 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   }
 
   const sources = ctx.dryRun && !opts.skipBuild ? null : await findArtifacts(ctx, project);
-  const record: BuildRecord = { type: 'friday.build/v1', product: config.product, version, tag, commit: head, previousTag, builtAt, artifacts: [] };
+  const record: BuildRecord = {
+    type: 'friday.build/v1',
+    product: config.product,
+    version,
+    tag,
+    commit: head,
+    previousTag,
+    builtAt,
+    artifacts: [],
+  };
   const finalDir = releaseDir(project, version);
 
   if (ctx.dryRun) {
     const { hashFile } = await import('../io/hashcopy.js');
     for (const s of sources ?? []) record.artifacts.push({ device: s.device, file: basename(s.path), ...(await hashFile(s.path)) });
-    for (const f of [...record.artifacts.map((a) => a.file), 'build.json', 'CHANGELOG.md', 'changelog.json']) ctx.info(`would write ${rel(ctx, join(finalDir, f))}`);
+    for (const f of [...record.artifacts.map((a) => a.file), 'build.json', 'CHANGELOG.md', 'changelog.json'])
+      ctx.info(`would write ${rel(ctx, join(finalDir, f))}`);
     ctx.info(`would tag ${tag} on ${head.slice(0, 12)}${remote ? ` and push it to ${remote}` : ''}`);
     return { result: record, text: `dry run: would cut ${tag} (${record.artifacts.length} artifacts), nothing written` };
   }
@@ -158,18 +178,21 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   const changelog = settledLater({ files: readChangelog(ctx, project, { previousTag, head, tag, version }) });
   try {
     const { copyAndHash } = await import('../io/hashcopy.js');
-    await runSteps(ctx, sources!.map((s) => ({
-      title: `copy and hash ${s.device}: ${rel(ctx, s.path)}`,
-      run: async (report) => {
-        let shown = -1;
-        const r = await copyAndHash(s.path, join(tmpDir, basename(s.path)), (done, total) => {
-          const pct = total ? Math.floor((done / total) * 4) * 25 : 100;
-          if (total > 256 * 1024 * 1024 && pct !== shown && pct < 100) report.status(`${pct}%`);
-          shown = pct;
-        });
-        record.artifacts.push({ device: s.device, file: basename(s.path), size: r.size, sha256: r.sha256 });
-      },
-    })));
+    await runSteps(
+      ctx,
+      sources!.map((s) => ({
+        title: `copy and hash ${s.device}: ${rel(ctx, s.path)}`,
+        run: async (report) => {
+          let shown = -1;
+          const r = await copyAndHash(s.path, join(tmpDir, basename(s.path)), (done, total) => {
+            const pct = total ? Math.floor((done / total) * 4) * 25 : 100;
+            if (total > 256 * 1024 * 1024 && pct !== shown && pct < 100) report.status(`${pct}%`);
+            shown = pct;
+          });
+          record.artifacts.push({ device: s.device, file: basename(s.path), size: r.size, sha256: r.sha256 });
+        },
+      })),
+    );
     await writeFileAtomic(join(tmpDir, 'build.json'), toJsonText(record));
     const files = await changelog.files;
     for (const w of files?.warnings ?? []) ctx.warn(w);
@@ -208,7 +231,11 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
     try {
       await git.pushTag(g, remote, tag);
     } catch (err) {
-      throw failure('E_PUSH', `cut: ${tag} was cut but not pushed: ${(err as Error).message}`, `run \`friday cut --push ${remote}\` again to push it`);
+      throw failure(
+        'E_PUSH',
+        `cut: ${tag} was cut but not pushed: ${(err as Error).message}`,
+        `run \`friday cut --push ${remote}\` again to push it`,
+      );
     }
   }
   const lines = [
@@ -220,11 +247,21 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   return { result: record, text: lines.join('\n') };
 }
 
-async function decideVersion(ctx: Context, project: Project, g: Git, opts: CutOptions, previousTag: string | null, tags: string[], tagsAtHead: string[]): Promise<string> {
+async function decideVersion(
+  ctx: Context,
+  project: Project,
+  g: Git,
+  opts: CutOptions,
+  previousTag: string | null,
+  tags: string[],
+  tagsAtHead: string[],
+): Promise<string> {
   const { scheme, tagPrefix } = project.config.versioning;
   if (opts.version !== undefined) {
-    if (!isValidVersion(opts.version)) throw usageError('E_USAGE', `--version ${opts.version}: not a semantic version (such as 2026.48.0 or 1.4.2)`);
-    if (tags.includes(`${tagPrefix}${opts.version}`)) throw usageError('E_USAGE', `--version ${opts.version}: tag ${tagPrefix}${opts.version} already exists`);
+    if (!isValidVersion(opts.version))
+      throw usageError('E_USAGE', `--version ${opts.version}: not a semantic version (such as 2026.48.0 or 1.4.2)`);
+    if (tags.includes(`${tagPrefix}${opts.version}`))
+      throw usageError('E_USAGE', `--version ${opts.version}: tag ${tagPrefix}${opts.version} already exists`);
     return opts.version;
   }
   if (scheme === 'calver-week') {
@@ -253,7 +290,9 @@ async function findArtifacts(ctx: Context, project: Project): Promise<{ device: 
       throw failure(
         'E_ARTIFACT',
         `cut: device ${device}: build.artifacts "${p}" matched ${matches.length === 0 ? 'no file' : `${matches.length} files (${matches.slice(0, 3).join(', ')})`}`,
-        matches.length === 0 ? 'check build.artifacts in friday.config.json and the build output' : 'the build must leave exactly one image per device',
+        matches.length === 0
+          ? 'check build.artifacts in friday.config.json and the build output'
+          : 'the build must leave exactly one image per device',
       );
     }
     found.push({ device, path: resolve(ctx.cwd, matches[0]!) });
@@ -262,20 +301,39 @@ async function findArtifacts(ctx: Context, project: Project): Promise<{ device: 
   for (const f of found) {
     const name = basename(f.path);
     const other = names.get(name);
-    if (other) throw failure('E_ARTIFACT', `cut: devices ${other} and ${f.device} both produce ${name}`, 'artifact file names must differ per device');
+    if (other)
+      throw failure(
+        'E_ARTIFACT',
+        `cut: devices ${other} and ${f.device} both produce ${name}`,
+        'artifact file names must differ per device',
+      );
     names.set(name, f.device);
   }
   return found;
 }
 
 /** The changelog files (formats.md) by name, when the changelog module provides them. */
-async function readChangelog(ctx: Context, project: Project, r: { previousTag: string | null; head: string; tag: string; version: string }): Promise<{ texts: Record<string, string>; warnings: string[] } | null> {
+async function readChangelog(
+  ctx: Context,
+  project: Project,
+  r: { previousTag: string | null; head: string; tag: string; version: string },
+): Promise<{ texts: Record<string, string>; warnings: string[] } | null> {
   const mod = (await import('./changelog.js')) as Record<string, unknown>;
   const build = mod.buildChangelog as
     | undefined
-    | ((c: Context, p: Project, a: { from: string | null; to: string; label: { from: string | null; to: string }; version: string | null; cutTime: Date }) => Promise<{ json: unknown; markdown: string; warnings: string[] }>);
+    | ((
+        c: Context,
+        p: Project,
+        a: { from: string | null; to: string; label: { from: string | null; to: string }; version: string | null; cutTime: Date },
+      ) => Promise<{ json: unknown; markdown: string; warnings: string[] }>);
   if (typeof build !== 'function') return null;
-  const cl = await build(ctx, project, { from: r.previousTag, to: r.head, label: { from: r.previousTag, to: r.tag }, version: r.version, cutTime: ctx.now });
+  const cl = await build(ctx, project, {
+    from: r.previousTag,
+    to: r.head,
+    label: { from: r.previousTag, to: r.tag },
+    version: r.version,
+    cutTime: ctx.now,
+  });
   return { texts: { 'changelog.json': toJsonText(cl.json), 'CHANGELOG.md': cl.markdown }, warnings: cl.warnings };
 }
 
@@ -305,7 +363,8 @@ async function channelsCarrying(publishDir: string, version: string): Promise<st
   const root = join(publishDir, 'channels');
   const channels = await fs.readdir(root).catch(() => [] as string[]);
   const carrying: string[] = [];
-  const names = (value: unknown) => (value as { signed?: { release?: { version?: unknown } } } | null)?.signed?.release?.version === version;
+  const names = (value: unknown) =>
+    (value as { signed?: { release?: { version?: unknown } } } | null)?.signed?.release?.version === version;
   for (const channel of channels) {
     const dir = join(root, channel);
     const history = (await fs.readdir(join(dir, 'history')).catch(() => [] as string[])).map((n) => join(dir, 'history', n));

@@ -51,13 +51,21 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
   const bin = join(pkg, 'bin/friday.js');
   const env = { ...ctx.env, CI: 'true', FRIDAY_KEYS_DIR: keys, FRIDAY_SIGNING_KEY: '', FRIDAY_NOW: '', GIT_CONFIG_NOSYSTEM: '1' };
   const git = (args: string[], date?: string) => {
-    const r = spawnSync('git', args, { cwd: repo, encoding: 'utf8', env: date ? { ...env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : env });
+    const r = spawnSync('git', args, {
+      cwd: repo,
+      encoding: 'utf8',
+      env: date ? { ...env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : env,
+    });
     if (r.status !== 0) throw failure('E_DEMO', `demo: git ${args.join(' ')}: ${r.stderr.trim()}`);
     return r.stdout.trim();
   };
   /** Run friday with --json in the sandbox repository; returns exit code and parsed result. */
   const friday = (now: string, ...args: string[]) => {
-    const r = spawnSync(process.execPath, [bin, ...args, '--json', '--now', now, '-C', repo], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(process.execPath, [bin, ...args, '--json', '--now', now, '-C', repo], {
+      encoding: 'utf8',
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each step reads the fields of its own JSON result
     let json: any = null;
     try {
@@ -68,7 +76,8 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
     return { code: r.status ?? 1, json, stderr: r.stderr };
   };
   const expectOk = (step: string, r: ReturnType<typeof friday>, code = 0) => {
-    if (r.code !== code) say(step, false, `exit ${r.code}, expected ${code}: ${r.json?.error?.message ?? r.stderr.trim().split('\n').pop()}`);
+    if (r.code !== code)
+      say(step, false, `exit ${r.code}, expected ${code}: ${r.json?.error?.message ?? r.stderr.trim().split('\n').pop()}`);
     return r.json;
   };
   const commits = JSON.parse(readFileSync(join(fixtures, 'commits.json'), 'utf8')) as Record<string, Commit[]>;
@@ -116,7 +125,11 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
   commitWeek('week47');
   const cut47 = expectOk('cut week 47', friday('2026-11-20T17:00:00Z', 'cut'));
   const tag47 = git(['tag', '--points-at', 'HEAD']);
-  say('cut week 47', tag47 === `v${cut47.version}` && cut47.artifacts.length === DEVICES.length, `${cut47.tag} with ${cut47.artifacts.length} images, ota/releases/${cut47.version}/`);
+  say(
+    'cut week 47',
+    tag47 === `v${cut47.version}` && cut47.artifacts.length === DEVICES.length,
+    `${cut47.tag} with ${cut47.artifacts.length} images, ota/releases/${cut47.version}/`,
+  );
   const st47 = expectOk('beta', friday('2026-11-20T17:30:00Z', 'stage', '--channel', 'beta', '--key', key, '--publish'));
   say('beta', st47.published === true, `${st47.version} live on beta (serial ${st47.serial}, ${st47.rollout}% rollout)`);
 
@@ -124,30 +137,77 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
   commitWeek('week48');
   const cut48 = expectOk('cut week 48', friday('2026-11-27T17:00:00Z', 'cut'));
   const changelog = JSON.parse(readFileSync(join(repo, 'ota/releases', cut48.version, 'changelog.json'), 'utf8'));
-  say('cut week 48', cut48.previousTag === cut47.tag, `${cut48.tag}: ${changelog.commits} commits since ${cut48.previousTag}, ${changelog.entries.length} fan issues`);
+  say(
+    'cut week 48',
+    cut48.previousTag === cut47.tag,
+    `${cut48.tag}: ${changelog.commits} commits since ${cut48.previousTag}, ${changelog.entries.length} fan issues`,
+  );
   const pop = changelog.popcorn;
   const popEntry = pop && changelog.entries.find((e: { id: number }) => e.id === pop.id);
-  say('popcorn award', Boolean(pop), pop ? `#${pop.id} "${pop.title}" (score ${pop.score}, reported by ${popEntry?.author}); ota/releases/${cut48.version}/CHANGELOG.md` : 'no feature was voted up');
+  say(
+    'popcorn award',
+    Boolean(pop),
+    pop
+      ? `#${pop.id} "${pop.title}" (score ${pop.score}, reported by ${popEntry?.author}); ota/releases/${cut48.version}/CHANGELOG.md`
+      : 'no feature was voted up',
+  );
   const st48 = expectOk('beta', friday('2026-11-27T17:30:00Z', 'stage', '--channel', 'beta', '--key', key, '--publish'));
   say('beta', st48.published === true && st48.serial === st47.serial + 1, `${st48.version} live on beta (serial ${st48.serial})`);
 
   // 5. A tester's device pulls beta, verifies it and downloads its image.
   const trust = join(repo, 'ota/trust.json');
   const state = join(device, 'state.json');
-  const pullArgs = ['pull', '--channel', 'beta', '--source', join(repo, 'ota'), '--trust', trust, '--device', 'umi', '--device-id', 'tester-0042', '--state', state];
+  const pullArgs = [
+    'pull',
+    '--channel',
+    'beta',
+    '--source',
+    join(repo, 'ota'),
+    '--trust',
+    trust,
+    '--device',
+    'umi',
+    '--device-id',
+    'tester-0042',
+    '--state',
+    state,
+  ];
   const pulled = expectOk('tester pull', friday('2026-11-27T18:00:00Z', ...pullArgs, '--current', cut47.version, '--download', device));
   const image = pulled.downloaded ? readFileSync(pulled.downloaded) : Buffer.alloc(0);
   const hashOk = pulled.downloaded && createHash('sha256').update(image).digest('hex') === pulled.artifact.sha256;
-  say('tester pull', pulled.decision === 'update' && Boolean(hashOk), `umi ${cut47.version} → ${pulled.version}: signature, expiry, serial, device and SHA-256 checked; ${pulled.downloaded}`);
-  const verified = friday('2026-11-27T18:00:00Z', 'verify', join(repo, 'ota/channels/beta/manifest.json'), '--trust', trust, '--channel', 'beta');
+  say(
+    'tester pull',
+    pulled.decision === 'update' && Boolean(hashOk),
+    `umi ${cut47.version} → ${pulled.version}: signature, expiry, serial, device and SHA-256 checked; ${pulled.downloaded}`,
+  );
+  const verified = friday(
+    '2026-11-27T18:00:00Z',
+    'verify',
+    join(repo, 'ota/channels/beta/manifest.json'),
+    '--trust',
+    trust,
+    '--channel',
+    'beta',
+  );
   say('verify', verified.code === 0, 'ota/channels/beta/manifest.json verifies offline against ota/trust.json');
 
   // 6. A week later: promote the soaked build to stable, then widen its rollout.
-  const promoted = expectOk('promote', friday('2026-12-04T17:45:00Z', 'promote', '--from', 'beta', '--to', 'stable', '--key', key, '--publish'));
-  say('promote', promoted.version === cut48.version && promoted.published === true, `${promoted.version} soaked 168 h on beta → stable at ${promoted.rollout}%`);
+  const promoted = expectOk(
+    'promote',
+    friday('2026-12-04T17:45:00Z', 'promote', '--from', 'beta', '--to', 'stable', '--key', key, '--publish'),
+  );
+  say(
+    'promote',
+    promoted.version === cut48.version && promoted.published === true,
+    `${promoted.version} soaked 168 h on beta → stable at ${promoted.rollout}%`,
+  );
   const widened = expectOk('rollout', friday('2026-12-05T09:00:00Z', 'rollout', '--channel', 'stable', '--next', '--key', key));
   const stable = JSON.parse(readFileSync(join(repo, 'ota/channels/stable/manifest.json'), 'utf8'));
-  say('rollout', stable.signed.rollout.percent === 50, `stable widened to ${stable.signed.rollout.percent}% (serial ${widened.serial ?? stable.signed.serial}, same salt)`);
+  say(
+    'rollout',
+    stable.signed.rollout.percent === 50,
+    `stable widened to ${stable.signed.rollout.percent}% (serial ${widened.serial ?? stable.signed.serial}, same salt)`,
+  );
 
   // 7. Week 49 goes to beta and starts crashing.
   commitWeek('week49');
@@ -155,18 +215,31 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
   const st49 = expectOk('beta', friday('2026-12-04T18:00:00Z', 'stage', '--channel', 'beta', '--key', key, '--publish'));
   say('cut week 49', st49.version === cut49.version, `${cut49.tag} live on beta (serial ${st49.serial})`);
   const feed = join(repo, 'feedback/crashes.ndjson');
-  const { writeFeed } = (await import(pathToFileURL(join(pkg, 'fixtures/feeds/generate.mjs')).href)) as { writeFeed(path: string, opts: unknown): unknown };
+  const { writeFeed } = (await import(pathToFileURL(join(pkg, 'fixtures/feeds/generate.mjs')).href)) as {
+    writeFeed(path: string, opts: unknown): unknown;
+  };
   await fs.mkdir(join(repo, 'feedback'), { recursive: true });
   writeFeed(feed, {
-    start: '2026-12-04T12:00:00Z', hours: 24, devices: 600, active: 0.6, seed: 49,
+    start: '2026-12-04T12:00:00Z',
+    hours: 24,
+    devices: 600,
+    active: 0.6,
+    seed: 49,
     versions: [
       { version: cut48.version, fromHour: 0, toHour: 6, crashRate: 0.01 },
-      { version: cut49.version, fromHour: 6, toHour: 24, crashRate: 0.12, signatures: ['SIGSEGV libcamera.so (hdr_pipeline)', 'ANR com.android.camera'] },
+      {
+        version: cut49.version,
+        fromHour: 6,
+        toHour: 24,
+        crashRate: 0.12,
+        signatures: ['SIGSEGV libcamera.so (hdr_pipeline)', 'ANR com.android.camera'],
+      },
     ],
   });
   const watched = friday('2026-12-05T12:00:00Z', 'watch', '--channel', 'beta', '--key', key);
   const report = watched.json;
-  if (watched.code !== 3) say('watch', false, `expected a rollback (exit 3), got exit ${watched.code}: ${report?.verdict ?? watched.stderr.trim()}`);
+  if (watched.code !== 3)
+    say('watch', false, `expected a rollback (exit 3), got exit ${watched.code}: ${report?.verdict ?? watched.stderr.trim()}`);
   const beta = JSON.parse(readFileSync(join(repo, 'ota/channels/beta/manifest.json'), 'utf8'));
   say(
     'watch',
@@ -174,7 +247,11 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
     `beta rolled back to ${beta.signed.release.version} and ${cut49.version} blocked, signed, no one awake — ${beta.signed.rollback?.reason ?? `rule ${report.rule}`}`,
   );
   const back = expectOk('tester pull', friday('2026-12-05T12:10:00Z', ...pullArgs, '--current', cut49.version));
-  say('tester pull', back.decision === 'update' && back.rollback === true, `a device on ${cut49.version} is offered ${back.version} (a signed rollback)`);
+  say(
+    'tester pull',
+    back.decision === 'update' && back.rollback === true,
+    `a device on ${cut49.version} is offered ${back.version} (a signed rollback)`,
+  );
 
   // 8. Where things stand.
   const status = friday('2026-12-05T12:15:00Z', 'status');

@@ -14,8 +14,20 @@ export interface InitOptions {
 }
 
 export async function run(ctx: Context, opts: InitOptions): Promise<Outcome> {
-  const product = opts.product ?? (basename(ctx.cwd).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'firmware');
-  const devices = opts.devices ? opts.devices.split(',').map((d) => d.trim()).filter(Boolean) : ['mydevice'];
+  const product =
+    opts.product ??
+    (basename(ctx.cwd)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63) ||
+      'firmware');
+  const devices = opts.devices
+    ? opts.devices
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean)
+    : ['mydevice'];
   const config = {
     product,
     devices,
@@ -27,7 +39,11 @@ export async function run(ctx: Context, opts: InitOptions): Promise<Outcome> {
     feedback: { path: 'feedback/crashes.ndjson' },
   };
   const v = validateConfig(config);
-  if (!v.ok) throw usageError('E_USAGE', `init: ${v.problems[0]!.replace(/^product: /, '--product: ').replace(/^devices(\.\d+)?: /, '--devices: ')}`);
+  if (!v.ok)
+    throw usageError(
+      'E_USAGE',
+      `init: ${v.problems[0]!.replace(/^product: /, '--product: ').replace(/^devices(\.\d+)?: /, '--devices: ')}`,
+    );
 
   const shipped = join(packageRoot(), 'channels');
   const files: { path: string; text: string }[] = [
@@ -38,7 +54,11 @@ export async function run(ctx: Context, opts: InitOptions): Promise<Outcome> {
   const existing = [];
   for (const f of files) if (await pathExists(f.path)) existing.push(relative(ctx.cwd, f.path));
   if (existing.length && !opts.force) {
-    throw usageError('E_EXISTS', `init: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'pass --force to overwrite');
+    throw usageError(
+      'E_EXISTS',
+      `init: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}`,
+      'pass --force to overwrite',
+    );
   }
 
   const store = createStore(ctx);
@@ -48,8 +68,11 @@ export async function run(ctx: Context, opts: InitOptions): Promise<Outcome> {
   // The publish root and the build output are outputs: keep them out of `git status`.
   const ignorePath = join(ctx.cwd, '.gitignore');
   const ignore = (await pathExists(ignorePath)) ? await fs.readFile(ignorePath, 'utf8') : '';
-  const wanted = [`/${config.publish.dir}/`, '/out/'].filter((l) => !ignore.split('\n').some((x) => x.trim() === l || x.trim() === l.slice(1)));
-  if (wanted.length) await store.writeFile(ignorePath, (ignore && !ignore.endsWith('\n') ? ignore + '\n' : ignore) + wanted.join('\n') + '\n');
+  const wanted = [`/${config.publish.dir}/`, '/out/'].filter(
+    (l) => !ignore.split('\n').some((x) => x.trim() === l || x.trim() === l.slice(1)),
+  );
+  if (wanted.length)
+    await store.writeFile(ignorePath, (ignore && !ignore.endsWith('\n') ? ignore + '\n' : ignore) + wanted.join('\n') + '\n');
 
   const written = store.written.map((p) => relative(ctx.cwd, p) || '.');
   return {

@@ -21,7 +21,8 @@ export async function runGenerate(ctx: Context, opts: { name: string; out?: stri
   const privPath = join(dir, `${opts.name}.key`);
   const pubPath = join(dir, `${opts.name}.pub`);
   for (const p of [privPath, pubPath]) {
-    if (await pathExists(p)) throw usageError('E_EXISTS', `keys generate: ${p} already exists`, 'choose another name; a key is never overwritten');
+    if (await pathExists(p))
+      throw usageError('E_EXISTS', `keys generate: ${p} already exists`, 'choose another name; a key is never overwritten');
   }
   const pair = generateKeyPair();
   const store = createStore(ctx);
@@ -92,7 +93,12 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
     Object.assign(trust.keys, incoming);
     const count = Object.keys(trust.keys).length;
     if (threshold !== undefined) {
-      if (threshold > count) throw usageError('E_USAGE', `--threshold ${threshold}: only ${count} key${count === 1 ? ' is' : 's are'} trusted`, 'trust more keys first');
+      if (threshold > count)
+        throw usageError(
+          'E_USAGE',
+          `--threshold ${threshold}: only ${count} key${count === 1 ? ' is' : 's are'} trusted`,
+          'trust more keys first',
+        );
       if (opts.channel) trust.channels[opts.channel] = { threshold };
       else trust.threshold = threshold;
     }
@@ -105,7 +111,9 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
     result: trust,
     text: [
       ...added.map((k) => `trusted ${k.name} ${k.keyid}`),
-      `${label}: ${Object.keys(trust.keys).length} keys, threshold ${trust.threshold}${Object.entries(trust.channels).map(([c, t]) => `, ${c} ${t.threshold}`).join('')}${threshold !== undefined ? ` (set for ${scope})` : ''}`,
+      `${label}: ${Object.keys(trust.keys).length} keys, threshold ${trust.threshold}${Object.entries(trust.channels)
+        .map(([c, t]) => `, ${c} ${t.threshold}`)
+        .join('')}${threshold !== undefined ? ` (set for ${scope})` : ''}`,
     ].join('\n'),
   };
 }

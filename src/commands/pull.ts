@@ -22,7 +22,12 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
   try {
     const trust = await readTrustFile(resolve(ctx.cwd, opts.trust), opts.trust);
     const r = await pull({
-      channel: opts.channel, source: opts.source, trust, device: opts.device, now: ctx.now, cwd: ctx.cwd,
+      channel: opts.channel,
+      source: opts.source,
+      trust,
+      device: opts.device,
+      now: ctx.now,
+      cwd: ctx.cwd,
       statePath: opts.state !== undefined ? resolve(ctx.cwd, opts.state) : defaultStatePath(ctx.env),
       ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}),
       ...(opts.current !== undefined ? { current: opts.current } : {}),
@@ -32,10 +37,13 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
     // Without --device-id there is no rollout bucket: only a full rollout or a rollback applies.
     const noId = r.decision === 'not-in-rollout' && opts.deviceId === undefined;
     const what =
-      r.decision === 'update' ? `update to ${r.version}${r.rollback ? ' (a rollback: the last good release)' : ''}`
-      : r.decision === 'up-to-date' ? `up to date (${r.version} is live)`
-      : noId ? `not in rollout: ${r.version} is live to part of the devices, and without a device id this one has no place in its rollout`
-      : `${r.version} is live but this device is not in its rollout yet`;
+      r.decision === 'update'
+        ? `update to ${r.version}${r.rollback ? ' (a rollback: the last good release)' : ''}`
+        : r.decision === 'up-to-date'
+          ? `up to date (${r.version} is live)`
+          : noId
+            ? `not in rollout: ${r.version} is live to part of the devices, and without a device id this one has no place in its rollout`
+            : `${r.version} is live but this device is not in its rollout yet`;
     const lines = [`${r.channel}: serial ${r.serial}: ${what}`];
     const hint = 'pass --device-id <id> (a stable id of this device) to be placed in the rollout';
     if (noId) {

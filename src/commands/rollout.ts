@@ -2,7 +2,17 @@
 import type { Context, Outcome } from '../context.js';
 import { nextStage, parsePercent, reissueBody } from '../core/manifest.js';
 import { failure, usageError } from '../errors.js';
-import { actorOf, readEvents, readLiveManifest, readTrust, reconcileEvents, requireSigners, signAndRelease, warnUntrusted, withChannelLock } from '../io/channel.js';
+import {
+  actorOf,
+  readEvents,
+  readLiveManifest,
+  readTrust,
+  reconcileEvents,
+  requireSigners,
+  signAndRelease,
+  warnUntrusted,
+  withChannelLock,
+} from '../io/channel.js';
 import { channelPolicy, loadProject } from '../io/project.js';
 import { createStore } from '../io/store.js';
 
@@ -11,7 +21,8 @@ export async function run(ctx: Context, opts: { channel: string; percent?: strin
   let asked: number | null = null;
   if (opts.percent !== undefined) {
     asked = parsePercent(opts.percent);
-    if (asked === null) throw usageError('E_USAGE', `--percent ${opts.percent}: must be a percentage from 0 to 100 with at most two decimals`);
+    if (asked === null)
+      throw usageError('E_USAGE', `--percent ${opts.percent}: must be a percentage from 0 to 100 with at most two decimals`);
   }
   const project = await loadProject(ctx);
   const policy = channelPolicy(project, opts.channel);
@@ -23,19 +34,43 @@ export async function run(ctx: Context, opts: { channel: string; percent?: strin
 
   const out = await withChannelLock(ctx, project.publishDir, opts.channel, async () => {
     const live = await readLiveManifest(project.publishDir, opts.channel);
-    if (!live) throw failure('E_NOTHING', `rollout ${opts.channel}: nothing is live`, `stage and publish a release first: friday stage --channel ${opts.channel} --publish`);
+    if (!live)
+      throw failure(
+        'E_NOTHING',
+        `rollout ${opts.channel}: nothing is live`,
+        `stage and publish a release first: friday stage --channel ${opts.channel} --publish`,
+      );
     const from = live.signed.rollout.percent;
     const percent = asked ?? nextStage(policy.rollout, from);
     if (percent === null || percent === from) {
-      return { changed: false as const, channel: opts.channel, serial: live.signed.serial, version: live.signed.release.version, rollout: from };
+      return {
+        changed: false as const,
+        channel: opts.channel,
+        serial: live.signed.serial,
+        version: live.signed.release.version,
+        rollout: from,
+      };
     }
     await reconcileEvents(store, project.publishDir, live, await readEvents(project.publishDir, opts.channel), actor);
     const body = reissueBody(live.signed, ctx.now, policy.expiresDays, { percent });
     const r = await signAndRelease(ctx, store, project.publishDir, body, signers, trust, 'rollout', { from, to: percent }, actor);
-    return { changed: true as const, channel: opts.channel, serial: body.serial, version: body.release.version, rollout: percent, from, published: r.published, signatures: r.valid, threshold: r.threshold };
+    return {
+      changed: true as const,
+      channel: opts.channel,
+      serial: body.serial,
+      version: body.release.version,
+      rollout: percent,
+      from,
+      published: r.published,
+      signatures: r.valid,
+      threshold: r.threshold,
+    };
   });
   if (!out.changed) {
-    return { result: { ...out, published: false }, text: `${out.channel}: ${out.version} already at ${out.rollout}%${opts.next ? ', the last stage' : ''}; nothing to do` };
+    return {
+      result: { ...out, published: false },
+      text: `${out.channel}: ${out.version} already at ${out.rollout}%${opts.next ? ', the last stage' : ''}; nothing to do`,
+    };
   }
   const would = ctx.dryRun ? 'would publish' : 'published';
   // Below the channel's threshold nothing went live: that is a failure to say so (exit 1), not a

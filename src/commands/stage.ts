@@ -10,8 +10,22 @@ import { newestVersion, parsePercent, soakCheck, stageBody } from '../core/manif
 import { formatTime } from '../core/time.js';
 import { failure, usageError } from '../errors.js';
 import {
-  actorOf, appendEvent, listReleases, readBuildRecord, readEvents, readLiveManifest, readNotes, readTrust, rehashArtifacts,
-  requireSigners, show, signatureCount, stagedPath, warnUntrusted, withChannelLock, writeManifest,
+  actorOf,
+  appendEvent,
+  listReleases,
+  readBuildRecord,
+  readEvents,
+  readLiveManifest,
+  readNotes,
+  readTrust,
+  rehashArtifacts,
+  requireSigners,
+  show,
+  signatureCount,
+  stagedPath,
+  warnUntrusted,
+  withChannelLock,
+  writeManifest,
 } from '../io/channel.js';
 import { channelPolicy, loadProject, type Project } from '../io/project.js';
 import { createStore, pathExists } from '../io/store.js';
@@ -51,7 +65,8 @@ export function describe(r: StageResult, dryRun: boolean): string {
   const would = dryRun ? 'would have ' : '';
   const head = `${r.channel}: ${would}staged ${r.version} as serial ${r.serial} at ${r.rollout}% (expires ${r.expiresAt}), ${r.signatures} of ${r.threshold} signatures`;
   if (r.published) return `${head}\n${r.channel}: ${would}published serial ${r.serial}`;
-  if (r.signatures < r.threshold) return `${head}\nneeds ${r.threshold - r.signatures} more: friday sign --channel ${r.channel} --key <file>, then friday publish --channel ${r.channel}`;
+  if (r.signatures < r.threshold)
+    return `${head}\nneeds ${r.threshold - r.signatures} more: friday sign --channel ${r.channel} --key <file>, then friday publish --channel ${r.channel}`;
   return `${head}\npublish it with: friday publish --channel ${r.channel}`;
 }
 
@@ -74,10 +89,15 @@ export async function stageRelease(ctx: Context, project: Project, opts: StageOp
   if (version !== undefined) {
     if (!isPlainFileName(version)) throw usageError('E_USAGE', `--version ${JSON.stringify(version)}: not a version`);
     if (!(await pathExists(join(project.publishDir, 'releases', version)))) {
-      throw usageError('E_USAGE', `--version ${version}: no such release (no ${show(join(project.publishDir, 'releases', version), project.root)})`, 'list the releases with `friday status`');
+      throw usageError(
+        'E_USAGE',
+        `--version ${version}: no such release (no ${show(join(project.publishDir, 'releases', version), project.root)})`,
+        'list the releases with `friday status`',
+      );
     }
   } else if (policy.from) {
-    if (!fromLive) throw failure('E_NOTHING', `stage ${opts.channel}: nothing is live on ${policy.from}, where ${opts.channel} takes its releases from`);
+    if (!fromLive)
+      throw failure('E_NOTHING', `stage ${opts.channel}: nothing is live on ${policy.from}, where ${opts.channel} takes its releases from`);
     version = fromLive.signed.release.version;
   } else {
     version = newestVersion(await listReleases(project.publishDir)) ?? undefined;
@@ -90,9 +110,20 @@ export async function stageRelease(ctx: Context, project: Project, opts: StageOp
   // The soak gate has no override (cli.md `stage`: --force is only for a release blocked on the
   // channel itself): a release rolled back on `from`, or not yet soaked there, never moves on.
   if (policy.from) {
-    const soak = soakCheck(await readEvents(project.publishDir, policy.from), fromLive?.signed.blocked ?? [], policy.from, version, policy.soakHours, ctx.now);
+    const soak = soakCheck(
+      await readEvents(project.publishDir, policy.from),
+      fromLive?.signed.blocked ?? [],
+      policy.from,
+      version,
+      policy.soakHours,
+      ctx.now,
+    );
     if (!soak.ok) {
-      throw failure('E_SOAK', `stage ${opts.channel}: ${soak.why}`, opts.force ? `--force overrides only a block on ${opts.channel} itself, never the soak on ${policy.from}` : undefined);
+      throw failure(
+        'E_SOAK',
+        `stage ${opts.channel}: ${soak.why}`,
+        opts.force ? `--force overrides only a block on ${opts.channel} itself, never the soak on ${policy.from}` : undefined,
+      );
     }
   }
   await rehashArtifacts(project, build, ctx.info);
@@ -103,28 +134,59 @@ export async function stageRelease(ctx: Context, project: Project, opts: StageOp
   return withChannelLock(ctx, project.publishDir, opts.channel, async () => {
     const live = await readLiveManifest(project.publishDir, opts.channel);
     if (live?.signed.blocked.includes(version)) {
-      if (!opts.force) throw failure('E_BLOCKED', `stage ${opts.channel}: ${version} is blocked on ${opts.channel} (it was rolled back)`, 'use --force to stage it anyway');
+      if (!opts.force)
+        throw failure(
+          'E_BLOCKED',
+          `stage ${opts.channel}: ${version} is blocked on ${opts.channel} (it was rolled back)`,
+          'use --force to stage it anyway',
+        );
       ctx.warn(`${version} is blocked on ${opts.channel}; staged anyway (--force)`);
     }
-    if (live && compareVersions(version, live.signed.release.version) < 0) ctx.warn(`${version} is older than ${live.signed.release.version}, live on ${opts.channel}: devices on it will not take it (use rollback to go back)`);
+    if (live && compareVersions(version, live.signed.release.version) < 0)
+      ctx.warn(
+        `${version} is older than ${live.signed.release.version}, live on ${opts.channel}: devices on it will not take it (use rollback to go back)`,
+      );
     const body = stageBody({
-      product: project.config.product, channel: opts.channel, live: live?.signed ?? null, build, notes, percent,
-      freshSalt: randomBytes(16).toString('hex'), now: ctx.now, expiresDays: policy.expiresDays,
+      product: project.config.product,
+      channel: opts.channel,
+      live: live?.signed ?? null,
+      build,
+      notes,
+      percent,
+      freshSalt: randomBytes(16).toString('hex'),
+      now: ctx.now,
+      expiresDays: policy.expiresDays,
     });
     const doc = { signed: body, signatures: signBody(body, signers) };
     const count = signatureCount(doc, trust);
     await writeManifest(store, stagedPath(project.publishDir, opts.channel), doc);
     await appendEvent(store, project.publishDir, opts.channel, {
-      at: formatTime(ctx.now), action: 'stage', serial: body.serial, version, actor,
+      at: formatTime(ctx.now),
+      action: 'stage',
+      serial: body.serial,
+      version,
+      actor,
       detail: { rollout: percent, signatures: count.valid, threshold: count.threshold, expiresAt: body.expiresAt },
     });
     const result: StageResult = {
-      channel: opts.channel, version, serial: body.serial, rollout: percent, issuedAt: body.issuedAt, expiresAt: body.expiresAt,
-      signatures: count.valid, threshold: count.threshold, staged: stagedPath(project.publishDir, opts.channel), published: false,
+      channel: opts.channel,
+      version,
+      serial: body.serial,
+      rollout: percent,
+      issuedAt: body.issuedAt,
+      expiresAt: body.expiresAt,
+      signatures: count.valid,
+      threshold: count.threshold,
+      staged: stagedPath(project.publishDir, opts.channel),
+      published: false,
     };
     if (opts.publish) {
       if (count.valid < count.threshold) {
-        throw failure('E_THRESHOLD', `publish ${opts.channel}: serial ${body.serial} has ${count.valid} of the ${count.threshold} signatures needed; it is staged`, `add one with: friday sign --channel ${opts.channel} --key <file>, then friday publish --channel ${opts.channel}`);
+        throw failure(
+          'E_THRESHOLD',
+          `publish ${opts.channel}: serial ${body.serial} has ${count.valid} of the ${count.threshold} signatures needed; it is staged`,
+          `add one with: friday sign --channel ${opts.channel} --key <file>, then friday publish --channel ${opts.channel}`,
+        );
       }
       await publishStaged(ctx, store, project, trust, opts.channel, doc, live, actor);
       result.published = true;

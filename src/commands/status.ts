@@ -44,7 +44,11 @@ async function readTrust(publishDir: string, root: string, product: string): Pro
     throw fromClient(err); // a broken trust file is the user's input: exit 2
   });
   if (trust.product !== product) {
-    throw usageError('E_TRUST', `${label}: product "${trust.product}" is not the configuration's "${product}"`, 'devices would refuse every manifest (E_PRODUCT); fix trust.json');
+    throw usageError(
+      'E_TRUST',
+      `${label}: product "${trust.product}" is not the configuration's "${product}"`,
+      'devices would refuse every manifest (E_PRODUCT); fix trust.json',
+    );
   }
   return { keyids: new Set(trust.keys.keys()), threshold: (channel) => thresholdFor(trust, channel) };
 }
@@ -121,7 +125,12 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
   for (const n of list(join(publishDir, 'channels'))) if (!n.startsWith('.') && !n.endsWith('.lock')) names.add(n);
   let chosen = [...names].sort();
   if (opts.channel !== undefined) {
-    if (!names.has(opts.channel)) throw usageError('E_USAGE', `--channel ${opts.channel}: unknown channel`, chosen.length ? `known channels: ${chosen.join(', ')}` : undefined);
+    if (!names.has(opts.channel))
+      throw usageError(
+        'E_USAGE',
+        `--channel ${opts.channel}: unknown channel`,
+        chosen.length ? `known channels: ${chosen.join(', ')}` : undefined,
+      );
     chosen = [opts.channel];
   }
   const channels = chosen.map((name) => channelStatus(ctx, project.root, publishDir, name, trust));
@@ -134,7 +143,10 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
   const dir = join(publishDir, 'channels', name);
   const warnings: string[] = [];
   const read = (file: string) => readManagedManifest(join(dir, file), displayPath(root, join(dir, file)));
-  const signers = (m: SignedManifest) => (trust ? { signers: new Set(m.signatures.map((s) => s.keyid).filter((k) => trust.keyids.has(k))).size, threshold: trust.threshold(name) } : null);
+  const signers = (m: SignedManifest) =>
+    trust
+      ? { signers: new Set(m.signatures.map((s) => s.keyid).filter((k) => trust.keyids.has(k))).size, threshold: trust.threshold(name) }
+      : null;
   const live = read('manifest.json');
   const staged = read('staged.json');
   let liveOut = null;
@@ -142,33 +154,75 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
     const s = live.signed;
     const left = (timeOf(s.expiresAt) - ctx.now.getTime()) / 3_600_000;
     if (left <= 0) warnings.push(`the live manifest EXPIRED at ${s.expiresAt}: devices refuse it; run friday renew --channel ${name}`);
-    else if (left < WARN_HOURS) warnings.push(`the live manifest expires in ${left.toFixed(1)} h (${s.expiresAt}); run friday renew --channel ${name}`);
-    liveOut = { version: s.release.version, serial: s.serial, rollout: s.rollout.percent, issuedAt: s.issuedAt, expiresAt: s.expiresAt, expiresInHours: Math.round(left * 10) / 10, rollback: s.rollback, signatures: signers(live) };
+    else if (left < WARN_HOURS)
+      warnings.push(`the live manifest expires in ${left.toFixed(1)} h (${s.expiresAt}); run friday renew --channel ${name}`);
+    liveOut = {
+      version: s.release.version,
+      serial: s.serial,
+      rollout: s.rollout.percent,
+      issuedAt: s.issuedAt,
+      expiresAt: s.expiresAt,
+      expiresInHours: Math.round(left * 10) / 10,
+      rollback: s.rollback,
+      signatures: signers(live),
+    };
   }
   const stagedOut = staged
-    ? { version: staged.signed.release.version, serial: staged.signed.serial, rollout: staged.signed.rollout.percent, signatures: signers(staged), stale: staged.signed.serial !== (live?.signed.serial ?? 0) + 1 }
+    ? {
+        version: staged.signed.release.version,
+        serial: staged.signed.serial,
+        rollout: staged.signed.rollout.percent,
+        signatures: signers(staged),
+        stale: staged.signed.serial !== (live?.signed.serial ?? 0) + 1,
+      }
     : null;
-  return { name, live: liveOut, staged: stagedOut, blocked: live?.signed.blocked ?? [], lastWatch: lastWatch(join(dir, 'events.ndjson')), warnings };
+  return {
+    name,
+    live: liveOut,
+    staged: stagedOut,
+    blocked: live?.signed.blocked ?? [],
+    lastWatch: lastWatch(join(dir, 'events.ndjson')),
+    warnings,
+  };
 }
 
-type StatusResult = { product: string | null; releases: { version: string; builtAt: string | null }[]; channels: ReturnType<typeof channelStatus>[] };
+type StatusResult = {
+  product: string | null;
+  releases: { version: string; builtAt: string | null }[];
+  channels: ReturnType<typeof channelStatus>[];
+};
 
 function render(r: StatusResult): string {
   const out: string[] = [];
   const latest = r.releases.slice(0, 5).map((x) => `${x.version}${x.builtAt ? ` (${x.builtAt})` : ''}`);
-  out.push(`${r.product ?? 'product?'}: ${r.releases.length} release${r.releases.length === 1 ? '' : 's'} cut${latest.length ? `: ${latest.join(', ')}${r.releases.length > 5 ? ', …' : ''}` : ''}`);
+  out.push(
+    `${r.product ?? 'product?'}: ${r.releases.length} release${r.releases.length === 1 ? '' : 's'} cut${latest.length ? `: ${latest.join(', ')}${r.releases.length > 5 ? ', …' : ''}` : ''}`,
+  );
   for (const c of r.channels) {
     out.push('', `${c.name}`);
     if (c.live) {
       const l = c.live;
-      out.push(`  live      ${l.version}  serial ${l.serial}  rollout ${l.rollout}%${l.rollback ? `  (rollback from ${l.rollback.from}: ${l.rollback.reason})` : ''}`);
-      const when = l.expiresInHours <= 0 ? 'EXPIRED' : `in ${l.expiresInHours < 48 ? `${l.expiresInHours} h` : `${(l.expiresInHours / 24).toFixed(1)} days`}`;
+      out.push(
+        `  live      ${l.version}  serial ${l.serial}  rollout ${l.rollout}%${l.rollback ? `  (rollback from ${l.rollback.from}: ${l.rollback.reason})` : ''}`,
+      );
+      const when =
+        l.expiresInHours <= 0
+          ? 'EXPIRED'
+          : `in ${l.expiresInHours < 48 ? `${l.expiresInHours} h` : `${(l.expiresInHours / 24).toFixed(1)} days`}`;
       out.push(`  expires   ${l.expiresAt}  (${when})${l.expiresInHours < WARN_HOURS ? '  ⚠ renew now' : ''}`);
-      if (l.signatures) out.push(`  signed    by ${l.signatures.signers} trusted key${l.signatures.signers === 1 ? '' : 's'}, threshold ${l.signatures.threshold}`);
+      if (l.signatures)
+        out.push(
+          `  signed    by ${l.signatures.signers} trusted key${l.signatures.signers === 1 ? '' : 's'}, threshold ${l.signatures.threshold}`,
+        );
     } else out.push('  live      nothing published');
-    if (c.staged) out.push(`  staged    ${c.staged.version}  serial ${c.staged.serial}  rollout ${c.staged.rollout}%${c.staged.signatures ? `  ${c.staged.signatures.signers} of ${c.staged.signatures.threshold} signatures` : ''}${c.staged.stale ? '  (stale: stage again)' : ''}`);
+    if (c.staged)
+      out.push(
+        `  staged    ${c.staged.version}  serial ${c.staged.serial}  rollout ${c.staged.rollout}%${c.staged.signatures ? `  ${c.staged.signatures.signers} of ${c.staged.signatures.threshold} signatures` : ''}${c.staged.stale ? '  (stale: stage again)' : ''}`,
+      );
     if (c.blocked.length) out.push(`  blocked   ${c.blocked.join(', ')}`);
-    out.push(`  watch     ${c.lastWatch ? `${String(c.lastWatch.verdict)} (${c.lastWatch.at}${c.lastWatch.version ? `, ${c.lastWatch.version}` : ''})` : 'never checked'}`);
+    out.push(
+      `  watch     ${c.lastWatch ? `${String(c.lastWatch.verdict)} (${c.lastWatch.at}${c.lastWatch.version ? `, ${c.lastWatch.version}` : ''})` : 'never checked'}`,
+    );
   }
   return out.join('\n');
 }

@@ -17,12 +17,26 @@ export async function run(ctx: Context, opts: { manifest: string; trust: string;
     }
     if (bytes.length > MANIFEST_LIMIT) throw new ClientError('E_FETCH', `${opts.manifest}: over ${MANIFEST_LIMIT} bytes`);
     const { doc, signedBytes } = parseManifestWithBytes(bytes, opts.manifest);
-    const v = verifyManifest(doc, trust, { ...(opts.channel !== undefined ? { channel: opts.channel } : {}), now: ctx.now, label: opts.manifest, signedBytes });
+    const v = verifyManifest(doc, trust, {
+      ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
+      now: ctx.now,
+      label: opts.manifest,
+      signedBytes,
+    });
     const s = v.manifest.signed;
     const names = v.signatures.valid.map((id) => trust.keys.get(id)?.name ?? id.slice(0, 12));
     const result = {
-      valid: true, type: MANIFEST_TYPE, product: s.product, channel: s.channel, serial: s.serial, version: s.release.version,
-      issuedAt: s.issuedAt, expiresAt: s.expiresAt, rollout: s.rollout.percent, rollback: s.rollback, blocked: s.blocked,
+      valid: true,
+      type: MANIFEST_TYPE,
+      product: s.product,
+      channel: s.channel,
+      serial: s.serial,
+      version: s.release.version,
+      issuedAt: s.issuedAt,
+      expiresAt: s.expiresAt,
+      rollout: s.rollout.percent,
+      rollback: s.rollback,
+      blocked: s.blocked,
       signatures: { valid: v.signatures.valid, threshold: v.signatures.threshold, unknown: v.signatures.unknown, bad: v.signatures.bad },
     };
     return {

@@ -8,10 +8,30 @@
 import { resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { baselineVersion, rollbackTarget, wentLive } from '../core/manifest.js';
-import { formatEvidence, formatNumber, formatRatio, judge, percent, shouldRollBack, wilsonBounds, type Judgement, type Verdict } from '../core/health.js';
+import {
+  formatEvidence,
+  formatNumber,
+  formatRatio,
+  judge,
+  percent,
+  shouldRollBack,
+  wilsonBounds,
+  type Judgement,
+  type Verdict,
+} from '../core/health.js';
 import { formatTime, parseTime } from '../core/time.js';
 import { FridayError, failure, isFridayError, usageError } from '../errors.js';
-import { actorOf, appendEvent, channelDir, readEvents, readHistory, readLiveManifest, readStagedManifest, show, type AuditEvent } from '../io/channel.js';
+import {
+  actorOf,
+  appendEvent,
+  channelDir,
+  readEvents,
+  readHistory,
+  readLiveManifest,
+  readStagedManifest,
+  show,
+  type AuditEvent,
+} from '../io/channel.js';
 import type { FeedQuery, FeedScan, SignatureCount, VersionTally } from '../io/feed.js';
 import { channelPolicy, loadProject, type Project } from '../io/project.js';
 import { createStore, pathExists, withLock } from '../io/store.js';
@@ -29,7 +49,9 @@ export async function run(ctx: Context, opts: WatchOptions): Promise<Outcome> {
   channelPolicy(project, opts.channel);
   // Two scheduled checks must not both roll back: the second would roll back the rollback.
   if (ctx.dryRun) return check(ctx, project, opts);
-  return withLock(resolve(channelDir(project.publishDir, opts.channel), '.watch'), `watch ${opts.channel}`, () => check(ctx, project, opts));
+  return withLock(resolve(channelDir(project.publishDir, opts.channel), '.watch'), `watch ${opts.channel}`, () =>
+    check(ctx, project, opts),
+  );
 }
 
 async function check(ctx: Context, project: Project, opts: WatchOptions): Promise<Outcome> {
@@ -59,7 +81,11 @@ async function check(ctx: Context, project: Project, opts: WatchOptions): Promis
   const baseline = baselineVersion(events, candidate, live.signed.blocked);
   const feedPath = resolve(project.root, opts.feed ?? project.config.feedback.path);
   if (!(await pathExists(feedPath))) {
-    throw usageError('E_FEED', `watch ${channel}: crash feed ${show(feedPath, project.root)}: no such file`, opts.feed ? 'check --feed' : 'set feedback.path in friday.config.json or pass --feed <file>');
+    throw usageError(
+      'E_FEED',
+      `watch ${channel}: crash feed ${show(feedPath, project.root)}: no such file`,
+      opts.feed ? 'check --feed' : 'set feedback.path in friday.config.json or pass --feed <file>',
+    );
   }
   const nowMs = ctx.now.getTime();
   const h = policy.health;
@@ -108,7 +134,11 @@ async function check(ctx: Context, project: Project, opts: WatchOptions): Promis
     const reason = `watch: ${judgement.rule} rule: ${judgement.reason}`;
     const staged = await readStagedManifest(project.publishDir, channel).catch(() => null);
     if (ctx.dryRun) {
-      const target = rollbackTarget((await readHistory(project.publishDir, channel)).map((m) => m.signed), candidate, [...live.signed.blocked, candidate]);
+      const target = rollbackTarget(
+        (await readHistory(project.publishDir, channel)).map((m) => m.signed),
+        candidate,
+        [...live.signed.blocked, candidate],
+      );
       if (target) {
         exit = 3;
         notes.push(`would roll ${channel} back from ${candidate} to ${target.release.version} (dry run: nothing written)`);
@@ -119,7 +149,9 @@ async function check(ctx: Context, project: Project, opts: WatchOptions): Promis
     } else if (staged?.signed.rollback?.from === candidate && staged.signed.serial === live.signed.serial + 1) {
       // Re-staging would drop the co-signatures already added to the waiting rollback.
       exit = 1;
-      notes.push(`a rollback of ${candidate} is already staged as serial ${staged.signed.serial}, waiting for a co-signature: friday sign --channel ${channel} --key <file>, then friday publish --channel ${channel}`);
+      notes.push(
+        `a rollback of ${candidate} is already staged as serial ${staged.signed.serial}, waiting for a co-signature: friday sign --channel ${channel} --key <file>, then friday publish --channel ${channel}`,
+      );
     } else {
       try {
         const r = await performRollback(ctx, project, { channel, reason, keyFiles });
@@ -130,7 +162,9 @@ async function check(ctx: Context, project: Project, opts: WatchOptions): Promis
           notes.push(`rolled ${channel} back from ${r.fromVersion} to ${r.toVersion} (serial ${r.serial}); ${r.fromVersion} is blocked`);
         } else {
           exit = 1;
-          notes.push(`rollback ${r.fromVersion} → ${r.toVersion} staged as serial ${r.serial}, NOT live: it needs a co-signature: friday sign --channel ${channel} --key <file>, then friday publish --channel ${channel}`);
+          notes.push(
+            `rollback ${r.fromVersion} → ${r.toVersion} staged as serial ${r.serial}, NOT live: it needs a co-signature: friday sign --channel ${channel} --key <file>, then friday publish --channel ${channel}`,
+          );
         }
       } catch (err) {
         if (!isFridayError(err) || err.code !== 'E_NOTHING') throw err;
@@ -145,7 +179,11 @@ async function check(ctx: Context, project: Project, opts: WatchOptions): Promis
 }
 
 function nothingLive(channel: string): FridayError {
-  return failure('E_NOTHING', `watch ${channel}: nothing is live on ${channel}, so there is nothing to judge`, `stage and publish a release first: friday stage --channel ${channel} --publish`);
+  return failure(
+    'E_NOTHING',
+    `watch ${channel}: nothing is live on ${channel}, so there is nothing to judge`,
+    `stage and publish a release first: friday stage --channel ${channel} --publish`,
+  );
 }
 
 function trailingUnhealthy(previous: readonly Verdict[], current: Verdict): number {
@@ -156,8 +194,25 @@ function trailingUnhealthy(previous: readonly Verdict[], current: Verdict): numb
 }
 
 /** The audit line: every figure the verdict used, so a later reader can redo the judgement. */
-function watchEvent(ctx: Context, serial: number, version: string, actor: string, j: Judgement, c: VersionTally, b: VersionTally | null, scan: FeedScan): AuditEvent {
-  const figures = (t: VersionTally) => ({ version: t.version, units: t.units, crashUnits: t.crashUnits, devices: t.devices, crashed: t.crashed, recentDevices: t.recentDevices, recentCrashed: t.recentCrashed });
+function watchEvent(
+  ctx: Context,
+  serial: number,
+  version: string,
+  actor: string,
+  j: Judgement,
+  c: VersionTally,
+  b: VersionTally | null,
+  scan: FeedScan,
+): AuditEvent {
+  const figures = (t: VersionTally) => ({
+    version: t.version,
+    units: t.units,
+    crashUnits: t.crashUnits,
+    devices: t.devices,
+    crashed: t.crashed,
+    recentDevices: t.recentDevices,
+    recentCrashed: t.recentCrashed,
+  });
   return {
     at: formatTime(ctx.now),
     action: 'watch',
@@ -248,8 +303,14 @@ const TOP_SIGNATURES = 10;
 
 export function versionReport(t: VersionTally, confidence: number): VersionReport {
   return {
-    version: t.version, devices: t.devices, crashed: t.crashed, units: t.units, crashUnits: t.crashUnits,
-    sessions: t.sessions, crashes: t.crashes, signatures: t.signatures.slice(0, TOP_SIGNATURES),
+    version: t.version,
+    devices: t.devices,
+    crashed: t.crashed,
+    units: t.units,
+    crashUnits: t.crashUnits,
+    sessions: t.sessions,
+    crashes: t.crashes,
+    signatures: t.signatures.slice(0, TOP_SIGNATURES),
     crashRate: { rate: t.units ? t.crashUnits / t.units : 0, ...wilsonBounds(t.crashUnits, t.units, confidence) },
   };
 }
@@ -266,25 +327,45 @@ export function sparkline(t: VersionTally, nowMs: number): { bars: string; peak:
     values.push(i >= 0 && i < t.crashUnitsPerHour.length ? t.crashUnitsPerHour[i]! : null);
   }
   const peak = Math.max(0, ...values.map((v) => v ?? 0));
-  const bars = values.map((v) => (v === null ? '·' : v === 0 || peak === 0 ? BARS[1]! : BARS[Math.max(2, Math.round((v / peak) * 8))]!)).join('');
+  const bars = values
+    .map((v) => (v === null ? '·' : v === 0 || peak === 0 ? BARS[1]! : BARS[Math.max(2, Math.round((v / peak) * 8))]!))
+    .join('');
   return { bars, peak };
 }
 
-export function renderReport(r: WatchResult, j: Judgement, c: VersionTally, b: VersionTally | null, scan: FeedScan, now: Date, windowHours: number, notes: string[]): string {
+export function renderReport(
+  r: WatchResult,
+  j: Judgement,
+  c: VersionTally,
+  b: VersionTally | null,
+  scan: FeedScan,
+  now: Date,
+  windowHours: number,
+  notes: string[],
+): string {
   const verdict = r.verdict === 'unhealthy' ? `UNHEALTHY (${r.rule} rule)` : r.verdict;
   const out = [`${r.channel}: ${r.candidate.version} ${verdict}`, `  ${r.reason}`, ''];
   const row = (label: string, v: VersionReport) =>
     `  ${label.padEnd(10)}${v.version.padEnd(14)}${String(v.devices).padStart(8)}${String(v.crashed).padStart(8)}  ` +
     `${`${percent(v.crashRate.rate)} [${percent(v.crashRate.lower)}, ${percent(v.crashRate.upper)}]`.padEnd(24)}` +
     `${`${v.crashUnits}/${v.units}`.padStart(14)}${String(v.sessions).padStart(10)}${String(v.crashes).padStart(9)}`;
-  out.push(`  ${''.padEnd(10)}${'version'.padEnd(14)}${'devices'.padStart(8)}${'crashed'.padStart(8)}  ${'crash/hour [bounds]'.padEnd(24)}${'crash units'.padStart(14)}${'sessions'.padStart(10)}${'crashes'.padStart(9)}`);
+  out.push(
+    `  ${''.padEnd(10)}${'version'.padEnd(14)}${'devices'.padStart(8)}${'crashed'.padStart(8)}  ${'crash/hour [bounds]'.padEnd(24)}${'crash units'.padStart(14)}${'sessions'.padStart(10)}${'crashes'.padStart(9)}`,
+  );
   out.push(row('candidate', r.candidate));
-  out.push(r.baseline ? row('baseline', r.baseline) : `  ${'baseline'.padEnd(10)}none (no earlier release of ${r.channel} that is not blocked)`);
+  out.push(
+    r.baseline ? row('baseline', r.baseline) : `  ${'baseline'.padEnd(10)}none (no earlier release of ${r.channel} that is not blocked)`,
+  );
   out.push('');
   const ratio = j.ratio === null ? 'n/a' : formatRatio(j.ratio);
-  out.push(`  evidence ${formatEvidence(j.logEvidence)} (rolls back at ≥ ${formatNumber(j.threshold)}), ratio ${ratio}; last ${windowHours} h: ${j.recent.crashed} of ${j.recent.devices} devices crashed, at least ${percent(j.recent.lower)}`);
+  out.push(
+    `  evidence ${formatEvidence(j.logEvidence)} (rolls back at ≥ ${formatNumber(j.threshold)}), ratio ${ratio}; last ${windowHours} h: ${j.recent.crashed} of ${j.recent.devices} devices crashed, at least ${percent(j.recent.lower)}`,
+  );
   out.push('', `  crash units per hour, last ${CHART_HOURS} h (· = not counted)`);
-  for (const [label, t] of [['candidate', c], ['baseline', b]] as const) {
+  for (const [label, t] of [
+    ['candidate', c],
+    ['baseline', b],
+  ] as const) {
     if (!t) continue;
     const s = sparkline(t, now.getTime());
     out.push(`  ${label.padEnd(10)}${s.bars}  peak ${s.peak}`);
@@ -294,7 +375,9 @@ export function renderReport(r: WatchResult, j: Judgement, c: VersionTally, b: V
     out.push('', '  top crash signatures on the candidate (devices)');
     for (const s of sigs) out.push(`  ${String(s.devices).padStart(8)}  ${s.signature}`);
   }
-  const reasons = Object.entries(scan.rejectedBy).map(([k, n]) => `${k} ${n}`).join(', ');
+  const reasons = Object.entries(scan.rejectedBy)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   out.push('', `  feed: ${scan.lines} lines, ${scan.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
   if (notes.length) out.push('', ...notes.map((n) => `${r.channel}: ${n}`));
   return out.join('\n');

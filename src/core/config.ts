@@ -23,12 +23,10 @@ const count = (min: number) => z.int({ error: 'must be a whole number' }).check(
 export const configSchema = z.strictObject({
   $schema: z.optional(z.string()),
   product: nameField('product'),
-  devices: z
-    .array(nameField('a device codename'), { error: 'must be a list of device codenames' })
-    .check(
-      z.minLength(1, { error: 'must list at least one device' }),
-      z.refine((d: string[]) => new Set(d).size === d.length, { error: 'must not repeat a device' }),
-    ),
+  devices: z.array(nameField('a device codename'), { error: 'must be a list of device codenames' }).check(
+    z.minLength(1, { error: 'must list at least one device' }),
+    z.refine((d: string[]) => new Set(d).size === d.length, { error: 'must not repeat a device' }),
+  ),
   versioning: z._default(
     z.strictObject({
       scheme: z._default(z.enum(['calver-week', 'semver'], { error: 'must be "calver-week" or "semver"' }), 'calver-week'),
@@ -59,7 +57,10 @@ export const configSchema = z.strictObject({
   votes: z.pipe(
     z._default(
       z.strictObject({
-        weights: z._default(z.record(z.string(), num().check(z.refine((n: number) => Number.isFinite(n), { error: 'must be a finite number' }))), {}),
+        weights: z._default(
+          z.record(z.string(), num().check(z.refine((n: number) => Number.isFinite(n), { error: 'must be a finite number' }))),
+          {},
+        ),
         tiers: z.optional(nonEmpty()),
       }),
       { weights: {} },
@@ -127,15 +128,23 @@ export type HealthPolicy = ChannelPolicy['health'];
 export type Validation<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
 /** Each problem as `path: message` (`devices.1: a device codename must match …`). */
-export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: string[] }[]): string[] {
+export function formatIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: string[] }[],
+): string[] {
   return issues.map((i) => {
     const path = i.path.map(String).join('.');
-    const message = i.code === 'unrecognized_keys' && i.keys ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : i.message;
+    const message =
+      i.code === 'unrecognized_keys' && i.keys
+        ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`
+        : i.message;
     return path ? `${path}: ${message}` : message;
   });
 }
 
-function validate<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } } }, value: unknown): Validation<T> {
+function validate<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } } },
+  value: unknown,
+): Validation<T> {
   const r = schema.safeParse(value);
   if (r.success) return { ok: true, value: r.data };
   return { ok: false, problems: formatIssues(r.error.issues as never) };

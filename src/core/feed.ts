@@ -11,9 +11,26 @@ export const KIND_CRASH = 2;
 export const KIND_ANR = 3;
 
 /** Why a line was rejected. Index 0 is unused (0 means accepted). */
-export const REJECT_REASONS = ['', 'invalid-json', 'not-an-object', 'missing-field', 'wrong-type', 'unknown-kind', 'bad-timestamp', 'future', 'too-long'] as const;
+export const REJECT_REASONS = [
+  '',
+  'invalid-json',
+  'not-an-object',
+  'missing-field',
+  'wrong-type',
+  'unknown-kind',
+  'bad-timestamp',
+  'future',
+  'too-long',
+] as const;
 export type RejectReason = Exclude<(typeof REJECT_REASONS)[number], ''>;
-export const R_JSON = 1, R_OBJECT = 2, R_MISSING = 3, R_TYPE = 4, R_KIND = 5, R_TIME = 6, R_FUTURE = 7, R_TOO_LONG = 8;
+export const R_JSON = 1,
+  R_OBJECT = 2,
+  R_MISSING = 3,
+  R_TYPE = 4,
+  R_KIND = 5,
+  R_TIME = 6,
+  R_FUTURE = 7,
+  R_TOO_LONG = 8;
 /** A blank line: skipped, not counted. */
 export const BLANK = -1;
 /** LineParser.parseTo could not tell where the line ends. */
@@ -23,8 +40,10 @@ export const UNKNOWN = -2;
 export const FUTURE_SLACK_MS = 5 * 60_000;
 
 // Field states: absent, a string (slice or decoded), another JSON type.
-const ABSENT = 0, STR = 1, OTHER = 2, NUL = 3;
-
+const ABSENT = 0,
+  STR = 1,
+  OTHER = 2,
+  NUL = 3;
 
 /** UTF-8 bytes of `s` as a plain array. */
 export function codes(s: string): number[] {
@@ -54,7 +73,12 @@ export function hashBytes2(b: Uint8Array, s: number, e: number): number {
 /** Signatures remembered by LineParser.signature (a power of two). */
 const SIG_CACHE = 64;
 
-const K_OTHER = 0, K_TS = 1, K_DEVICE = 2, K_VERSION = 3, K_KIND = 4, K_SIG = 5;
+const K_OTHER = 0,
+  K_TS = 1,
+  K_DEVICE = 2,
+  K_VERSION = 3,
+  K_KIND = 4,
+  K_SIG = 5;
 
 /**
  * A reusable parser: `parse` fills its fields for one line. The device is handed on as bytes
@@ -72,11 +96,27 @@ export class LineParser {
   private devS = 0;
   private devE = 0;
   private buf: Uint8Array = new Uint8Array(0);
-  private devState = ABSENT; private devHigh = false; private devStr = '';
-  private verState = ABSENT; private verS = 0; private verE = 0; private verHigh = false; private verStr = '';
-  private sigState = ABSENT; private sigS = 0; private sigE = 0; private sigStr = '';
-  private kindState = ABSENT; private kindS = 0; private kindE = 0; private kindStr = '';
-  private tsState = ABSENT; private tsS = 0; private tsE = 0; private tsHigh = false; private tsStr = '';
+  private devState = ABSENT;
+  private devHigh = false;
+  private devStr = '';
+  private verState = ABSENT;
+  private verS = 0;
+  private verE = 0;
+  private verHigh = false;
+  private verStr = '';
+  private sigState = ABSENT;
+  private sigS = 0;
+  private sigE = 0;
+  private sigStr = '';
+  private kindState = ABSENT;
+  private kindS = 0;
+  private kindE = 0;
+  private kindStr = '';
+  private tsState = ABSENT;
+  private tsS = 0;
+  private tsE = 0;
+  private tsHigh = false;
+  private tsStr = '';
   /** The fast path already read the timestamp into tsMs. */
   private tsRead = false;
   private slow = false;
@@ -86,7 +126,10 @@ export class LineParser {
   private readonly sigBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SIG_CACHE).fill(undefined);
   private readonly sigStrs: string[] = new Array<string>(SIG_CACHE).fill('');
   // The hour of the last timestamp and its 13-byte prefix (YYYY-MM-DDTHH): a feed is mostly in time order.
-  private hourW0 = 0; private hourW1 = 0; private hourW2 = 0; private hourB12 = 0;
+  private hourW0 = 0;
+  private hourW1 = 0;
+  private hourW2 = 0;
+  private hourB12 = 0;
   private hourMs = NaN;
 
   /** 0 when accepted, BLANK for a blank line, else a reason code (REJECT_REASONS). */
@@ -160,7 +203,10 @@ export class LineParser {
   private readTs(b: Uint8Array, s: number, e: number): boolean {
     if (e - s === 20 && b[s + 19] === 0x5a && b[s + 13] === 0x3a && b[s + 16] === 0x3a && !Number.isNaN(this.hourMs)) {
       if (word(b, s) === this.hourW0 && word(b, s + 4) === this.hourW1 && word(b, s + 8) === this.hourW2 && b[s + 12] === this.hourB12) {
-        const m1 = b[s + 14]! - 0x30, m2 = b[s + 15]! - 0x30, s1 = b[s + 17]! - 0x30, s2 = b[s + 18]! - 0x30;
+        const m1 = b[s + 14]! - 0x30,
+          m2 = b[s + 15]! - 0x30,
+          s1 = b[s + 17]! - 0x30,
+          s2 = b[s + 18]! - 0x30;
         if (m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9) {
           this.tsMs = this.hourMs + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000;
           return true;
@@ -170,7 +216,10 @@ export class LineParser {
     }
     const t = fastTime(b, s, e);
     if (Number.isNaN(t)) return false;
-    this.hourW0 = word(b, s); this.hourW1 = word(b, s + 4); this.hourW2 = word(b, s + 8); this.hourB12 = b[s + 12]!;
+    this.hourW0 = word(b, s);
+    this.hourW1 = word(b, s + 4);
+    this.hourW2 = word(b, s + 8);
+    this.hourB12 = b[s + 12]!;
     this.hourMs = Math.floor(t / 3_600_000) * 3_600_000;
     this.tsMs = t;
     return true;
@@ -183,7 +232,9 @@ export class LineParser {
   signature(): string | null {
     if (this.sigState !== STR) return null;
     if (this.slow) return this.sigStr;
-    const b = this.buf, s = this.sigS, e = this.sigE;
+    const b = this.buf,
+      s = this.sigS,
+      e = this.sigE;
     const slot = hashBytes(b, s, e) & (SIG_CACHE - 1);
     const known = this.sigBytes[slot];
     if (known !== undefined && known.length === e - s) {
@@ -243,11 +294,18 @@ export class LineParser {
       const c0 = b[i]!;
       if (c0 === 0x22 && key === K_TS && i + 21 < end && b[i + 21] === 0x22 && this.readTs(b, i + 1, i + 21)) {
         // The usual timestamp, read once: its fixed shape holds no quote, escape or control byte.
-        this.tsState = STR; this.tsS = i + 1; this.tsE = i + 21; this.tsHigh = false; this.tsRead = true;
+        this.tsState = STR;
+        this.tsS = i + 1;
+        this.tsE = i + 21;
+        this.tsHigh = false;
+        this.tsRead = true;
         i += 22;
       } else if (c0 === 0x22) {
         const vs = i + 1;
-        let j = vs, high = false, h = 0x811c9dc5 | 0, h2 = 0x9747b28c | 0;
+        let j = vs,
+          high = false,
+          h = 0x811c9dc5 | 0,
+          h2 = 0x9747b28c | 0;
         if (key === K_DEVICE) {
           // hashBytes and hashBytes2, computed in the same pass that checks the string.
           for (; j < end; j++) {
@@ -271,11 +329,37 @@ export class LineParser {
         if (j >= end) return 1;
         i = j + 1;
         switch (key) {
-          case K_TS: this.tsState = STR; this.tsS = vs; this.tsE = j; this.tsHigh = high; this.tsRead = false; break;
-          case K_DEVICE: this.devState = STR; this.devS = vs; this.devE = j; this.devHigh = high; this.devHash = h; this.devHash2 = h2; break;
-          case K_VERSION: this.verState = STR; this.verS = vs; this.verE = j; this.verHigh = high; break;
-          case K_KIND: this.kindState = STR; this.kindS = vs; this.kindE = j; break;
-          case K_SIG: this.sigState = STR; this.sigS = vs; this.sigE = j; break;
+          case K_TS:
+            this.tsState = STR;
+            this.tsS = vs;
+            this.tsE = j;
+            this.tsHigh = high;
+            this.tsRead = false;
+            break;
+          case K_DEVICE:
+            this.devState = STR;
+            this.devS = vs;
+            this.devE = j;
+            this.devHigh = high;
+            this.devHash = h;
+            this.devHash2 = h2;
+            break;
+          case K_VERSION:
+            this.verState = STR;
+            this.verS = vs;
+            this.verE = j;
+            this.verHigh = high;
+            break;
+          case K_KIND:
+            this.kindState = STR;
+            this.kindS = vs;
+            this.kindE = j;
+            break;
+          case K_SIG:
+            this.sigState = STR;
+            this.sigS = vs;
+            this.sigE = j;
+            break;
         }
       } else {
         let state: number;
@@ -284,22 +368,36 @@ export class LineParser {
           if (i < 0) return 1;
           state = OTHER;
         } else if (c0 === 0x74 && matchLit(b, i, end, 'true')) {
-          i += 4; state = OTHER;
+          i += 4;
+          state = OTHER;
         } else if (c0 === 0x66 && matchLit(b, i, end, 'false')) {
-          i += 5; state = OTHER;
+          i += 5;
+          state = OTHER;
         } else if (c0 === 0x6e && matchLit(b, i, end, 'null')) {
-          i += 4; state = NUL;
+          i += 4;
+          state = NUL;
         } else {
           return 1; // nested value or not JSON: let JSON.parse decide
         }
         // JSON.parse keeps the last of duplicate keys; so does this. A null signature is an absent one.
         const st = state === NUL ? OTHER : state;
         switch (key) {
-          case K_TS: this.tsState = st; this.tsRead = false; break;
-          case K_DEVICE: this.devState = st; break;
-          case K_VERSION: this.verState = st; break;
-          case K_KIND: this.kindState = st; break;
-          case K_SIG: this.sigState = state === NUL ? ABSENT : st; break;
+          case K_TS:
+            this.tsState = st;
+            this.tsRead = false;
+            break;
+          case K_DEVICE:
+            this.devState = st;
+            break;
+          case K_VERSION:
+            this.verState = st;
+            break;
+          case K_KIND:
+            this.kindState = st;
+            break;
+          case K_SIG:
+            this.sigState = state === NUL ? ABSENT : st;
+            break;
         }
       }
       if (i < end && b[i] !== 0x2c && b[i] !== 0x7d) i = skipWs(b, i, end);
@@ -346,8 +444,13 @@ function word(b: Uint8Array, s: number): number {
   return b[s]! | (b[s + 1]! << 8) | (b[s + 2]! << 16) | (b[s + 3]! << 24);
 }
 
-const W_DEVI = wordOf('devi'), W_VERS = wordOf('vers'), W_KIND = wordOf('kind'), W_SIGN = wordOf('sign'), W_ATUR = wordOf('atur');
-const W_SESS = wordOf('sess'), W_CRAS = wordOf('cras');
+const W_DEVI = wordOf('devi'),
+  W_VERS = wordOf('vers'),
+  W_KIND = wordOf('kind'),
+  W_SIGN = wordOf('sign'),
+  W_ATUR = wordOf('atur');
+const W_SESS = wordOf('sess'),
+  W_CRAS = wordOf('cras');
 
 function wordOf(s: string): number {
   return word(new TextEncoder().encode(s), 0);
@@ -355,12 +458,18 @@ function wordOf(s: string): number {
 
 function keyOf(b: Uint8Array, s: number, e: number): number {
   switch (e - s) {
-    case 2: return b[s] === 0x74 && b[s + 1] === 0x73 ? K_TS : K_OTHER; // ts
-    case 4: return word(b, s) === W_KIND ? K_KIND : K_OTHER;
-    case 6: return word(b, s) === W_DEVI && b[s + 4] === 0x63 && b[s + 5] === 0x65 ? K_DEVICE : K_OTHER; // ce
-    case 7: return word(b, s) === W_VERS && b[s + 4] === 0x69 && b[s + 5] === 0x6f && b[s + 6] === 0x6e ? K_VERSION : K_OTHER; // ion
-    case 9: return word(b, s) === W_SIGN && word(b, s + 4) === W_ATUR && b[s + 8] === 0x65 ? K_SIG : K_OTHER; // e
-    default: return K_OTHER;
+    case 2:
+      return b[s] === 0x74 && b[s + 1] === 0x73 ? K_TS : K_OTHER; // ts
+    case 4:
+      return word(b, s) === W_KIND ? K_KIND : K_OTHER;
+    case 6:
+      return word(b, s) === W_DEVI && b[s + 4] === 0x63 && b[s + 5] === 0x65 ? K_DEVICE : K_OTHER; // ce
+    case 7:
+      return word(b, s) === W_VERS && b[s + 4] === 0x69 && b[s + 5] === 0x6f && b[s + 6] === 0x6e ? K_VERSION : K_OTHER; // ion
+    case 9:
+      return word(b, s) === W_SIGN && word(b, s + 4) === W_ATUR && b[s + 8] === 0x65 ? K_SIG : K_OTHER; // e
+    default:
+      return K_OTHER;
   }
 }
 
@@ -409,10 +518,14 @@ function sliceEquals(b: Uint8Array, s: number, e: number, want: readonly number[
 
 function kindOfBytes(b: Uint8Array, s: number, e: number): number {
   switch (e - s) {
-    case 7: return word(b, s) === W_SESS && b[s + 4] === 0x69 && b[s + 5] === 0x6f && b[s + 6] === 0x6e ? KIND_SESSION : 0; // ion
-    case 5: return word(b, s) === W_CRAS && b[s + 4] === 0x68 ? KIND_CRASH : 0; // h
-    case 3: return b[s] === 0x61 && b[s + 1] === 0x6e && b[s + 2] === 0x72 ? KIND_ANR : 0; // anr
-    default: return 0;
+    case 7:
+      return word(b, s) === W_SESS && b[s + 4] === 0x69 && b[s + 5] === 0x6f && b[s + 6] === 0x6e ? KIND_SESSION : 0; // ion
+    case 5:
+      return word(b, s) === W_CRAS && b[s + 4] === 0x68 ? KIND_CRASH : 0; // h
+    case 3:
+      return b[s] === 0x61 && b[s + 1] === 0x6e && b[s + 2] === 0x72 ? KIND_ANR : 0; // anr
+    default:
+      return 0;
   }
 }
 

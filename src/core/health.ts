@@ -56,7 +56,8 @@ const GRID_SIZE = 60;
 export function logMixtureEvidence(xC: number, nC: number, xB: number, nB: number, tolerance: number): number {
   const K = xC + xB;
   if (K === 0 || nC <= 0 || nB <= 0) return 0; // no information: Λ = 1
-  const lo = Math.log(1.05), hi = Math.log(30);
+  const lo = Math.log(1.05),
+    hi = Math.log(30);
   const terms = new Array<number>(GRID_SIZE);
   let max = -Infinity;
   const denom = nB + tolerance * nC;
@@ -90,8 +91,22 @@ export function normalQuantile(p: number): number {
     const r = 0.180625 - q * q;
     return (
       (q *
-        (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r + 45921.953931549871457) * r + 13731.693765509461125) * r + 1971.5909503065514427) * r + 133.14166789178437745) * r + 3.387132872796366608)) /
-      (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r + 21213.794301586595867) * r + 5394.1960214247511077) * r + 687.1870074920579083) * r + 42.313330701600911252) * r + 1)
+        (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r + 45921.953931549871457) * r +
+          13731.693765509461125) *
+          r +
+          1971.5909503065514427) *
+          r +
+          133.14166789178437745) *
+          r +
+          3.387132872796366608)) /
+      (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r + 21213.794301586595867) * r +
+        5394.1960214247511077) *
+        r +
+        687.1870074920579083) *
+        r +
+        42.313330701600911252) *
+        r +
+        1)
     );
   }
   let r = q < 0 ? p : 1 - p;
@@ -100,13 +115,42 @@ export function normalQuantile(p: number): number {
   if (r <= 5) {
     r -= 1.6;
     x =
-      (((((((0.00077454501427834140764 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r + 1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.7694972214606914055) * r + 4.6303378461565452959) * r + 1.42343711074968357734) /
-      (((((((1.05075007164441684324e-9 * r + 0.0005475938084995344946) * r + 0.0151986665636164571966) * r + 0.14810397642748007459) * r + 0.68976733498510000455) * r + 1.6763848301838038494) * r + 2.05319162663775882187) * r + 1);
+      (((((((0.00077454501427834140764 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r + 1.27045825245236838258) * r +
+        3.64784832476320460504) *
+        r +
+        5.7694972214606914055) *
+        r +
+        4.6303378461565452959) *
+        r +
+        1.42343711074968357734) /
+      (((((((1.05075007164441684324e-9 * r + 0.0005475938084995344946) * r + 0.0151986665636164571966) * r + 0.14810397642748007459) * r +
+        0.68976733498510000455) *
+        r +
+        1.6763848301838038494) *
+        r +
+        2.05319162663775882187) *
+        r +
+        1);
   } else {
     r -= 5;
     x =
-      (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r + 0.026532189526576123093) * r + 0.29656057182850489123) * r + 1.7848265399172913358) * r + 5.4637849111641143699) * r + 6.6579046435011037772) /
-      (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r + 0.0007868691311456132591) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r + 0.59983220655588793769) * r + 1);
+      (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r + 0.026532189526576123093) * r +
+        0.29656057182850489123) *
+        r +
+        1.7848265399172913358) *
+        r +
+        5.4637849111641143699) *
+        r +
+        6.6579046435011037772) /
+      (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r + 0.0007868691311456132591) *
+        r +
+        0.0148753612908506148525) *
+        r +
+        0.13692988092273580531) *
+        r +
+        0.59983220655588793769) *
+        r +
+        1);
   }
   return q < 0 ? -x : x;
 }
@@ -127,7 +171,9 @@ export function wilsonBounds(x: number, n: number, confidence: number): { lower:
 /** The verdict of formats.md, every figure it used, and the reason in words. */
 export function judge(candidate: CandidateCounts, baseline: UnitCounts | null, policy: HealthPolicy): Judgement {
   const hasBaseline = baseline !== null && baseline.units >= 1;
-  const logEvidence = hasBaseline ? logMixtureEvidence(candidate.crashUnits, candidate.units, baseline.crashUnits, baseline.units, policy.tolerance) : 0;
+  const logEvidence = hasBaseline
+    ? logMixtureEvidence(candidate.crashUnits, candidate.units, baseline.crashUnits, baseline.units, policy.tolerance)
+    : 0;
   const ratio = hasBaseline ? crashRatio(candidate.crashUnits, candidate.units, baseline.crashUnits, baseline.units) : null;
   const threshold = 1 / policy.alpha;
   const evidenceOk = logEvidence >= -Math.log(policy.alpha);
@@ -169,7 +215,9 @@ function reasonLine(j: Judgement, c: CandidateCounts, b: UnitCounts | null, poli
   const parts: string[] = [];
   if (b) {
     const r = j.ratio === null ? '' : `, ${formatRatio(j.ratio)} the baseline`;
-    parts.push(`crash units ${c.crashUnits}/${c.units} vs ${b.crashUnits}/${b.units} on ${b.version}${r}, evidence ${formatEvidence(j.logEvidence)} ${s.evidenceOk ? '≥' : '<'} ${formatNumber(j.threshold)}`);
+    parts.push(
+      `crash units ${c.crashUnits}/${c.units} vs ${b.crashUnits}/${b.units} on ${b.version}${r}, evidence ${formatEvidence(j.logEvidence)} ${s.evidenceOk ? '≥' : '<'} ${formatNumber(j.threshold)}`,
+    );
     if (j.rule === null && s.evidenceOk) {
       // The evidence alone is not enough: name the guard that held the rollback back.
       if (!s.ratioOk) parts.push(`but ${formatRatio(j.ratio ?? 0)} < ${formatRatio(policy.maxIncrease)} allowed`);

@@ -3,7 +3,17 @@
  * cli.md stage…renew). The shell reads the facts (live manifest, history, events, build record,
  * clock, a fresh salt) and passes them in; nothing here reads a file or the clock.
  */
-import { canonicalBytes, compareVersions, isPercent, MANIFEST_TYPE, timeOf, type ManifestArtifact, type ManifestBody, type Signature, type SignedManifest } from '../client/index.js';
+import {
+  canonicalBytes,
+  compareVersions,
+  isPercent,
+  MANIFEST_TYPE,
+  timeOf,
+  type ManifestArtifact,
+  type ManifestBody,
+  type Signature,
+  type SignedManifest,
+} from '../client/index.js';
 import { addDays, formatTime } from './time.js';
 
 export type { ManifestArtifact, ManifestBody, Signature, SignedManifest };
@@ -100,7 +110,14 @@ export function reissueBody(live: ManifestBody, now: Date, expiresDays: number, 
  * The rollback manifest: the last good release (as it was last served, from `good`), at 100 %
  * so every device on the bad version gets it, `rollback` set, and the bad version blocked.
  */
-export function rollbackBody(live: ManifestBody, good: Pick<ManifestBody, 'release' | 'artifacts' | 'notes'> & { salt?: string }, reason: string, now: Date, expiresDays: number, freshSalt: string): ManifestBody {
+export function rollbackBody(
+  live: ManifestBody,
+  good: Pick<ManifestBody, 'release' | 'artifacts' | 'notes'> & { salt?: string },
+  reason: string,
+  now: Date,
+  expiresDays: number,
+  freshSalt: string,
+): ManifestBody {
   const bad = live.release.version;
   return {
     type: MANIFEST_TYPE,
@@ -154,7 +171,8 @@ export function nextStage(stages: readonly number[], current: number): number | 
 
 /** Renew when less than a third of the validity is left (cli.md `renew`). */
 export function renewDue(body: Pick<ManifestBody, 'issuedAt' | 'expiresAt'>, now: Date): boolean {
-  const issued = timeOf(body.issuedAt), expires = timeOf(body.expiresAt);
+  const issued = timeOf(body.issuedAt),
+    expires = timeOf(body.expiresAt);
   return expires - now.getTime() < (expires - issued) / 3;
 }
 
@@ -211,7 +229,14 @@ export type SoakVerdict = { ok: true; hours: number } | { ok: false; why: string
  * on `from` for `soakHours` (its latest live period there, up to now if still live) and must not
  * be blocked there.
  */
-export function soakCheck(fromEvents: readonly EventLike[], fromBlocked: readonly string[], fromChannel: string, version: string, soakHours: number, now: Date): SoakVerdict {
+export function soakCheck(
+  fromEvents: readonly EventLike[],
+  fromBlocked: readonly string[],
+  fromChannel: string,
+  version: string,
+  soakHours: number,
+  now: Date,
+): SoakVerdict {
   if (fromBlocked.includes(version)) return { ok: false, why: `${version} is blocked on ${fromChannel} (it was rolled back there)` };
   const mine = releaseHistory(fromEvents).filter((p) => p.version === version);
   const period = mine[mine.length - 1];

@@ -16,7 +16,8 @@ export function parseTime(s: string): Date | null {
   if (!m) return null;
   const [, y, mo, d, h, mi, sec, , zone] = m;
   if (h !== undefined && zone === undefined) return null;
-  const month = Number(mo), day = Number(d);
+  const month = Number(mo),
+    day = Number(d);
   if (month < 1 || month > 12 || day < 1 || day > 31) return null;
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59)) return null;
   const t = Date.parse(h === undefined ? `${y}-${mo}-${d}T00:00:00Z` : s.trim().replace(' ', 'T'));
@@ -45,4 +46,3 @@ export function isoWeek(d: Date): { year: number; week: number } {
 export function addDays(d: Date, days: number): Date {
   return new Date(d.getTime() + days * 86_400_000);
 }
-

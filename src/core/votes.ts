@@ -51,7 +51,8 @@ export function timeOf(at: string): number {
   if (!m) return NaN;
   const [, y, mo, d, h, mi, sec, , zone] = m;
   if (h !== undefined && zone === undefined) return NaN;
-  const month = Number(mo), day = Number(d);
+  const month = Number(mo),
+    day = Number(d);
   if (month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]! || (month === 2 && day === 29 && !leap(Number(y)))) return NaN;
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59)) return NaN;
   return Date.parse(h === undefined ? `${y}-${mo}-${d}T00:00:00Z` : at.replace(' ', 'T'));
@@ -65,7 +66,8 @@ function validTimeMs(at: string): number {
   if (at.length !== 20 || at.charCodeAt(10) !== 0x54 || at.charCodeAt(19) !== 0x5a) return timeOf(at);
   const n = (i: number) => (at.charCodeAt(i) - 48) * 10 + at.charCodeAt(i + 1) - 48;
   let y = n(0) * 100 + n(2);
-  const m = n(5), d = n(8);
+  const m = n(5),
+    d = n(8);
   // Howard Hinnant's days_from_civil: the proleptic Gregorian day number of y-m-d.
   y -= m <= 2 ? 1 : 0;
   const era = Math.floor(y / 400);
@@ -111,7 +113,8 @@ export function validateIssues(raw: unknown): IssuesValidation {
     else firstIndexOf.set(id, i);
     if (typeof it.title !== 'string') problem(`${at}.title: must be a string`);
     if (it.type !== undefined && (typeof it.type !== 'string' || it.type === '')) problem(`${at}.type: must be a non-empty string`);
-    if (it.author !== undefined && it.author !== null && (typeof it.author !== 'string' || it.author === '')) problem(`${at}.author: must be a non-empty string`);
+    if (it.author !== undefined && it.author !== null && (typeof it.author !== 'string' || it.author === ''))
+      problem(`${at}.author: must be a non-empty string`);
     const votes = it.votes;
     if (votes === undefined) continue;
     if (typeof votes === 'number') {
@@ -128,7 +131,8 @@ export function validateIssues(raw: unknown): IssuesValidation {
         problem(`${at}.votes[${j}]: must be an object`);
         continue;
       }
-      if (typeof v.user !== 'string' || v.user === '') problem(`${at}.votes[${j}].user: ${v.user === undefined ? 'required' : 'must be a non-empty string'}`);
+      if (typeof v.user !== 'string' || v.user === '')
+        problem(`${at}.votes[${j}].user: ${v.user === undefined ? 'required' : 'must be a non-empty string'}`);
       if (v.tier !== undefined && typeof v.tier !== 'string') problem(`${at}.votes[${j}].tier: must be a string`);
       if (v.value !== undefined && v.value !== 1 && v.value !== -1) problem(`${at}.votes[${j}].value: must be 1 or -1`);
       if (v.at !== undefined && (typeof v.at !== 'string' || Number.isNaN(timeOf(v.at)))) {
@@ -228,8 +232,15 @@ export type IssueIndex = Map<number, { start: number; end: number }>;
 
 // Keys packed into numbers: the key's bytes in base 256 (all known keys are at most 6 ASCII bytes).
 const pack = (s: string) => [...s].reduce((n, c) => n * 256 + c.charCodeAt(0), 0);
-const K_ID = pack('id'), K_TITLE = pack('title'), K_TYPE = pack('type'), K_AUTHOR = pack('author'), K_VOTES = pack('votes');
-const K_USER = pack('user'), K_TIER = pack('tier'), K_VALUE = pack('value'), K_AT = pack('at');
+const K_ID = pack('id'),
+  K_TITLE = pack('title'),
+  K_TYPE = pack('type'),
+  K_AUTHOR = pack('author'),
+  K_VOTES = pack('votes');
+const K_USER = pack('user'),
+  K_TIER = pack('tier'),
+  K_VALUE = pack('value'),
+  K_AT = pack('at');
 const WS = new Uint8Array(256);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;
 
@@ -477,7 +488,8 @@ function valueEnd(b: Uint8Array, p: number, depth: number): number {
 }
 
 const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
-const isHex = (c: number | undefined) => c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46));
+const isHex = (c: number | undefined) =>
+  c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46));
 const decoder = new TextDecoder();
 const utf8 = (b: Uint8Array, s: number, e: number) => decoder.decode(b.subarray(s, e));
 
@@ -489,14 +501,28 @@ function validTimeToken(b: Uint8Array, s: number, e: number): boolean {
 /** `YYYY-MM-DDTHH:MM:SSZ` at `s`, a real day: the same test as `timeOf`'s fast path, on bytes. */
 function canonicalBytes(b: Uint8Array, s: number): boolean {
   // Straight-line code: this runs once per dated vote, cold, so no closures or iterators.
-  if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 10] !== 0x54 || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a || b[s + 19] !== 0x5a) return false;
-  const y0 = b[s]! - 48, y1 = b[s + 1]! - 48, y2 = b[s + 2]! - 48, y3 = b[s + 3]! - 48;
-  const mo0 = b[s + 5]! - 48, mo1 = b[s + 6]! - 48, d0 = b[s + 8]! - 48, d1 = b[s + 9]! - 48;
-  const h0 = b[s + 11]! - 48, h1 = b[s + 12]! - 48, mi0 = b[s + 14]! - 48, mi1 = b[s + 15]! - 48, s0 = b[s + 17]! - 48, s1 = b[s + 18]! - 48;
+  if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 10] !== 0x54 || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a || b[s + 19] !== 0x5a)
+    return false;
+  const y0 = b[s]! - 48,
+    y1 = b[s + 1]! - 48,
+    y2 = b[s + 2]! - 48,
+    y3 = b[s + 3]! - 48;
+  const mo0 = b[s + 5]! - 48,
+    mo1 = b[s + 6]! - 48,
+    d0 = b[s + 8]! - 48,
+    d1 = b[s + 9]! - 48;
+  const h0 = b[s + 11]! - 48,
+    h1 = b[s + 12]! - 48,
+    mi0 = b[s + 14]! - 48,
+    mi1 = b[s + 15]! - 48,
+    s0 = b[s + 17]! - 48,
+    s1 = b[s + 18]! - 48;
   // (x >>> 0) > 9 is "not a digit" for x = byte − 48.
-  if ((y0 >>> 0) > 9 || (y1 >>> 0) > 9 || (y2 >>> 0) > 9 || (y3 >>> 0) > 9 || (mo0 >>> 0) > 9 || (mo1 >>> 0) > 9 || (d0 >>> 0) > 9 || (d1 >>> 0) > 9) return false;
-  if ((h0 >>> 0) > 9 || (h1 >>> 0) > 9 || (mi0 >>> 0) > 9 || (mi1 >>> 0) > 9 || (s0 >>> 0) > 9 || (s1 >>> 0) > 9) return false;
-  const month = mo0 * 10 + mo1, day = d0 * 10 + d1;
+  if (y0 >>> 0 > 9 || y1 >>> 0 > 9 || y2 >>> 0 > 9 || y3 >>> 0 > 9 || mo0 >>> 0 > 9 || mo1 >>> 0 > 9 || d0 >>> 0 > 9 || d1 >>> 0 > 9)
+    return false;
+  if (h0 >>> 0 > 9 || h1 >>> 0 > 9 || mi0 >>> 0 > 9 || mi1 >>> 0 > 9 || s0 >>> 0 > 9 || s1 >>> 0 > 9) return false;
+  const month = mo0 * 10 + mo1,
+    day = d0 * 10 + d1;
   if (month < 1 || month > 12 || day < 1 || h0 * 10 + h1 > 23 || mi0 > 5 || s0 > 5) return false;
   return day <= DAYS[month - 1]! && !(month === 2 && day === 29 && !leap(y0 * 1000 + y1 * 100 + y2 * 10 + y3));
 }

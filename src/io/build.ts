@@ -46,11 +46,19 @@ export async function runBuild(opts: BuildOptions): Promise<void> {
     for await (const line of child.iterable({ from: 'all' })) opts.onLine(String(line));
     const result = await child;
     if (timedOut) {
-      throw failure('E_BUILD', `build: timed out after ${Math.round(opts.timeoutMs / 60_000 * 100) / 100} minutes (build.timeoutMinutes)`, 'raise build.timeoutMinutes in friday.config.json, or fix the build');
+      throw failure(
+        'E_BUILD',
+        `build: timed out after ${Math.round((opts.timeoutMs / 60_000) * 100) / 100} minutes (build.timeoutMinutes)`,
+        'raise build.timeoutMinutes in friday.config.json, or fix the build',
+      );
     }
     if (result.exitCode !== 0) {
       const why = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
-      throw failure('E_BUILD', `build: \`${opts.command}\` failed (${why})`, 'no tag and no release folder were written; fix the build and run again');
+      throw failure(
+        'E_BUILD',
+        `build: \`${opts.command}\` failed (${why})`,
+        'no tag and no release folder were written; fix the build and run again',
+      );
     }
   } finally {
     clearTimeout(timer);

@@ -11,7 +11,17 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Context } from '../context.js';
-import { canonicalBytes, checkSignatures, isClientError, isPlainFileName, type ManifestBody, type SignedManifest, parseTrust, thresholdFor, type Trust } from '../client/index.js';
+import {
+  canonicalBytes,
+  checkSignatures,
+  isClientError,
+  isPlainFileName,
+  type ManifestBody,
+  type SignedManifest,
+  parseTrust,
+  thresholdFor,
+  type Trust,
+} from '../client/index.js';
 import { manifestText, signBody, type BuildRecord } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
 import { errnoCode, failure, usageError } from '../errors.js';
@@ -36,7 +46,8 @@ export const livePath = (publishDir: string, channel: string) => join(channelDir
 export const stagedPath = (publishDir: string, channel: string) => join(channelDir(publishDir, channel), 'staged.json');
 export const eventsPath = (publishDir: string, channel: string) => join(channelDir(publishDir, channel), 'events.ndjson');
 export const historyDir = (publishDir: string, channel: string) => join(channelDir(publishDir, channel), 'history');
-export const historyPath = (publishDir: string, channel: string, serial: number) => join(historyDir(publishDir, channel), `${String(serial).padStart(8, '0')}.json`);
+export const historyPath = (publishDir: string, channel: string, serial: number) =>
+  join(historyDir(publishDir, channel), `${String(serial).padStart(8, '0')}.json`);
 
 /** A path as the user sees it: relative to the working folder when inside it. */
 export function show(p: string, root: string = process.cwd()): string {
@@ -103,7 +114,8 @@ export async function readTrust(project: Project): Promise<Trust> {
   try {
     text = await fs.readFile(path, 'utf8');
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw usageError('E_TRUST', `${label}: no such file`, 'add the signing keys with `friday keys trust <pubfile>...`');
+    if (errnoCode(err) === 'ENOENT')
+      throw usageError('E_TRUST', `${label}: no such file`, 'add the signing keys with `friday keys trust <pubfile>...`');
     throw usageError('E_TRUST', `${label}: cannot read (${errnoCode(err)})`);
   }
   let trust: Trust;
@@ -114,7 +126,11 @@ export async function readTrust(project: Project): Promise<Trust> {
     throw usageError('E_TRUST', `${label}: not valid JSON (${(err as Error).message})`);
   }
   if (trust.product !== project.config.product) {
-    throw usageError('E_TRUST', `${label}: product "${trust.product}" is not the configuration's "${project.config.product}"`, 'devices would refuse every manifest (E_PRODUCT); fix trust.json');
+    throw usageError(
+      'E_TRUST',
+      `${label}: product "${trust.product}" is not the configuration's "${project.config.product}"`,
+      'devices would refuse every manifest (E_PRODUCT); fix trust.json',
+    );
   }
   return trust;
 }
@@ -150,20 +166,23 @@ export async function readBuildRecord(project: Project, version: string): Promis
   try {
     value = JSON.parse(await fs.readFile(path, 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw failure('E_RELEASE', `release ${version}: no build record (${label})`, 'cut it first with `friday cut`');
+    if (errnoCode(err) === 'ENOENT')
+      throw failure('E_RELEASE', `release ${version}: no build record (${label})`, 'cut it first with `friday cut`');
     throw failure('E_RELEASE', `${label}: cannot read (${errnoCode(err) ?? (err as Error).message})`);
   }
   const problems: string[] = [];
   if (value?.type !== 'friday.build/v1') problems.push('type: must be "friday.build/v1"');
   if (value?.product !== project.config.product) problems.push(`product: must be "${project.config.product}"`);
   if (value?.version !== version) problems.push(`version: must be "${version}"`);
-  for (const f of ['tag', 'commit', 'builtAt']) if (typeof value?.[f] !== 'string' || !value[f]) problems.push(`${f}: must be a non-empty string`);
+  for (const f of ['tag', 'commit', 'builtAt'])
+    if (typeof value?.[f] !== 'string' || !value[f]) problems.push(`${f}: must be a non-empty string`);
   const arts = Array.isArray(value?.artifacts) ? (value.artifacts as Record<string, unknown>[]) : null;
   if (!arts || arts.length === 0) problems.push('artifacts: must list one artifact per device');
   arts?.forEach((a, i) => {
     if (typeof a?.device !== 'string' || !a.device) problems.push(`artifacts.${i}.device: must be a device codename`);
     if (typeof a?.file !== 'string' || !isPlainFileName(a.file)) problems.push(`artifacts.${i}.file: must be a plain file name`);
-    if (typeof a?.size !== 'number' || !Number.isSafeInteger(a.size) || a.size < 0) problems.push(`artifacts.${i}.size: must be a whole number`);
+    if (typeof a?.size !== 'number' || !Number.isSafeInteger(a.size) || a.size < 0)
+      problems.push(`artifacts.${i}.size: must be a whole number`);
     if (typeof a?.sha256 !== 'string' || !HEX64.test(a.sha256)) problems.push(`artifacts.${i}.sha256: must be 64 lowercase hex digits`);
   });
   if (problems.length) throw failure('E_RELEASE', `${label}: ${problems.join('; ')}`);
@@ -179,14 +198,28 @@ export async function rehashArtifacts(project: Project, build: BuildRecord, info
     try {
       size = (await fs.stat(path)).size;
     } catch (err) {
-      throw failure('E_RELEASE', `release ${build.version}: ${label}: ${errnoCode(err) === 'ENOENT' ? 'missing' : `cannot read (${errnoCode(err)})`}`, 'cut the release again');
+      throw failure(
+        'E_RELEASE',
+        `release ${build.version}: ${label}: ${errnoCode(err) === 'ENOENT' ? 'missing' : `cannot read (${errnoCode(err)})`}`,
+        'cut the release again',
+      );
     }
-    if (size !== a.size) throw failure('E_SIZE', `release ${build.version}: ${label}: ${size} bytes, the build record says ${a.size}`, 'the file changed after the cut; cut the release again');
+    if (size !== a.size)
+      throw failure(
+        'E_SIZE',
+        `release ${build.version}: ${label}: ${size} bytes, the build record says ${a.size}`,
+        'the file changed after the cut; cut the release again',
+      );
     info(`checking ${label} (${a.size} bytes)`);
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
     const digest = hash.digest('hex');
-    if (digest !== a.sha256) throw failure('E_HASH', `release ${build.version}: ${label}: SHA-256 ${digest}, the build record says ${a.sha256}`, 'the file changed after the cut; cut the release again');
+    if (digest !== a.sha256)
+      throw failure(
+        'E_HASH',
+        `release ${build.version}: ${label}: SHA-256 ${digest}, the build record says ${a.sha256}`,
+        'the file changed after the cut; cut the release again',
+      );
   }
 }
 
@@ -196,9 +229,12 @@ export async function readNotes(project: Project, version: string, warn: (line: 
   let popcorn: ManifestBody['notes']['popcorn'] = null;
   try {
     const cl = JSON.parse(await fs.readFile(join(dir, 'changelog.json'), 'utf8')) as { popcorn?: { id?: unknown; title?: unknown } | null };
-    if (cl.popcorn && typeof cl.popcorn.id === 'number' && typeof cl.popcorn.title === 'string') popcorn = { id: cl.popcorn.id, title: cl.popcorn.title };
+    if (cl.popcorn && typeof cl.popcorn.id === 'number' && typeof cl.popcorn.title === 'string')
+      popcorn = { id: cl.popcorn.id, title: cl.popcorn.title };
   } catch (err) {
-    warn(`release ${version}: ${errnoCode(err) === 'ENOENT' ? 'no changelog.json' : 'changelog.json unreadable'}; the manifest names no Popcorn Award`);
+    warn(
+      `release ${version}: ${errnoCode(err) === 'ENOENT' ? 'no changelog.json' : 'changelog.json unreadable'}; the manifest names no Popcorn Award`,
+    );
   }
   let changelog: string | null = `releases/${version}/CHANGELOG.md`;
   try {
@@ -212,7 +248,12 @@ export async function readNotes(project: Project, version: string, warn: (line: 
 /** Who did it, for the audit log: the git user name, else $USER. */
 export function actorOf(ctx: Pick<Context, 'cwd' | 'env'>): string {
   try {
-    const name = execFileSync('git', ['config', 'user.name'], { cwd: ctx.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    const name = execFileSync('git', ['config', 'user.name'], {
+      cwd: ctx.cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    }).trim();
     if (name) return name;
   } catch {
     // not a git repository, or no name configured
@@ -225,14 +266,21 @@ export function actorOf(ctx: Pick<Context, 'cwd' | 'env'>): string {
  * (`rollout beta`) and `trust` the keys whose signatures count on `channel`, so that the error
  * says which private key to provide and how.
  */
-export async function requireSigners(ctx: Pick<Context, 'cwd' | 'env'>, keyFiles: string[] | undefined, need: { what?: string; channel?: string; trust?: Trust } = {}): Promise<Signer[]> {
+export async function requireSigners(
+  ctx: Pick<Context, 'cwd' | 'env'>,
+  keyFiles: string[] | undefined,
+  need: { what?: string; channel?: string; trust?: Trust } = {},
+): Promise<Signer[]> {
   const files = (keyFiles ?? []).map((f) => (f.startsWith('/') ? f : join(ctx.cwd, f)));
   const signers = await loadSigners(files, ctx.env);
   if (signers.length === 0) {
     const env = ctx.env.FRIDAY_SIGNING_KEY === undefined ? 'FRIDAY_SIGNING_KEY is not set' : 'FRIDAY_SIGNING_KEY is empty';
     const { trust, channel } = need;
     const names = trust ? [...trust.keys.values()].map((k) => k.name ?? `${k.keyid.slice(0, 12)}…`) : [];
-    const which = trust && channel !== undefined && names.length ? ` (${channel} needs ${thresholdFor(trust, channel)} of the trusted keys ${names.join(', ')})` : '';
+    const which =
+      trust && channel !== undefined && names.length
+        ? ` (${channel} needs ${thresholdFor(trust, channel)} of the trusted keys ${names.join(', ')})`
+        : '';
     throw usageError(
       'E_KEY',
       `${need.what ? `${need.what}: ` : ''}no signing key: no --key <file> given and ${env}${which}`,
@@ -244,7 +292,8 @@ export async function requireSigners(ctx: Pick<Context, 'cwd' | 'env'>, keyFiles
 
 /** Signers whose key trust.json does not list sign for nothing; say so before signing. */
 export function warnUntrusted(signers: Signer[], trust: Trust, warn: (line: string) => void): void {
-  for (const s of signers) if (!trust.keys.has(s.keyid)) warn(`key ${s.keyid.slice(0, 12)}… is not in trust.json: its signature will not count`);
+  for (const s of signers)
+    if (!trust.keys.has(s.keyid)) warn(`key ${s.keyid.slice(0, 12)}… is not in trust.json: its signature will not count`);
 }
 
 /** How many distinct trusted keys signed, against the channel's threshold. */
@@ -257,7 +306,12 @@ export function signatureCount(doc: SignedManifest, trust: Trust): { valid: numb
  * Run `fn` holding the channel's lock (`channels/<name>/.friday.lock`). Under --dry-run nothing is
  * locked, since nothing is written. Leftover temp files of a killed run are swept first.
  */
-export async function withChannelLock<T>(ctx: Pick<Context, 'dryRun'>, publishDir: string, channel: string, fn: () => Promise<T>): Promise<T> {
+export async function withChannelLock<T>(
+  ctx: Pick<Context, 'dryRun'>,
+  publishDir: string,
+  channel: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   if (ctx.dryRun) return fn();
   const dir = channelDir(publishDir, channel);
   await fs.mkdir(dir, { recursive: true });
@@ -288,7 +342,13 @@ export async function writeManifest(store: Store, path: string, doc: SignedManif
  * Make `doc` the live manifest (the lock must be held): history file, then the live file, then
  * staged.json goes if it was the one published, then the audit lines.
  */
-export async function publishLocked(store: Store, publishDir: string, doc: SignedManifest, events: AuditEvent[], opts: { removeStaged: boolean }): Promise<void> {
+export async function publishLocked(
+  store: Store,
+  publishDir: string,
+  doc: SignedManifest,
+  events: AuditEvent[],
+  opts: { removeStaged: boolean },
+): Promise<void> {
   const ch = doc.signed.channel;
   await writeManifest(store, historyPath(publishDir, ch, doc.signed.serial), doc);
   await writeManifest(store, livePath(publishDir, ch), doc);
@@ -300,11 +360,24 @@ export async function publishLocked(store: Store, publishDir: string, doc: Signe
  * A publish line for a live manifest the log does not know (a run killed between the rename and
  * the append): the log is append-only, so the gap is closed by a line saying so, not by rewriting.
  */
-export async function reconcileEvents(store: Store, publishDir: string, live: SignedManifest | null, events: AuditEvent[], actor: string): Promise<AuditEvent[]> {
+export async function reconcileEvents(
+  store: Store,
+  publishDir: string,
+  live: SignedManifest | null,
+  events: AuditEvent[],
+  actor: string,
+): Promise<AuditEvent[]> {
   if (!live) return events;
   const s = live.signed;
   if (events.some((e) => e.action === 'publish' && e.serial === s.serial)) return events;
-  const ev: AuditEvent = { at: s.issuedAt, action: 'publish', serial: s.serial, version: s.release.version, actor, detail: { recovered: true, note: 'published by a run that stopped before logging it' } };
+  const ev: AuditEvent = {
+    at: s.issuedAt,
+    action: 'publish',
+    serial: s.serial,
+    version: s.release.version,
+    actor,
+    detail: { recovered: true, note: 'published by a run that stopped before logging it' },
+  };
   await appendEvent(store, publishDir, s.channel, ev);
   return [...events, ev];
 }
@@ -337,7 +410,17 @@ async function pendingStaged(publishDir: string, channel: string): Promise<Signe
  * when publishing: the serial moves past it, so a later `publish` refuses it as stale (E_STALE)
  * instead of it vanishing without a word.
  */
-export async function signAndRelease(ctx: Pick<Context, 'now'> & Partial<Pick<Context, 'warn'>>, store: Store, publishDir: string, body: ManifestBody, signers: Signer[], trust: Trust, action: AuditEvent['action'], detail: Record<string, unknown>, actor: string): Promise<ReleaseOutcome> {
+export async function signAndRelease(
+  ctx: Pick<Context, 'now'> & Partial<Pick<Context, 'warn'>>,
+  store: Store,
+  publishDir: string,
+  body: ManifestBody,
+  signers: Signer[],
+  trust: Trust,
+  action: AuditEvent['action'],
+  detail: Record<string, unknown>,
+  actor: string,
+): Promise<ReleaseOutcome> {
   const doc: SignedManifest = { signed: body, signatures: signBody(body, signers) };
   const { valid, threshold } = signatureCount(doc, trust);
   const at = formatTime(ctx.now);
@@ -345,14 +428,29 @@ export async function signAndRelease(ctx: Pick<Context, 'now'> & Partial<Pick<Co
   const pending = await pendingStaged(publishDir, body.channel);
   if (valid >= threshold) {
     const same = pending !== null && canonicalBytes(pending.signed).equals(canonicalBytes(body));
-    await publishLocked(store, publishDir, doc, [{ ...base, action, detail }, { ...base, action: 'publish', detail: { rollout: body.rollout.percent, signatures: valid, via: action } }], { removeStaged: same });
+    await publishLocked(
+      store,
+      publishDir,
+      doc,
+      [
+        { ...base, action, detail },
+        { ...base, action: 'publish', detail: { rollout: body.rollout.percent, signatures: valid, via: action } },
+      ],
+      { removeStaged: same },
+    );
     return { published: true, doc, valid, threshold };
   }
   // One staged.json per channel: say so when this pushes out a different release waiting there.
   if (pending && pending.signed.release.version !== body.release.version) {
-    ctx.warn?.(`${body.channel}: this replaces the staged ${pending.signed.release.version} (serial ${pending.signed.serial}); stage it again once this one is live`);
+    ctx.warn?.(
+      `${body.channel}: this replaces the staged ${pending.signed.release.version} (serial ${pending.signed.serial}); stage it again once this one is live`,
+    );
   }
   await writeManifest(store, stagedPath(publishDir, body.channel), doc);
-  await appendEvent(store, publishDir, body.channel, { ...base, action, detail: { ...detail, staged: true, signatures: valid, threshold } });
+  await appendEvent(store, publishDir, body.channel, {
+    ...base,
+    action,
+    detail: { ...detail, staged: true, signatures: valid, threshold },
+  });
   return { published: false, doc, valid, threshold };
 }

@@ -10,7 +10,17 @@
 import { promises as fs } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { BLANK, codes, FUTURE_SLACK_MS, KIND_SESSION, LineParser, REJECT_REASONS, R_TOO_LONG, UNKNOWN, type RejectReason } from '../core/feed.js';
+import {
+  BLANK,
+  codes,
+  FUTURE_SLACK_MS,
+  KIND_SESSION,
+  LineParser,
+  REJECT_REASONS,
+  R_TOO_LONG,
+  UNKNOWN,
+  type RejectReason,
+} from '../core/feed.js';
 
 const HOUR = 3_600_000;
 /**
@@ -145,7 +155,10 @@ export interface DeviceIndexState {
 /** Rows made before the first grow: a few doublings, not a dozen, on a large fleet. */
 const INITIAL_DEVICES = 16_384;
 
-const SEEN = 1, CRASHED = 2, RECENT = 4, RECENT_CRASHED = 8;
+const SEEN = 1,
+  CRASHED = 2,
+  RECENT = 4,
+  RECENT_CRASHED = 8;
 
 /** What a tally hands to another (a worker's half of the feed) to be merged. */
 export interface WindowState {
@@ -178,7 +191,10 @@ class WindowTally {
   crashes = 0;
   signatures = new Map<string, Set<number>>();
 
-  constructor(readonly w: FeedWindow, nowMs: number) {
+  constructor(
+    readonly w: FeedWindow,
+    nowMs: number,
+  ) {
     this.firstHour = Math.floor(w.fromMs / HOUR);
     this.hours = Math.max(1, Math.floor((nowMs + FUTURE_SLACK_MS) / HOUR) - this.firstHour + 1);
     this.words = Math.ceil(this.hours / 32);
@@ -236,8 +252,13 @@ class WindowTally {
 
   state(): WindowState {
     return {
-      rows: this.rows, crashRows: this.crashRows, unitsPerHour: this.unitsPerHour, crashUnitsPerHour: this.crashUnitsPerHour,
-      sessions: this.sessions, crashes: this.crashes, signatures: this.signatures,
+      rows: this.rows,
+      crashRows: this.crashRows,
+      unitsPerHour: this.unitsPerHour,
+      crashUnitsPerHour: this.crashUnitsPerHour,
+      sessions: this.sessions,
+      crashes: this.crashes,
+      signatures: this.signatures,
     };
   }
 
@@ -247,8 +268,10 @@ class WindowTally {
    */
   merge(other: WindowState, map: Int32Array): void {
     const otherDevices = Math.min(map.length, other.rows.length / this.stride);
-    const stride = this.stride, words = this.words;
-    const from = other.rows, fromCrash = other.crashRows;
+    const stride = this.stride,
+      words = this.words;
+    const from = other.rows,
+      fromCrash = other.crashRows;
     for (let d = 0; d < otherDevices; d++) {
       const f = d * stride;
       const flags = from[f]!;
@@ -289,9 +312,13 @@ class WindowTally {
   }
 
   result(deviceCount: number): VersionTally {
-    let devices = 0, crashed = 0, recentDevices = 0, recentCrashed = 0;
+    let devices = 0,
+      crashed = 0,
+      recentDevices = 0,
+      recentCrashed = 0;
     const n = Math.min(deviceCount, this.rows.length / this.stride);
-    const rows = this.rows, stride = this.stride;
+    const rows = this.rows,
+      stride = this.stride;
     for (let d = 0; d < n; d++) {
       const flags = rows[d * stride]!;
       if (flags === 0) continue;
@@ -307,9 +334,19 @@ class WindowTally {
     const signatures = [...this.signatures].map(([signature, set]) => ({ signature, devices: set.size }));
     signatures.sort((a, b) => b.devices - a.devices || (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
     return {
-      version: this.w.version, units, crashUnits, devices, crashed, recentDevices, recentCrashed,
-      sessions: this.sessions, crashes: this.crashes, signatures,
-      firstHourMs: this.firstHour * HOUR, unitsPerHour, crashUnitsPerHour,
+      version: this.w.version,
+      units,
+      crashUnits,
+      devices,
+      crashed,
+      recentDevices,
+      recentCrashed,
+      sessions: this.sessions,
+      crashes: this.crashes,
+      signatures,
+      firstHourMs: this.firstHour * HOUR,
+      unitsPerHour,
+      crashUnitsPerHour,
     };
   }
 }
@@ -412,10 +449,16 @@ export class FeedScanner {
     const n = this.pending;
     if (n === 0) return;
     this.pending = 0;
-    const dev = this.bDev, h1 = this.bH1, h2 = this.bH2, devices = this.devices;
+    const dev = this.bDev,
+      h1 = this.bH1,
+      h2 = this.bH2,
+      devices = this.devices;
     this.sink ^= devices.touch(h1, n);
     for (let k = 0; k < n; k++) dev[k] = devices.intern(h1[k]!, h2[k]!);
-    const ts = this.bTs, what = this.bWhat, sig = this.bSig, tallies = this.tallies;
+    const ts = this.bTs,
+      what = this.bWhat,
+      sig = this.bSig,
+      tallies = this.tallies;
     for (let k = 0; k < n; k++) {
       const w = what[k]!;
       tallies[w >>> 2]!.add(dev[k]!, ts[k]!, w & 3, (w & 3) === KIND_SESSION ? '' : sig[k]!);
@@ -455,7 +498,14 @@ export class FeedScanner {
   }
 
   state(): ScannerState {
-    return { lines: this.lines, accepted: this.accepted, bytes: this.bytes, rejectedBy: this.rejectedBy, devices: this.devices.state(), windows: this.tallies.map((t) => t.state()) };
+    return {
+      lines: this.lines,
+      accepted: this.accepted,
+      bytes: this.bytes,
+      rejectedBy: this.rejectedBy,
+      devices: this.devices.state(),
+      windows: this.tallies.map((t) => t.state()),
+    };
   }
 
   merge(other: ScannerState): void {
@@ -477,7 +527,14 @@ export class FeedScanner {
       }
     });
     const devices = this.devices.size;
-    return { lines: this.lines, accepted: this.accepted, rejected, rejectedBy, bytes: this.bytes, versions: this.tallies.map((t) => t.result(devices)) };
+    return {
+      lines: this.lines,
+      accepted: this.accepted,
+      rejected,
+      rejectedBy,
+      bytes: this.bytes,
+      versions: this.tallies.map((t) => t.result(devices)),
+    };
   }
 }
 
@@ -503,7 +560,14 @@ function hasBom(b: Uint8Array): boolean {
  * chunk, which nearly always finish its last line. So the work splits itself by how fast each
  * thread really runs, and a thread that gets no core leaves the chunks to the other.
  */
-async function scanChunks(fh: fs.FileHandle, total: number, next: Int32Array, scanner: FeedScanner, progress?: (bytes: number) => void, afterChunk?: () => void): Promise<void> {
+async function scanChunks(
+  fh: fs.FileHandle,
+  total: number,
+  next: Int32Array,
+  scanner: FeedScanner,
+  progress?: (bytes: number) => void,
+  afterChunk?: () => void,
+): Promise<void> {
   const chunks = Math.ceil(total / CHUNK);
   // A read is the byte before the chunk, the chunk and the lookahead; one byte more holds a
   // newline put after the data, which stops every search there.
@@ -512,7 +576,8 @@ async function scanChunks(fh: fs.FileHandle, total: number, next: Int32Array, sc
   const claim = (into: Buffer) => {
     const k = Atomics.add(next, 0, 1);
     if (k >= chunks) return null;
-    const start = k * CHUNK, end = Math.min(total, start + CHUNK);
+    const start = k * CHUNK,
+      end = Math.min(total, start + CHUNK);
     // From the byte before the chunk: a newline there means a line starts right at `start`.
     const from = start === 0 ? 0 : start - 1;
     return { start, end, from, read: fh.read(into, 0, Math.min(total, end + LOOKAHEAD) - from, from) };
@@ -546,7 +611,14 @@ async function scanChunks(fh: fs.FileHandle, total: number, next: Int32Array, sc
 }
 
 /** Read on from `offset` to the end of the line whose first bytes are `head`, and scan it. */
-async function finishLine(fh: fs.FileHandle, total: number, offset: number, head: Buffer, tail: Buffer, scanner: FeedScanner): Promise<void> {
+async function finishLine(
+  fh: fs.FileHandle,
+  total: number,
+  offset: number,
+  head: Buffer,
+  tail: Buffer,
+  scanner: FeedScanner,
+): Promise<void> {
   let len = head.length;
   if (len > MAX_LINE) {
     scanner.reject(R_TOO_LONG);
@@ -597,7 +669,8 @@ const SPLIT_FROM = 128 << 20;
  * this long first, and a helper started only when other processes left at least FREE_CORE of a
  * core beside the main thread's.
  */
-const SAMPLE_MS = 40, FREE_CORE = 0.6;
+const SAMPLE_MS = 40,
+  FREE_CORE = 0.6;
 
 /** Stream a feed file; a large one is scanned by two threads at once when a core is free. */
 export async function scanFeedFile(path: string, query: FeedQuery, opts: ScanOptions = {}): Promise<FeedScan> {
@@ -680,7 +753,9 @@ function canUseWorker(): boolean {
   return /\.m?js$/.test(new URL(import.meta.url).pathname);
 }
 
-const HELPER_IDLE = 0, HELPER_RUNNING = 1, HELPER_CANCELLED = 2;
+const HELPER_IDLE = 0,
+  HELPER_RUNNING = 1,
+  HELPER_CANCELLED = 2;
 
 interface WorkerJob {
   fridayFeedScan: true;
@@ -733,7 +808,10 @@ async function runWorker(job: WorkerJob): Promise<void> {
     }
   }
   const state = scanner.state();
-  const transfer = [state.devices.table.buffer, ...state.windows.flatMap((w) => [w.rows.buffer, w.crashRows.buffer, w.unitsPerHour.buffer, w.crashUnitsPerHour.buffer])];
+  const transfer = [
+    state.devices.table.buffer,
+    ...state.windows.flatMap((w) => [w.rows.buffer, w.crashRows.buffer, w.unitsPerHour.buffer, w.crashUnitsPerHour.buffer]),
+  ];
   parentPort!.postMessage({ state }, transfer as ArrayBuffer[]);
 }
 

@@ -33,20 +33,31 @@ class GitFailed extends Error {
 /** Run git in `cwd` and return its stdout; git's own failure rejects as GitFailed. */
 function runGit(cwd: string, args: readonly string[], env?: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args as string[], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: env && { ...process.env, ...env } }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      // ENOENT from the spawn: no git on PATH (or no such working directory, reported as git's failure).
-      if (err.code === 'ENOENT' && existsSync(cwd)) return reject(failure('E_GIT', 'git: cannot run git', 'install git and make sure it is on PATH'));
-      reject(new GitFailed(stderr || err.message, typeof err.code === 'number' ? err.code : null, stdout));
-    });
+    execFile(
+      'git',
+      args as string[],
+      { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: env && { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        if (!err) return resolve(stdout);
+        // ENOENT from the spawn: no git on PATH (or no such working directory, reported as git's failure).
+        if (err.code === 'ENOENT' && existsSync(cwd))
+          return reject(failure('E_GIT', 'git: cannot run git', 'install git and make sure it is on PATH'));
+        reject(new GitFailed(stderr || err.message, typeof err.code === 'number' ? err.code : null, stdout));
+      },
+    );
   });
 }
 
 /** git's own verdict is its `fatal:`/`error:` line (the last line is often only advice), as E_GIT. */
 export function gitError(what: string, output: string): FridayError {
-  const lines = output.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const why = (lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[lines.length - 1] ?? 'failed').replace(/^(fatal|error):\s*/, '');
-  if (/not a git repository/i.test(why)) return failure('E_GIT', `${what}: not a git repository`, 'run friday inside the ROM repository, or pass -C <repo>');
+  if (/not a git repository/i.test(why))
+    return failure('E_GIT', `${what}: not a git repository`, 'run friday inside the ROM repository, or pass -C <repo>');
   return failure('E_GIT', `${what}: ${why}`);
 }
 
@@ -89,14 +100,20 @@ export async function dirtyPaths(g: Git, exclude: string | null): Promise<string
   const args = ['status', '--porcelain', '--untracked-files=normal'];
   if (exclude) args.push('--', '.', `:(exclude)${exclude}`);
   const out = await gitCall('git status', () => runGit(g.cwd, args));
-  return out.split('\n').filter(Boolean).map((l) => l.slice(3));
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3));
 }
 
 /** Full messages of the commits in `from..to` (from = null: everything reachable from `to`). */
 export async function commitMessages(g: Git, from: string | null, to: string): Promise<string[]> {
   const range = from ? `${from}..${to}` : to;
   const out = await gitCall(`git log ${range}`, () => runGit(g.cwd, ['log', '--format=%B%x00', range]));
-  return out.split('\0').map((s) => s.replace(/^\n+/, '')).filter((s) => s.trim() !== '');
+  return out
+    .split('\0')
+    .map((s) => s.replace(/^\n+/, ''))
+    .filter((s) => s.trim() !== '');
 }
 
 export async function gitUserName(g: Git): Promise<string | null> {

@@ -18,7 +18,11 @@ export interface TagInfo {
 
 /** Every tag, with the commit it points at. One process. */
 export async function listTags(cwd: string): Promise<TagInfo[]> {
-  const out = await gitOut(cwd, ['for-each-ref', '--format=%(refname:strip=2)%00%(objecttype)%00%(*objecttype)%00%(*objectname)%00%(objectname)', 'refs/tags']);
+  const out = await gitOut(cwd, [
+    'for-each-ref',
+    '--format=%(refname:strip=2)%00%(objecttype)%00%(*objecttype)%00%(*objectname)%00%(objectname)',
+    'refs/tags',
+  ]);
   const tags: TagInfo[] = [];
   for (const line of out.split('\n')) {
     if (!line) continue;
@@ -52,7 +56,13 @@ export async function resolveCommit(cwd: string, ref: string): Promise<string | 
  * `tags`, when the caller has already listed them, saves a git call (and the whole search when no
  * release tag is left to find).
  */
-export async function previousReleaseTag(cwd: string, rev: string, prefix: string, exclude: readonly string[] = [], tags?: readonly TagInfo[]): Promise<string | null> {
+export async function previousReleaseTag(
+  cwd: string,
+  rev: string,
+  prefix: string,
+  exclude: readonly string[] = [],
+  tags?: readonly TagInfo[],
+): Promise<string | null> {
   const excluded = new Set(exclude);
   if (tags && !releaseTags(tags, prefix).some((t) => !excluded.has(t.name))) return null;
   for (let i = 0; i < 50; i++) {
@@ -78,7 +88,12 @@ function highestOnSameCommit(every: readonly TagInfo[], tag: string, prefix: str
   const commit = tags.find((t) => t.name === tag)?.commit;
   let best = tag;
   for (const t of tags) {
-    if (t.commit === commit && !excluded.has(t.name) && compareVersions(releaseVersionOf(t.name, prefix)!, releaseVersionOf(best, prefix)!) > 0) best = t.name;
+    if (
+      t.commit === commit &&
+      !excluded.has(t.name) &&
+      compareVersions(releaseVersionOf(t.name, prefix)!, releaseVersionOf(best, prefix)!) > 0
+    )
+      best = t.name;
   }
   return best;
 }
@@ -94,10 +109,14 @@ export function streamLog(cwd: string, from: string | null, to: string, onCommit
   }
   const range = from === null ? to : `${from}..${to}`;
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-c', 'log.showSignature=false', 'log', '--no-color', '-z', '--format=%H%x1f%B', '--end-of-options', range, '--'], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'git',
+      ['-c', 'log.showSignature=false', 'log', '--no-color', '-z', '--format=%H%x1f%B', '--end-of-options', range, '--'],
+      {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let count = 0;
     let rest = '';
     let stderr = '';
@@ -130,7 +149,9 @@ export function streamLog(cwd: string, from: string | null, to: string, onCommit
       }
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (err) => reject(failure('E_GIT', `git log: cannot run git (${err.message})`, 'install git and make sure it is on PATH')));
+    child.on('error', (err) =>
+      reject(failure('E_GIT', `git log: cannot run git (${err.message})`, 'install git and make sure it is on PATH')),
+    );
     child.on('close', (code) => {
       if (failed) return reject(failed);
       if (code !== 0) return void logError(cwd, from, to, stderr).then(reject, reject);
@@ -145,9 +166,16 @@ async function logError(cwd: string, from: string | null, to: string, stderr: st
   if (/does not have any commits yet|bad default revision 'HEAD'/.test(stderr) || (await resolveCommit(cwd, 'HEAD')) === null) {
     return failure('E_GIT', 'git log: the repository has no commit yet', 'commit your sources first');
   }
-  for (const [flag, ref] of [['--from', from], ['--to', to]] as const) {
+  for (const [flag, ref] of [
+    ['--from', from],
+    ['--to', to],
+  ] as const) {
     if (ref !== null && (await resolveCommit(cwd, ref)) === null) {
-      return usageError('E_USAGE', `${flag} ${ref}: not a commit in this repository`, 'give a tag, branch or commit (see `git tag --list`)');
+      return usageError(
+        'E_USAGE',
+        `${flag} ${ref}: not a commit in this repository`,
+        'give a tag, branch or commit (see `git tag --list`)',
+      );
     }
   }
   return gitError(`git log ${from === null ? to : `${from}..${to}`}`, stderr);

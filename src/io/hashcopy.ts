@@ -72,7 +72,9 @@ async function kernelCopyAndHash(input: fs.FileHandle, src: string, tmp: string,
   const before = await input.stat({ bigint: true });
   // COPYFILE_FICLONE asks for a reflink and falls back to an in-kernel copy where there is none.
   let copyError: unknown = null;
-  const copying = fs.copyFile(src, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE).catch((err: unknown) => void (copyError = err ?? new Error('copy failed')));
+  const copying = fs
+    .copyFile(src, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE)
+    .catch((err: unknown) => void (copyError = err ?? new Error('copy failed')));
   let hashed: CopyResult;
   try {
     hashed = await hashHandle(input, Number(before.size), onProgress, () => copyError !== null);
@@ -85,9 +87,17 @@ async function kernelCopyAndHash(input: fs.FileHandle, src: string, tmp: string,
   }
   // copyFile gives the copy the source's mode; release files are plain readable files.
   await fs.chmod(tmp, 0o644);
-  const [after, atPath, copy] = await Promise.all([input.stat({ bigint: true }), fs.stat(src, { bigint: true }), fs.stat(tmp, { bigint: true })]);
+  const [after, atPath, copy] = await Promise.all([
+    input.stat({ bigint: true }),
+    fs.stat(src, { bigint: true }),
+    fs.stat(tmp, { bigint: true }),
+  ]);
   if (!sameFile(before, after) || !sameFile(before, atPath) || BigInt(hashed.size) !== before.size || copy.size !== before.size) {
-    throw failure('E_ARTIFACT', `cut: ${src}: the file changed while it was copied`, 'make sure nothing writes the build output during `friday cut`, then run again');
+    throw failure(
+      'E_ARTIFACT',
+      `cut: ${src}: the file changed while it was copied`,
+      'make sure nothing writes the build output during `friday cut`, then run again',
+    );
   }
   return hashed;
 }

@@ -117,7 +117,11 @@ export async function fetchGithubIssues(o: GithubOptions): Promise<IssueSet> {
   for (const item of items) {
     const it = asRecord(item);
     if (!it || !Number.isSafeInteger(it.number) || (it.number as number) <= 0 || typeof it.title !== 'string') {
-      throw failure('E_ISSUES', `${label}: the issues list holds an item that is not an issue (no number or title)`, 'check GITHUB_API_URL: it must be the GitHub REST API');
+      throw failure(
+        'E_ISSUES',
+        `${label}: the issues list holds an item that is not an issue (no number or title)`,
+        'check GITHUB_API_URL: it must be the GitHub REST API',
+      );
     }
     const id = it.number as number;
     if (it.pull_request !== undefined && it.pull_request !== null) {
@@ -125,7 +129,13 @@ export async function fetchGithubIssues(o: GithubOptions): Promise<IssueSet> {
       continue;
     }
     const author = asRecord(it.user)?.login;
-    const issue: Issue = { id, title: it.title as string, type: typeOf(it.labels), author: typeof author === 'string' && author ? author : null, votes: [] };
+    const issue: Issue = {
+      id,
+      title: it.title as string,
+      type: typeOf(it.labels),
+      author: typeof author === 'string' && author ? author : null,
+      votes: [],
+    };
     issues.set(id, issue);
     const summary = asRecord(it.reactions);
     const counted = summary ? Number(summary['+1'] ?? 0) + Number(summary['-1'] ?? 0) : 1;
@@ -184,7 +194,8 @@ function apiBase(env: NodeJS.ProcessEnv): URL {
   return url;
 }
 
-const asRecord = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const asRecord = (v: unknown): Record<string, unknown> | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 interface ClientOptions {
   base: URL;
@@ -208,14 +219,20 @@ function client(c: ClientOptions) {
 
   async function get(url: URL): Promise<{ body: unknown[]; link: Map<string, URL> }> {
     // The token goes only to the API's own origin, whatever a Link header says.
-    if (url.origin !== c.base.origin) throw failure('E_ISSUES', `${c.label}: the API pointed to another site (${url.origin}); refusing to send the token there`);
+    if (url.origin !== c.base.origin)
+      throw failure('E_ISSUES', `${c.label}: the API pointed to another site (${url.origin}); refusing to send the token there`);
     let res: Response;
     try {
       res = await c.fetchImpl(url, { headers, signal: AbortSignal.timeout(c.timeoutMs) });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw failure('E_ISSUES', `${c.label}: GET ${show(url)}: no answer within ${Math.round(c.timeoutMs / 1000)} s`, 'run again later');
-      throw failure('E_ISSUES', `${c.label}: cannot reach ${c.base.origin} (${e.cause?.code ?? e.cause?.message ?? e.message})`, 'check the network, or GITHUB_API_URL');
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        throw failure('E_ISSUES', `${c.label}: GET ${show(url)}: no answer within ${Math.round(c.timeoutMs / 1000)} s`, 'run again later');
+      throw failure(
+        'E_ISSUES',
+        `${c.label}: cannot reach ${c.base.origin} (${e.cause?.code ?? e.cause?.message ?? e.message})`,
+        'check the network, or GITHUB_API_URL',
+      );
     }
     if (!res.ok) throw await httpError(res, show(url));
     const length = Number(res.headers.get('content-length') ?? 0);
@@ -224,9 +241,14 @@ function client(c: ClientOptions) {
     try {
       body = JSON.parse(await res.text());
     } catch {
-      throw failure('E_ISSUES', `${c.label}: GET ${show(url)}: the answer is not JSON`, 'check GITHUB_API_URL: it must be the GitHub REST API');
+      throw failure(
+        'E_ISSUES',
+        `${c.label}: GET ${show(url)}: the answer is not JSON`,
+        'check GITHUB_API_URL: it must be the GitHub REST API',
+      );
     }
-    if (!Array.isArray(body)) throw failure('E_ISSUES', `${c.label}: GET ${show(url)}: expected a list`, 'check GITHUB_API_URL: it must be the GitHub REST API');
+    if (!Array.isArray(body))
+      throw failure('E_ISSUES', `${c.label}: GET ${show(url)}: expected a list`, 'check GITHUB_API_URL: it must be the GitHub REST API');
     return { body, link: parseLink(res.headers.get('link'), url) };
   }
 
@@ -243,15 +265,36 @@ function client(c: ClientOptions) {
       const reset = Number(h.get('x-ratelimit-reset'));
       const when = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') : 'an unknown time';
       const limit = h.get('x-ratelimit-limit');
-      return failure('E_ISSUES', `${c.label}: GitHub API rate limit exceeded${limit ? ` (${limit} requests an hour)` : ''}; it resets at ${when}`,
-        c.token ? 'run again after the reset' : `set $${c.tokenEnv} to a token for a higher limit, or run again after the reset`);
+      return failure(
+        'E_ISSUES',
+        `${c.label}: GitHub API rate limit exceeded${limit ? ` (${limit} requests an hour)` : ''}; it resets at ${when}`,
+        c.token ? 'run again after the reset' : `set $${c.tokenEnv} to a token for a higher limit, or run again after the reset`,
+      );
     }
     if ((res.status === 403 || res.status === 429) && h.get('retry-after')) {
-      return failure('E_ISSUES', `${c.label}: GitHub asked to slow down (secondary rate limit); retry after ${h.get('retry-after')} s`, 'run again in a few minutes');
+      return failure(
+        'E_ISSUES',
+        `${c.label}: GitHub asked to slow down (secondary rate limit); retry after ${h.get('retry-after')} s`,
+        'run again in a few minutes',
+      );
     }
-    if (res.status === 401) return failure('E_ISSUES', `${c.label}: GET ${path}: 401 Unauthorized${detail}`, `the token in $${c.tokenEnv} was refused: set a valid token`);
-    if (res.status === 404) return failure('E_ISSUES', `${c.label}: GET ${path}: 404 Not Found${detail}`, `check issues.repo in friday.config.json${c.token ? ` and that the token in $${c.tokenEnv} can read it` : `, or set $${c.tokenEnv} for a private repository`}`);
-    return failure('E_ISSUES', `${c.label}: GET ${path}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${detail}`, res.status >= 500 ? 'GitHub had a problem: run again later' : undefined);
+    if (res.status === 401)
+      return failure(
+        'E_ISSUES',
+        `${c.label}: GET ${path}: 401 Unauthorized${detail}`,
+        `the token in $${c.tokenEnv} was refused: set a valid token`,
+      );
+    if (res.status === 404)
+      return failure(
+        'E_ISSUES',
+        `${c.label}: GET ${path}: 404 Not Found${detail}`,
+        `check issues.repo in friday.config.json${c.token ? ` and that the token in $${c.tokenEnv} can read it` : `, or set $${c.tokenEnv} for a private repository`}`,
+      );
+    return failure(
+      'E_ISSUES',
+      `${c.label}: GET ${path}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${detail}`,
+      res.status >= 500 ? 'GitHub had a problem: run again later' : undefined,
+    );
   }
 
   /**

@@ -44,7 +44,11 @@ export function publicRawFromPem(pem: string): Buffer {
 
 function signerFromPem(pem: string, label: string): Signer {
   if (!/-----BEGIN PRIVATE KEY-----/.test(pem)) {
-    throw usageError('E_KEY', `${label}: not a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)`, 'create one with `friday keys generate <name>`');
+    throw usageError(
+      'E_KEY',
+      `${label}: not a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)`,
+      'create one with `friday keys generate <name>`',
+    );
   }
   let key: KeyObject;
   try {
@@ -52,7 +56,8 @@ function signerFromPem(pem: string, label: string): Signer {
   } catch {
     throw usageError('E_KEY', `${label}: the private key cannot be parsed`);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw usageError('E_KEY', `${label}: not an Ed25519 key (${key.asymmetricKeyType ?? 'unknown type'})`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw usageError('E_KEY', `${label}: not an Ed25519 key (${key.asymmetricKeyType ?? 'unknown type'})`);
   const publicRaw = rawOf(createPublicKey(key));
   return { keyid: keyidOf(publicRaw), publicRaw, sign: (data) => edSign(null, data, key) };
 }
@@ -63,7 +68,10 @@ export async function loadSignerFile(file: string): Promise<Signer> {
   try {
     st = await fs.stat(file);
   } catch (err) {
-    throw usageError('E_KEY', `${file}: ${errnoCode(err) === 'ENOENT' ? 'no such key file' : `cannot read the key file (${errnoCode(err)})`}`);
+    throw usageError(
+      'E_KEY',
+      `${file}: ${errnoCode(err) === 'ENOENT' ? 'no such key file' : `cannot read the key file (${errnoCode(err)})`}`,
+    );
   }
   if (process.platform !== 'win32' && (st.mode & 0o044) !== 0) {
     const mode = (st.mode & 0o777).toString(8).padStart(4, '0');

@@ -43,7 +43,11 @@ export async function runSteps(ctx: Context, steps: Step[]): Promise<void> {
         task.title = step.title;
       },
     })),
-    { concurrent: false, exitOnError: true, rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) } },
+    {
+      concurrent: false,
+      exitOnError: true,
+      rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
+    },
   );
   await list.run();
 }

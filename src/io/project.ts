@@ -32,7 +32,12 @@ export async function loadConfig(ctx: Pick<Context, 'cwd' | 'configPath'>): Prom
     throw Object.assign(err as Error, { code: 'E_CONFIG' });
   }
   const v = validateConfig(raw);
-  if (!v.ok) throw problemsError('E_CONFIG', 'friday.config.json', v.problems.map((problem) => ({ file: label, problem })));
+  if (!v.ok)
+    throw problemsError(
+      'E_CONFIG',
+      'friday.config.json',
+      v.problems.map((problem) => ({ file: label, problem })),
+    );
   return v.value;
 }
 
@@ -98,7 +103,11 @@ export function channelPolicy(project: Project, name: string, flag = '--channel'
   const p = project.channels[name];
   if (!p) {
     const known = Object.keys(project.channels);
-    throw usageError('E_USAGE', `${flag} ${name}: unknown channel (no channels/${name}.json)`, known.length ? `known channels: ${known.join(', ')}` : 'run `friday init` to write the default channels');
+    throw usageError(
+      'E_USAGE',
+      `${flag} ${name}: unknown channel (no channels/${name}.json)`,
+      known.length ? `known channels: ${known.join(', ')}` : 'run `friday init` to write the default channels',
+    );
   }
   return p;
 }

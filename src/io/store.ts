@@ -109,7 +109,6 @@ export async function pathExists(p: string): Promise<boolean> {
   }
 }
 
-
 /**
  * Hold an exclusive lock (proper-lockfile: a `<target>.lock` folder, refreshed while held, stale
  * after a crash) while `fn` runs. A second process waits up to `waitMs`, then fails clearly.

@@ -11,7 +11,10 @@ const cases = JSON.parse(readFileSync(join(CORPUS, 'cases.json'), 'utf8')) as { 
 
 async function project(config: Record<string, unknown> = {}): Promise<TestRepo> {
   const repo = await gitRepo();
-  await initProject(repo, { config: { votes: { weights: { default: 1, tester: 2 }, tiers: 'tiers.json' }, ...config }, date: '2026-11-16T09:00:00Z' });
+  await initProject(repo, {
+    config: { votes: { weights: { default: 1, tester: 2 }, tiers: 'tiers.json' }, ...config },
+    date: '2026-11-16T09:00:00Z',
+  });
   await fs.writeFile(join(repo.dir, 'tiers.json'), '{ "ana": "tester" }\n');
   return repo;
 }
@@ -33,7 +36,10 @@ describe('bad input: the issues corpus', () => {
 describe('friday changelog', () => {
   it('reports an issue referenced by a commit but missing from the file, without failing', async () => {
     const repo = await project();
-    await fs.writeFile(join(repo.dir, 'issues.json'), JSON.stringify([{ id: 5, title: 'Known', type: 'bug', author: 'ana', votes: [{ user: 'ana' }] }]));
+    await fs.writeFile(
+      join(repo.dir, 'issues.json'),
+      JSON.stringify([{ id: 5, title: 'Known', type: 'bug', author: 'ana', votes: [{ user: 'ana' }] }]),
+    );
     await repo.commit('fix: known (#5)\n\nAlso closes #77', { date: '2026-11-20T10:00:00Z' });
     const r = await runFriday(['changelog', '-C', repo.dir, '--json', '--now', '2026-11-27T17:00:00Z']);
     expect(r.code, r.stderr).toBe(0);
@@ -54,7 +60,17 @@ describe('friday changelog', () => {
     expect(dry.stderr).toContain('would write notes/CHANGELOG.md');
     expect(existsSync(join(repo.dir, 'notes/CHANGELOG.md'))).toBe(false);
 
-    const r = await runFriday(['changelog', '-C', repo.dir, '--out', 'notes/changelog.json', '--format', 'json', '--now', '2026-11-27T17:00:00Z']);
+    const r = await runFriday([
+      'changelog',
+      '-C',
+      repo.dir,
+      '--out',
+      'notes/changelog.json',
+      '--format',
+      'json',
+      '--now',
+      '2026-11-27T17:00:00Z',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('wrote notes/changelog.json');
     const written = JSON.parse(await fs.readFile(join(repo.dir, 'notes/changelog.json'), 'utf8'));
@@ -108,7 +124,9 @@ describe('the files cut writes', () => {
     const release = join(dir, 'ota/releases/2026.48.0');
     const expected = join(ROOT, 'fixtures/changelog/expected');
     expect(await fs.readFile(join(release, 'CHANGELOG.md'), 'utf8')).toBe(await fs.readFile(join(expected, 'week48.CHANGELOG.md'), 'utf8'));
-    expect(JSON.parse(await fs.readFile(join(release, 'changelog.json'), 'utf8'))).toEqual(JSON.parse(await fs.readFile(join(expected, 'week48.changelog.json'), 'utf8')));
+    expect(JSON.parse(await fs.readFile(join(release, 'changelog.json'), 'utf8'))).toEqual(
+      JSON.parse(await fs.readFile(join(expected, 'week48.changelog.json'), 'utf8')),
+    );
 
     // A week later, HEAD is still the tagged release: the cut time is its builtAt, so the vote cast
     // after the cut (late_larry, 2026-11-28) still does not count.

@@ -4,7 +4,24 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFriday, tmpDir } from '../helpers/index.js';
 
-const COMMANDS = ['init', 'keys', 'cut', 'changelog', 'stage', 'sign', 'publish', 'rollout', 'promote', 'rollback', 'renew', 'watch', 'status', 'verify', 'pull', 'demo'];
+const COMMANDS = [
+  'init',
+  'keys',
+  'cut',
+  'changelog',
+  'stage',
+  'sign',
+  'publish',
+  'rollout',
+  'promote',
+  'rollback',
+  'renew',
+  'watch',
+  'status',
+  'verify',
+  'pull',
+  'demo',
+];
 
 describe('friday --help and --version', () => {
   it('prints the package version', async () => {
@@ -138,7 +155,9 @@ describe('friday init', () => {
     expect(r.code, r.stderr).toBe(0);
     const config = JSON.parse(readFileSync(join(dir, 'friday.config.json'), 'utf8'));
     expect(config).toMatchObject({ product: 'aurora', devices: ['cepheus', 'umi'], publish: { dir: 'ota' } });
-    expect(readFileSync(join(dir, 'channels/stable.json'), 'utf8')).toBe(readFileSync(new URL('../../channels/stable.json', import.meta.url), 'utf8'));
+    expect(readFileSync(join(dir, 'channels/stable.json'), 'utf8')).toBe(
+      readFileSync(new URL('../../channels/stable.json', import.meta.url), 'utf8'),
+    );
     expect(statSync(join(dir, 'ota')).isDirectory()).toBe(true);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('/ota/');
 
@@ -208,7 +227,16 @@ describe('friday keys', () => {
     const badNow = await runFriday(['keys', '--now', 'soon', 'trust', join(keys, 'alice.pub'), '-C', dir]);
     expect(badNow.code).toBe(2);
     expect(badNow.stderr).toContain('--now: not an ISO 8601 time');
-    const group = await runFriday(['keys', '-C', dir, '--config', join(dir, 'friday.config.json'), '--json', 'trust', join(keys, 'alice.pub')]);
+    const group = await runFriday([
+      'keys',
+      '-C',
+      dir,
+      '--config',
+      join(dir, 'friday.config.json'),
+      '--json',
+      'trust',
+      join(keys, 'alice.pub'),
+    ]);
     expect(group.code, group.stderr).toBe(0);
     expect(group.json).toMatchObject({ type: 'friday.trust/v1', product: 'aurora' });
     const before = await runFriday(['--cwd', dir, 'keys', 'trust', join(keys, 'alice.pub'), '--dry-run']);

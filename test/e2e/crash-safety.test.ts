@@ -18,8 +18,6 @@ const runAndKill = (f: Fixture, args: string[], killAfterMs: number | null) => r
 const NOW = '2026-11-27T17:00:00Z';
 const KILLS = 30;
 
-
-
 async function checkChannel(f: Fixture, channel: string) {
   const trust = parseTrust(JSON.parse(await fs.readFile(f.trustPath, 'utf8')));
   const dir = join(f.ota, 'channels', channel);
@@ -56,7 +54,16 @@ describe('crash safety', () => {
     const seed = Number(process.env.FRIDAY_CRASH_SEED ?? 20261127);
     const rnd = prng(seed);
     const commands = [
-      () => ['stage', '--channel', 'beta', '--version', ['2026.46.0', '2026.47.0', '2026.48.0'][Math.floor(rnd() * 3)]!, '--force', ...key, '--publish'],
+      () => [
+        'stage',
+        '--channel',
+        'beta',
+        '--version',
+        ['2026.46.0', '2026.47.0', '2026.48.0'][Math.floor(rnd() * 3)]!,
+        '--force',
+        ...key,
+        '--publish',
+      ],
       () => ['rollout', '--channel', 'beta', '--percent', String(1 + Math.floor(rnd() * 99)), ...key],
       () => ['rollback', '--channel', 'beta', '--reason', 'crash test', ...key],
       () => ['renew', '--channel', 'beta', '--force', ...key],

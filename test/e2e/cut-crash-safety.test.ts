@@ -15,8 +15,6 @@ const NOW = '2026-11-27T17:00:00Z';
 const KILLS = 16;
 const runAndKill = (dir: string, args: string[], killAfterMs: number | null) => runIn(dir, args, killAfterMs, { FRIDAY_NOW: NOW });
 
-
-
 const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 /** Every tag has a complete release; every visible release folder is complete. Returns the state. */

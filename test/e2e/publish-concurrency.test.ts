@@ -26,7 +26,9 @@ describe('two publishers at once', () => {
     const f = await makeFixture();
     expect((await f.friday(['stage', '--channel', 'beta', '--rollout', '5', '--key', f.alice.path, '--publish'])).code).toBe(0);
     const salt = (await f.live('beta')).signed.rollout.salt;
-    const runs = await Promise.all(['10', '20', '30', '40'].map((p) => f.friday(['rollout', '--channel', 'beta', '--percent', p, '--key', f.alice.path, '--json'])));
+    const runs = await Promise.all(
+      ['10', '20', '30', '40'].map((p) => f.friday(['rollout', '--channel', 'beta', '--percent', p, '--key', f.alice.path, '--json'])),
+    );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     expect(runs.map((r) => r.json.serial).sort()).toEqual([2, 3, 4, 5]);
     const live = await f.live('beta');

@@ -12,7 +12,15 @@ describe('stage and publish', () => {
     const f = await makeFixture();
     const staged = await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--json']);
     expect(staged.code, staged.stderr).toBe(0);
-    expect(staged.json).toMatchObject({ channel: 'beta', version: '2026.48.0', serial: 1, rollout: 100, signatures: 1, threshold: 1, published: false });
+    expect(staged.json).toMatchObject({
+      channel: 'beta',
+      version: '2026.48.0',
+      serial: 1,
+      rollout: 100,
+      signatures: 1,
+      threshold: 1,
+      published: false,
+    });
     await expect(fs.access(join(f.ota, 'channels/beta/manifest.json'))).rejects.toThrow();
 
     const pub = await f.friday(['publish', '--channel', 'beta', '--json']);
@@ -20,16 +28,27 @@ describe('stage and publish', () => {
     expect(pub.json).toMatchObject({ channel: 'beta', serial: 1, version: '2026.48.0' });
     const live = await f.live('beta');
     expect(live.signed).toMatchObject({
-      type: 'friday.manifest/v1', product: 'aurora', channel: 'beta', serial: 1,
-      issuedAt: '2026-11-27T17:00:00Z', expiresAt: '2026-12-11T17:00:00Z',
+      type: 'friday.manifest/v1',
+      product: 'aurora',
+      channel: 'beta',
+      serial: 1,
+      issuedAt: '2026-11-27T17:00:00Z',
+      expiresAt: '2026-12-11T17:00:00Z',
       release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'a'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
-      rollout: { percent: 100 }, rollback: null, blocked: [],
+      rollout: { percent: 100 },
+      rollback: null,
+      blocked: [],
       notes: { popcorn: { id: 123, title: 'Show the time a call was answered' }, changelog: 'releases/2026.48.0/CHANGELOG.md' },
     });
     expect(live.signed.rollout.salt).toMatch(/^[0-9a-f]{32}$/);
-    expect(live.signed.artifacts.umi).toMatchObject({ file: 'aurora-umi-2026.48.0.zip', url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip' });
+    expect(live.signed.artifacts.umi).toMatchObject({
+      file: 'aurora-umi-2026.48.0.zip',
+      url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip',
+    });
     const trust = parseTrust(JSON.parse(await fs.readFile(f.trustPath, 'utf8')));
-    expect(verifyManifest(live, trust, { channel: 'beta', now: new Date('2026-11-28T00:00:00Z') }).signatures.valid).toEqual([f.alice.keyid]);
+    expect(verifyManifest(live, trust, { channel: 'beta', now: new Date('2026-11-28T00:00:00Z') }).signatures.valid).toEqual([
+      f.alice.keyid,
+    ]);
     expect(JSON.parse(await fs.readFile(join(f.ota, 'channels/beta/history/00000001.json'), 'utf8'))).toEqual(live);
     await expect(fs.access(join(f.ota, 'channels/beta/staged.json'))).rejects.toThrow();
     const ev = await f.events('beta');
@@ -63,7 +82,10 @@ describe('stage and publish', () => {
     expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path])).code).toBe(0);
     // Another publish moves the live serial on: the staged serial 1 is now stale.
     expect((await f.friday(['stage', '--channel', 'beta', '--version', '2026.47.0', '--key', f.alice.path, '--publish'])).code).toBe(0);
-    await fs.writeFile(join(f.ota, 'channels/beta/staged.json'), JSON.stringify(JSON.parse(await fs.readFile(join(f.ota, 'channels/beta/history/00000001.json'), 'utf8'))));
+    await fs.writeFile(
+      join(f.ota, 'channels/beta/staged.json'),
+      JSON.stringify(JSON.parse(await fs.readFile(join(f.ota, 'channels/beta/history/00000001.json'), 'utf8'))),
+    );
     const stale = await f.friday(['publish', '--channel', 'beta', '--json']);
     expect(stale.code).toBe(1);
     expect(stale.json.error.code).toBe('E_STALE');
@@ -101,7 +123,9 @@ describe('rollout, promote, renew, status', () => {
     const f = await makeFixture();
     expect((await f.friday(['stage', '--channel', 'beta', '--version', '2026.47.0', '--key', f.alice.path, '--publish'])).code).toBe(0);
     // stable takes releases from beta after a soak of 168 h.
-    const early = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--json'], { FRIDAY_NOW: '2026-11-30T17:00:00Z' });
+    const early = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--json'], {
+      FRIDAY_NOW: '2026-11-30T17:00:00Z',
+    });
     expect(early.code).toBe(1);
     expect(early.json.error.code).toBe('E_SOAK');
     expect(early.json.error.message).toContain('72.0 h of the 168 h soak');
@@ -122,17 +146,31 @@ describe('rollout, promote, renew, status', () => {
     expect(done.json).toMatchObject({ changed: false, serial: 4 });
     const live = await f.live('stable');
     expect(live.signed.rollout).toEqual({ percent: 100, salt });
-    expect((await f.events('stable')).map((e) => e.action)).toEqual(['stage', 'publish', 'rollout', 'publish', 'rollout', 'publish', 'rollout', 'publish']);
+    expect((await f.events('stable')).map((e) => e.action)).toEqual([
+      'stage',
+      'publish',
+      'rollout',
+      'publish',
+      'rollout',
+      'publish',
+      'rollout',
+      'publish',
+    ]);
     const bad = await f.friday(['rollout', '--channel', 'stable', '--percent', '101', '--key', f.alice.path]);
     expect(bad.code).toBe(2);
   });
 
   it('below the threshold a rollout fails (exit 1, E_THRESHOLD) and waits in staged.json for a co-signature', async () => {
     const f = await makeFixture({ channelThresholds: { beta: 2 } });
-    expect((await f.friday(['stage', '--channel', 'beta', '--rollout', '10', '--key', f.alice.path, '--key', f.bob.path, '--publish'])).code).toBe(0);
+    expect(
+      (await f.friday(['stage', '--channel', 'beta', '--rollout', '10', '--key', f.alice.path, '--key', f.bob.path, '--publish'])).code,
+    ).toBe(0);
     const r = await f.friday(['rollout', '--channel', 'beta', '--percent', '50', '--key', f.alice.path, '--json']);
     expect(r.code).toBe(1);
-    expect(r.json).toEqual({ ok: false, error: { code: 'E_THRESHOLD', message: 'rollout: beta 10% → 50% is staged as serial 2, not live: 1 of the 2 signatures needed' } });
+    expect(r.json).toEqual({
+      ok: false,
+      error: { code: 'E_THRESHOLD', message: 'rollout: beta 10% → 50% is staged as serial 2, not live: 1 of the 2 signatures needed' },
+    });
     expect(r.stderr).toContain('friday: rollout: beta 10% → 50% is staged as serial 2, not live');
     expect(r.stderr).toContain('friday sign --channel beta --key <file>, then friday publish --channel beta');
     expect((await f.live('beta')).signed.rollout.percent).toBe(10);
@@ -148,14 +186,20 @@ describe('rollout, promote, renew, status', () => {
     const r = await f.friday(['rollout', '--channel', 'beta', '--percent', '50']);
     expect(r.code).toBe(2);
     const [line, hint, rest] = r.stderr.split('\n');
-    expect(line).toBe('friday: rollout beta: no signing key: no --key <file> given and FRIDAY_SIGNING_KEY is not set (beta needs 1 of the trusted keys alice, bob)');
+    expect(line).toBe(
+      'friday: rollout beta: no signing key: no --key <file> given and FRIDAY_SIGNING_KEY is not set (beta needs 1 of the trusted keys alice, bob)',
+    );
     expect(hint).toContain('--key <file>');
     expect(hint).toContain('FRIDAY_SIGNING_KEY');
     expect(hint).toContain('friday keys generate <name>');
     expect(rest).toBe('');
     const empty = await f.friday(['stage', '--channel', 'stable', '--json'], { FRIDAY_SIGNING_KEY: ' ' });
     expect(empty.code).toBe(2);
-    expect(empty.json.error).toEqual({ code: 'E_KEY', message: 'stage stable: no signing key: no --key <file> given and FRIDAY_SIGNING_KEY is empty (stable needs 2 of the trusted keys alice, bob)' });
+    expect(empty.json.error).toEqual({
+      code: 'E_KEY',
+      message:
+        'stage stable: no signing key: no --key <file> given and FRIDAY_SIGNING_KEY is empty (stable needs 2 of the trusted keys alice, bob)',
+    });
     expect(await snapshot(f.ota)).toEqual(before);
   });
 
@@ -168,7 +212,9 @@ describe('rollout, promote, renew, status', () => {
     expect(early.json).toMatchObject({ renewed: false, serial: 1 });
     const due = await f.friday(['renew', '--channel', 'beta', '--key', f.alice.path, '--json'], { FRIDAY_NOW: '2026-12-07T17:00:00Z' });
     expect(due.json).toMatchObject({ renewed: true, serial: 2, expiresAt: '2026-12-21T17:00:00Z' });
-    const forced = await f.friday(['renew', '--channel', 'beta', '--key', f.alice.path, '--force', '--json'], { FRIDAY_NOW: '2026-12-07T18:00:00Z' });
+    const forced = await f.friday(['renew', '--channel', 'beta', '--key', f.alice.path, '--force', '--json'], {
+      FRIDAY_NOW: '2026-12-07T18:00:00Z',
+    });
     expect(forced.json).toMatchObject({ renewed: true, serial: 3 });
     const live = await f.live('beta');
     expect(live.signed.release.version).toBe('2026.48.0');
@@ -178,12 +224,27 @@ describe('rollout, promote, renew, status', () => {
   it('status shows each channel and warns under 3 days to expiry', async () => {
     const f = await makeFixture();
     expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
-    await fs.appendFile(join(f.ota, 'channels/beta/events.ndjson'), JSON.stringify({ at: '2026-11-28T00:00:00Z', action: 'watch', serial: 1, version: '2026.48.0', actor: 'x', detail: { verdict: 'healthy' } }) + '\n');
+    await fs.appendFile(
+      join(f.ota, 'channels/beta/events.ndjson'),
+      JSON.stringify({
+        at: '2026-11-28T00:00:00Z',
+        action: 'watch',
+        serial: 1,
+        version: '2026.48.0',
+        actor: 'x',
+        detail: { verdict: 'healthy' },
+      }) + '\n',
+    );
     const r = await f.friday(['status', '--json'], { FRIDAY_NOW: '2026-12-10T17:00:00Z' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.releases.map((x: any) => x.version)).toEqual(['2026.48.0', '2026.47.0']);
     const beta = r.json.channels.find((c: any) => c.name === 'beta');
-    expect(beta).toMatchObject({ live: { version: '2026.48.0', serial: 1, rollout: 100, expiresInHours: 24 }, staged: null, blocked: [], lastWatch: { verdict: 'healthy' } });
+    expect(beta).toMatchObject({
+      live: { version: '2026.48.0', serial: 1, rollout: 100, expiresInHours: 24 },
+      staged: null,
+      blocked: [],
+      lastWatch: { verdict: 'healthy' },
+    });
     expect(beta.warnings[0]).toContain('expires in 24.0 h');
     expect(r.stderr).toContain('expires in 24.0 h');
     const stable = r.json.channels.find((c: any) => c.name === 'stable');
@@ -233,9 +294,15 @@ describe('promote: the gates and --force', () => {
     // Rolled back on beta too: --force must not carry a release blocked on `from` onto stable.
     await ok(['rollback', '--channel', 'beta', '--reason', 'bootloop on umi'], T2);
     const before = await snapshot(join(f.ota, 'channels/stable'));
-    const fromBlocked = await f.friday(['stage', '--channel', 'stable', '--version', '2026.47.0', '--key', f.alice.path, '--force', '--json'], T2);
+    const fromBlocked = await f.friday(
+      ['stage', '--channel', 'stable', '--version', '2026.47.0', '--key', f.alice.path, '--force', '--json'],
+      T2,
+    );
     expect(fromBlocked.code).toBe(1);
-    expect(fromBlocked.json.error).toMatchObject({ code: 'E_SOAK', message: 'stage stable: 2026.47.0 is blocked on beta (it was rolled back there)' });
+    expect(fromBlocked.json.error).toMatchObject({
+      code: 'E_SOAK',
+      message: 'stage stable: 2026.47.0 is blocked on beta (it was rolled back there)',
+    });
     expect(fromBlocked.stderr).toContain('--force overrides only a block on stable itself, never the soak on beta');
     // 2026.46.0 went live on beta again just now: its soak starts over, and --force does not skip it.
     const unsoaked = await f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--force', '--json'], T2);
@@ -260,7 +327,8 @@ describe('promote: the gates and --force', () => {
 describe('a staged release waiting for publish', () => {
   it('survives rollout, renew and rollback, and is then refused as stale rather than lost', async () => {
     const f = await makeFixture({ releases: ['2026.46.0', '2026.47.0', '2026.48.0'] });
-    for (const v of ['2026.46.0', '2026.47.0']) expect((await f.friday(['stage', '--channel', 'beta', '--version', v, '--key', f.alice.path, '--publish'])).code).toBe(0);
+    for (const v of ['2026.46.0', '2026.47.0'])
+      expect((await f.friday(['stage', '--channel', 'beta', '--version', v, '--key', f.alice.path, '--publish'])).code).toBe(0);
     expect((await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path])).code).toBe(0);
     const stagedFile = join(f.ota, 'channels/beta/staged.json');
     const staged = await fs.readFile(stagedFile, 'utf8');

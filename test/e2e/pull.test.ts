@@ -24,15 +24,30 @@ let trustPath: string;
 
 function body(over: Partial<ManifestBody> = {}): ManifestBody {
   return {
-    type: 'friday.manifest/v1', product: 'aurora', channel: 'beta', serial: 3,
-    issuedAt: '2026-11-27T17:00:00Z', expiresAt: '2026-12-11T17:00:00Z',
+    type: 'friday.manifest/v1',
+    product: 'aurora',
+    channel: 'beta',
+    serial: 3,
+    issuedAt: '2026-11-27T17:00:00Z',
+    expiresAt: '2026-12-11T17:00:00Z',
     release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
     rollout: { percent: 100, salt: SALT },
-    artifacts: { umi: { file: 'aurora-umi-2026.48.0.zip', url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip', size: IMAGE.length, sha256: createHash('sha256').update(IMAGE).digest('hex') } },
-    notes: { popcorn: null, changelog: null }, rollback: null, blocked: [], ...over,
+    artifacts: {
+      umi: {
+        file: 'aurora-umi-2026.48.0.zip',
+        url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip',
+        size: IMAGE.length,
+        sha256: createHash('sha256').update(IMAGE).digest('hex'),
+      },
+    },
+    notes: { popcorn: null, changelog: null },
+    rollback: null,
+    blocked: [],
+    ...over,
   };
 }
-const serveManifest = (b: ManifestBody, extra: { chunked?: boolean } = {}) => routes.set('/ota/channels/beta/manifest.json', { body: Buffer.from(JSON.stringify(signDoc(b, [key]))), ...extra });
+const serveManifest = (b: ManifestBody, extra: { chunked?: boolean } = {}) =>
+  routes.set('/ota/channels/beta/manifest.json', { body: Buffer.from(JSON.stringify(signDoc(b, [key]))), ...extra });
 
 beforeAll(async () => {
   root = tmpDir('friday-http-');
@@ -61,7 +76,10 @@ afterAll(async () => {
 });
 
 function pull(args: string[], state: string) {
-  return runFriday(['pull', '--channel', 'beta', '--source', base, '--trust', trustPath, '--device', 'umi', '--state', state, '--json', ...args], { env: { FRIDAY_NOW: NOW } });
+  return runFriday(
+    ['pull', '--channel', 'beta', '--source', base, '--trust', trustPath, '--device', 'umi', '--state', state, '--json', ...args],
+    { env: { FRIDAY_NOW: NOW } },
+  );
 }
 
 describe('pull over http', () => {
@@ -73,12 +91,24 @@ describe('pull over http', () => {
     const r = await pull(['--download', join(dir, 'dl'), '--current', '2026.47.0'], join(dir, 'state.json'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toEqual({
-      decision: 'update', channel: 'beta', serial: 3, version: '2026.48.0', rollback: false,
-      artifact: { file: 'aurora-umi-2026.48.0.zip', url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip', size: IMAGE.length, sha256: createHash('sha256').update(IMAGE).digest('hex') },
+      decision: 'update',
+      channel: 'beta',
+      serial: 3,
+      version: '2026.48.0',
+      rollback: false,
+      artifact: {
+        file: 'aurora-umi-2026.48.0.zip',
+        url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip',
+        size: IMAGE.length,
+        sha256: createHash('sha256').update(IMAGE).digest('hex'),
+      },
       downloaded: join(dir, 'dl', 'aurora-umi-2026.48.0.zip'),
     });
     expect(await fs.readFile(join(dir, 'dl', 'aurora-umi-2026.48.0.zip'))).toEqual(IMAGE);
-    expect(JSON.parse(await fs.readFile(join(dir, 'state.json'), 'utf8'))).toEqual({ type: 'friday.state/v1', serials: { 'aurora/beta': 3 } });
+    expect(JSON.parse(await fs.readFile(join(dir, 'state.json'), 'utf8'))).toEqual({
+      type: 'friday.state/v1',
+      serials: { 'aurora/beta': 3 },
+    });
   });
 
   it('refuses a 404, a chunked manifest over 1 MiB, and an artifact streamed past its size', async () => {
@@ -128,13 +158,37 @@ describe('pull over http', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ decision: 'not-in-rollout', version: '2026.48.0', downloaded: null });
     expect(r.stderr).toContain('--device-id');
-    const text = await runFriday(['pull', '--channel', 'beta', '--source', base, '--trust', trustPath, '--device', 'umi', '--state', join(dir, 'state.json'), '--current', '2026.47.0'], { env: { FRIDAY_NOW: NOW } });
+    const text = await runFriday(
+      [
+        'pull',
+        '--channel',
+        'beta',
+        '--source',
+        base,
+        '--trust',
+        trustPath,
+        '--device',
+        'umi',
+        '--state',
+        join(dir, 'state.json'),
+        '--current',
+        '2026.47.0',
+      ],
+      { env: { FRIDAY_NOW: NOW } },
+    );
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('beta: serial 3: not in rollout');
     expect(text.stdout).toContain('pass --device-id <id>');
     await expect(fs.access(join(dir, 'dl'))).rejects.toThrow();
 
-    serveManifest(body({ serial: 4, release: { ...body().release, version: '2026.47.0' }, rollback: { from: '2026.48.0', reason: 'spike' }, rollout: { percent: 25.5, salt: SALT } }));
+    serveManifest(
+      body({
+        serial: 4,
+        release: { ...body().release, version: '2026.47.0' },
+        rollback: { from: '2026.48.0', reason: 'spike' },
+        rollout: { percent: 25.5, salt: SALT },
+      }),
+    );
     const rb = await pull(['--current', '2026.48.0'], join(dir, 'state.json'));
     expect(rb.json).toMatchObject({ decision: 'update', version: '2026.47.0', rollback: true });
     serveManifest(body({ serial: 5 }));

@@ -33,7 +33,11 @@ interface World {
 async function world(): Promise<World> {
   const root = tmpDir('friday-sec-');
   const source = join(root, 'ota');
-  const [alice, bob, mallory] = [await makeKey(join(root, 'keys'), 'alice'), await makeKey(join(root, 'keys'), 'bob'), await makeKey(join(root, 'keys'), 'mallory')];
+  const [alice, bob, mallory] = [
+    await makeKey(join(root, 'keys'), 'alice'),
+    await makeKey(join(root, 'keys'), 'bob'),
+    await makeKey(join(root, 'keys'), 'mallory'),
+  ];
   const trust = join(root, 'trust.json');
   await fs.writeFile(trust, JSON.stringify(trustDoc('aurora', [alice, bob], 1, { stable: 2 })));
   await fs.mkdir(join(source, 'releases/2026.48.0'), { recursive: true });
@@ -44,22 +48,68 @@ async function world(): Promise<World> {
   // The device has accepted serial 7 of beta before.
   await fs.writeFile(state, JSON.stringify({ type: 'friday.state/v1', serials: { 'aurora/beta': 7 } }));
   const w: World = {
-    root, source, trust, state, download: join(device, 'updates'), alice, bob, mallory,
+    root,
+    source,
+    trust,
+    state,
+    download: join(device, 'updates'),
+    alice,
+    bob,
+    mallory,
     body: (over = {}) => ({
-      type: 'friday.manifest/v1', product: 'aurora', channel: 'beta', serial: 8,
-      issuedAt: '2026-11-27T17:00:00Z', expiresAt: '2026-12-11T17:00:00Z',
+      type: 'friday.manifest/v1',
+      product: 'aurora',
+      channel: 'beta',
+      serial: 8,
+      issuedAt: '2026-11-27T17:00:00Z',
+      expiresAt: '2026-12-11T17:00:00Z',
       release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
       rollout: { percent: 100, salt: '0123456789abcdef0123456789abcdef' },
-      artifacts: { umi: { file: 'aurora-umi-2026.48.0.zip', url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip', size: IMAGE.length, sha256: createHash('sha256').update(IMAGE).digest('hex') } },
-      notes: { popcorn: null, changelog: null }, rollback: null, blocked: [],
+      artifacts: {
+        umi: {
+          file: 'aurora-umi-2026.48.0.zip',
+          url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip',
+          size: IMAGE.length,
+          sha256: createHash('sha256').update(IMAGE).digest('hex'),
+        },
+      },
+      notes: { popcorn: null, changelog: null },
+      rollback: null,
+      blocked: [],
       ...over,
     }),
     async serve(doc, channel = 'beta') {
       await fs.mkdir(join(source, 'channels', channel), { recursive: true });
-      await fs.writeFile(join(source, 'channels', channel, 'manifest.json'), typeof doc === 'string' || Buffer.isBuffer(doc) ? doc : JSON.stringify(doc, null, 2));
+      await fs.writeFile(
+        join(source, 'channels', channel, 'manifest.json'),
+        typeof doc === 'string' || Buffer.isBuffer(doc) ? doc : JSON.stringify(doc, null, 2),
+      );
     },
     pull: (extra = [], channel = 'beta') =>
-      runFriday(['pull', '--channel', channel, '--source', source, '--trust', trust, '--device', 'umi', '--device-id', 'device-1', '--current', '2026.47.0', '--state', state, '--download', w.download, '--json', ...extra], { env: { FRIDAY_NOW: NOW } }),
+      runFriday(
+        [
+          'pull',
+          '--channel',
+          channel,
+          '--source',
+          source,
+          '--trust',
+          trust,
+          '--device',
+          'umi',
+          '--device-id',
+          'device-1',
+          '--current',
+          '2026.47.0',
+          '--state',
+          state,
+          '--download',
+          w.download,
+          '--json',
+          ...extra,
+        ],
+        { env: { FRIDAY_NOW: NOW } },
+      ),
     deviceFiles: () => snapshot(device),
   };
   return w;
@@ -81,7 +131,14 @@ describe('pull accepts a good manifest (the control case)', () => {
     await w.serve(signDoc(w.body(), [w.alice]));
     const r = await w.pull();
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json).toMatchObject({ decision: 'update', channel: 'beta', serial: 8, version: '2026.48.0', rollback: false, downloaded: join(w.download, 'aurora-umi-2026.48.0.zip') });
+    expect(r.json).toMatchObject({
+      decision: 'update',
+      channel: 'beta',
+      serial: 8,
+      version: '2026.48.0',
+      rollback: false,
+      downloaded: join(w.download, 'aurora-umi-2026.48.0.zip'),
+    });
     expect(await fs.readFile(join(w.download, 'aurora-umi-2026.48.0.zip'))).toEqual(IMAGE);
     expect(JSON.parse(await fs.readFile(w.state, 'utf8')).serials['aurora/beta']).toBe(8);
   });
@@ -119,7 +176,15 @@ describe('arbitrary software (forged manifest)', () => {
 describe('rollback attack (replay of an older manifest)', () => {
   it('refuses a serial below the highest accepted, whatever the source', async () => {
     const w = await world();
-    await w.serve(signDoc(w.body({ serial: 6, release: { version: '2026.49.0', tag: 'v2026.49.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' } }), [w.alice]));
+    await w.serve(
+      signDoc(
+        w.body({
+          serial: 6,
+          release: { version: '2026.49.0', tag: 'v2026.49.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
+        }),
+        [w.alice],
+      ),
+    );
     const r = await refused(w, 'E_REPLAY');
     expect(r.json.error.message).toContain('serial 6 is below 7');
   });
@@ -157,7 +222,14 @@ describe('wrong software', () => {
   });
   it('refuses an unsafe file name or url', async () => {
     const w = await world();
-    for (const bad of [{ file: '../../.bashrc' }, { file: 'a/b.zip' }, { file: 'a\\b.zip' }, { url: '../../etc/passwd' }, { url: 'https://evil.example/x.zip' }, { url: '/etc/passwd' }]) {
+    for (const bad of [
+      { file: '../../.bashrc' },
+      { file: 'a/b.zip' },
+      { file: 'a\\b.zip' },
+      { url: '../../etc/passwd' },
+      { url: 'https://evil.example/x.zip' },
+      { url: '/etc/passwd' },
+    ]) {
       const body = w.body();
       body.artifacts.umi = { ...body.artifacts.umi!, ...bad };
       await w.serve(signDoc(body, [w.alice]));

@@ -19,7 +19,9 @@ const NOW = '2026-11-28T05:00:00Z';
 /** beta carried OLD from Nov 20, then NEW from Friday 17:00. */
 async function channel(): Promise<Fixture> {
   const f = await makeFixture({ releases: [OLD, NEW] });
-  const a = await f.friday(['stage', '--channel', 'beta', '--version', OLD, '--key', f.alice.path, '--publish'], { FRIDAY_NOW: '2026-11-20T17:00:00Z' });
+  const a = await f.friday(['stage', '--channel', 'beta', '--version', OLD, '--key', f.alice.path, '--publish'], {
+    FRIDAY_NOW: '2026-11-20T17:00:00Z',
+  });
   expect(a.code, a.stderr).toBe(0);
   const b = await f.friday(['stage', '--channel', 'beta', '--version', NEW, '--key', f.alice.path, '--publish'], { FRIDAY_NOW: NEW_LIVE });
   expect(b.code, b.stderr).toBe(0);
@@ -28,7 +30,11 @@ async function channel(): Promise<Fixture> {
 
 async function writeFeed(f: Fixture, opts: { devices: number; oldRate: number; newRate: number; seed?: number }): Promise<void> {
   const text = feedText({
-    start: WEEK_START, hours: 168, devices: opts.devices, active: 0.5, seed: opts.seed ?? 3,
+    start: WEEK_START,
+    hours: 168,
+    devices: opts.devices,
+    active: 0.5,
+    seed: opts.seed ?? 3,
     versions: [
       { version: OLD, toHour: 156, crashRate: opts.oldRate },
       { version: NEW, fromHour: 156, crashRate: opts.newRate },
@@ -38,7 +44,8 @@ async function writeFeed(f: Fixture, opts: { devices: number; oldRate: number; n
   await fs.writeFile(join(f.dir, 'feedback', 'crashes.ndjson'), text);
 }
 
-const watch = (f: Fixture, extra: string[] = []) => f.friday(['watch', '--channel', 'beta', '--key', f.alice.path, '--json', ...extra], { FRIDAY_NOW: NOW });
+const watch = (f: Fixture, extra: string[] = []) =>
+  f.friday(['watch', '--channel', 'beta', '--key', f.alice.path, '--json', ...extra], { FRIDAY_NOW: NOW });
 
 describe('watch', () => {
   it('a healthy build on enough devices: exit 0, the check recorded, nothing rolled back', async () => {
@@ -51,7 +58,8 @@ describe('watch', () => {
     expect(r.json.candidate.devices).toBeGreaterThanOrEqual(200);
     expect(r.json.baseline.version).toBe(OLD);
     expect(r.json.evidence).toBeLessThan(100);
-    for (const k of ['devices', 'crashed', 'units', 'crashUnits', 'sessions', 'crashes', 'signatures']) expect(r.json.candidate).toHaveProperty(k);
+    for (const k of ['devices', 'crashed', 'units', 'crashUnits', 'sessions', 'crashes', 'signatures'])
+      expect(r.json.candidate).toHaveProperty(k);
     const last = (await f.events('beta')).at(-1)!;
     expect(last).toMatchObject({ action: 'watch', version: NEW, at: NOW, detail: { verdict: 'healthy', rule: null } });
     expect((await f.live('beta')).signed.release.version).toBe(NEW);
@@ -76,7 +84,9 @@ describe('watch', () => {
     expect(r.json.ratio).toBeGreaterThan(1.5);
     const live = await f.live('beta');
     expect(live.signed).toMatchObject({ release: { version: OLD }, rollback: { from: NEW }, blocked: [NEW] });
-    expect(live.signed.rollback?.reason).toMatch(/^watch: spike rule: crash units \d+\/\d+ vs \d+\/\d+ on 2026\.47\.0, [\d.]+× the baseline, evidence [\de.]+ ≥ 100$/);
+    expect(live.signed.rollback?.reason).toMatch(
+      /^watch: spike rule: crash units \d+\/\d+ vs \d+\/\d+ on 2026\.47\.0, [\d.]+× the baseline, evidence [\de.]+ ≥ 100$/,
+    );
     const trust = parseTrust(JSON.parse(await fs.readFile(f.trustPath, 'utf8')));
     expect(() => verifyManifest(live, trust, { channel: 'beta', now: new Date(NOW) })).not.toThrow();
     expect((await f.events('beta')).slice(-3).map((e) => e.action)).toEqual(['watch', 'rollback', 'publish']);
@@ -105,7 +115,9 @@ describe('watch', () => {
 
   it('with no baseline the absolute rule still fires; with nothing to roll back to it says so and exits 1', async () => {
     const f = await makeFixture({ releases: [NEW] });
-    expect((await f.friday(['stage', '--channel', 'beta', '--version', NEW, '--key', f.alice.path, '--publish'], { FRIDAY_NOW: NEW_LIVE })).code).toBe(0);
+    expect(
+      (await f.friday(['stage', '--channel', 'beta', '--version', NEW, '--key', f.alice.path, '--publish'], { FRIDAY_NOW: NEW_LIVE })).code,
+    ).toBe(0);
     await writeFeed(f, { devices: 300, oldRate: 0.01, newRate: 0.12 });
     const r = await watch(f);
     expect(r.code, r.stderr).toBe(1);

@@ -39,9 +39,16 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-export function runFriday(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<RunResult> {
+export function runFriday(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: cleanEnv(opts.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -84,7 +91,12 @@ export interface TestRepo {
 export async function gitRepo(dir: string = tmpDir('friday-repo-')): Promise<TestRepo> {
   await fs.mkdir(dir, { recursive: true });
   await git(dir, ['init', '-q', '-b', 'main']);
-  for (const [k, v] of [['user.name', 'Release Bot'], ['user.email', 'bot@example.org'], ['commit.gpgsign', 'false'], ['tag.gpgsign', 'false']] as const) {
+  for (const [k, v] of [
+    ['user.name', 'Release Bot'],
+    ['user.email', 'bot@example.org'],
+    ['commit.gpgsign', 'false'],
+    ['tag.gpgsign', 'false'],
+  ] as const) {
     await git(dir, ['config', k, v]);
   }
   let n = 0;
@@ -127,7 +139,10 @@ for (const device of process.env.FRIDAY_DEVICES.split(',')) {
  * Write a ROM repository's friday files (config, channels, build script, .gitignore) into `dir`
  * and commit them. Returns the config written.
  */
-export async function initProject(repo: TestRepo, opts: { product?: string; devices?: string[]; config?: Record<string, unknown>; date?: string } = {}) {
+export async function initProject(
+  repo: TestRepo,
+  opts: { product?: string; devices?: string[]; config?: Record<string, unknown>; date?: string } = {},
+) {
   const config = {
     product: opts.product ?? 'aurora',
     devices: opts.devices ?? ['cepheus', 'umi'],
@@ -164,7 +179,12 @@ export function prng(seed: number): () => number {
 }
 
 /** Run friday in `dir`; SIGKILL it after `killAfterMs` unless it ends first (null: let it finish). */
-export function runAndKill(dir: string, args: string[], killAfterMs: number | null, env: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; ms: number; stderr: string }> {
+export function runAndKill(
+  dir: string,
+  args: string[],
+  killAfterMs: number | null,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: string | null; ms: number; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
     const child = spawn(process.execPath, [BIN, '-C', dir, ...args], { env: cleanEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });

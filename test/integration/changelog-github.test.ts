@@ -25,20 +25,31 @@ const issue = (n: number, title: string, labels: string[], author: string, react
 
 // Three pages of issues; #12 is a pull request. #11 has two pages of reactions linked by `next` only.
 const PAGES = [
-  [issue(10, 'Show the time a call was answered', ['enhancement'], 'mifan_42', { '+1': 2, '-1': 1 }), issue(11, 'Wi-Fi drops after sleep', ['Bug', 'wifi'], 'u7', { '+1': 3, '-1': 0 })],
-  [issue(12, 'feat: call time', [], 'mifan_42', { '+1': 0, '-1': 0 }, true), issue(13, 'Lock screen tweaks', ['improvement'], 'ana', { '+1': 0, '-1': 0 })],
+  [
+    issue(10, 'Show the time a call was answered', ['enhancement'], 'mifan_42', { '+1': 2, '-1': 1 }),
+    issue(11, 'Wi-Fi drops after sleep', ['Bug', 'wifi'], 'u7', { '+1': 3, '-1': 0 }),
+  ],
+  [
+    issue(12, 'feat: call time', [], 'mifan_42', { '+1': 0, '-1': 0 }, true),
+    issue(13, 'Lock screen tweaks', ['improvement'], 'ana', { '+1': 0, '-1': 0 }),
+  ],
   [issue(14, 'Not in this range', ['enhancement'], 'zed', { '+1': 9, '-1': 0 })],
 ];
 const REACTIONS: Record<string, unknown[][]> = {
-  '10': [[
-    { id: 1, content: '+1', user: user('ana'), created_at: '2026-11-20T10:00:00Z' },
-    { id: 2, content: '+1', user: user('bo'), created_at: '2026-11-21T10:00:00Z' },
-    { id: 3, content: '-1', user: user('cy'), created_at: '2026-11-22T10:00:00Z' },
-    { id: 4, content: 'heart', user: user('dee'), created_at: '2026-11-22T10:00:00Z' },
-    { id: 5, content: '+1', user: user('late'), created_at: '2026-12-30T10:00:00Z' },
-  ]],
+  '10': [
+    [
+      { id: 1, content: '+1', user: user('ana'), created_at: '2026-11-20T10:00:00Z' },
+      { id: 2, content: '+1', user: user('bo'), created_at: '2026-11-21T10:00:00Z' },
+      { id: 3, content: '-1', user: user('cy'), created_at: '2026-11-22T10:00:00Z' },
+      { id: 4, content: 'heart', user: user('dee'), created_at: '2026-11-22T10:00:00Z' },
+      { id: 5, content: '+1', user: user('late'), created_at: '2026-12-30T10:00:00Z' },
+    ],
+  ],
   '11': [
-    [{ id: 6, content: '+1', user: user('x1'), created_at: '2026-11-20T10:00:00Z' }, { id: 7, content: '+1', user: user('x2'), created_at: '2026-11-20T10:00:00Z' }],
+    [
+      { id: 6, content: '+1', user: user('x1'), created_at: '2026-11-20T10:00:00Z' },
+      { id: 7, content: '+1', user: user('x2'), created_at: '2026-11-20T10:00:00Z' },
+    ],
     [{ id: 8, content: '+1', user: user('x3'), created_at: '2026-11-20T10:00:00Z' }],
   ],
 };
@@ -60,7 +71,12 @@ function handle(req: IncomingMessage, res: ServerResponse) {
   if (!m) return send(res, 404, { message: 'Not Found' });
   const repo = `${m[1]}/${m[2]}`;
   if (repo === 'limited/repo') {
-    return send(res, 403, { message: 'API rate limit exceeded for 127.0.0.1.' }, { 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Date.UTC(2026, 10, 27, 18) / 1000) });
+    return send(
+      res,
+      403,
+      { message: 'API rate limit exceeded for 127.0.0.1.' },
+      { 'x-ratelimit-limit': '60', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Date.UTC(2026, 10, 27, 18) / 1000) },
+    );
   }
   if (repo === 'slow/repo') return send(res, 429, { message: 'You have exceeded a secondary rate limit.' }, { 'retry-after': '60' });
   if (repo === 'missing/repo') return send(res, 404, { message: 'Not Found' });
@@ -69,7 +85,8 @@ function handle(req: IncomingMessage, res: ServerResponse) {
   if (repo === 'html/repo') return send(res, 200, '<html>captive portal</html>', { 'content-type': 'text/html' });
   if (repo !== 'aurora-org/aurora') return send(res, 404, { message: 'Not Found' });
   if (m[3] === undefined) {
-    if (url.searchParams.get('state') !== 'all' || url.searchParams.get('per_page') !== '100') return send(res, 400, { message: 'bad query' });
+    if (url.searchParams.get('state') !== 'all' || url.searchParams.get('per_page') !== '100')
+      return send(res, 400, { message: 'bad query' });
     const link = (p: number) => `<${base}/repos/${repo}/issues?state=all&per_page=100&page=${p}>`;
     const links = [];
     if (page < PAGES.length) links.push(`${link(page + 1)}; rel="next"`, `${link(PAGES.length)}; rel="last"`);
@@ -77,7 +94,8 @@ function handle(req: IncomingMessage, res: ServerResponse) {
     return send(res, 200, PAGES[page - 1] ?? [], links.length ? { link: links.join(', ') } : {});
   }
   const pages = REACTIONS[m[3]] ?? [[]];
-  const headers: Record<string, string> = page < pages.length ? { link: `<${base}/repos/${repo}/issues/${m[3]}/reactions?per_page=100&page=${page + 1}>; rel="next"` } : {};
+  const headers: Record<string, string> =
+    page < pages.length ? { link: `<${base}/repos/${repo}/issues/${m[3]}/reactions?per_page=100&page=${page + 1}>; rel="next"` } : {};
   return send(res, 200, pages[page - 1] ?? [], headers);
 }
 
@@ -93,7 +111,14 @@ const options = (repo: string, env: Record<string, string> = {}, wanted = [10, 1
   const warnings: string[] = [];
   return {
     warnings,
-    opts: { repo, tokenEnv: 'GITHUB_TOKEN', env: { GITHUB_API_URL: base, GITHUB_TOKEN: 'tok-123', ...env }, wanted: new Set(wanted), warn: (l: string) => warnings.push(l), timeoutMs: 5_000 },
+    opts: {
+      repo,
+      tokenEnv: 'GITHUB_TOKEN',
+      env: { GITHUB_API_URL: base, GITHUB_TOKEN: 'tok-123', ...env },
+      wanted: new Set(wanted),
+      warn: (l: string) => warnings.push(l),
+      timeoutMs: 5_000,
+    },
   };
 };
 
@@ -142,14 +167,20 @@ describe('fetchGithubIssues', () => {
     ['html/repo', 'the answer is not JSON'],
   ])('%s → a clear error', async (repo, message) => {
     const { opts } = options(repo);
-    const err = await fetchGithubIssues(opts).then(() => null, (e: unknown) => e as { code: string; message: string; exit: number });
+    const err = await fetchGithubIssues(opts).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string; exit: number },
+    );
     expect(err).toMatchObject({ code: 'E_ISSUES', exit: 1 });
     expect(err!.message).toContain(message);
   });
 
   it('says when the API cannot be reached', async () => {
     const { opts } = options('aurora-org/aurora', { GITHUB_API_URL: 'http://127.0.0.1:9' });
-    await expect(fetchGithubIssues(opts)).rejects.toMatchObject({ code: 'E_ISSUES', message: expect.stringContaining('cannot reach http://127.0.0.1:9') });
+    await expect(fetchGithubIssues(opts)).rejects.toMatchObject({
+      code: 'E_ISSUES',
+      message: expect.stringContaining('cannot reach http://127.0.0.1:9'),
+    });
   });
 
   it('asks nothing when the range references no issue', async () => {
@@ -162,7 +193,10 @@ describe('fetchGithubIssues', () => {
 
 describe('parseLink', () => {
   it('reads the rels of a Link header', () => {
-    const links = parseLink('<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=9>; rel="last"', new URL('https://api.github.com'));
+    const links = parseLink(
+      '<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=9>; rel="last"',
+      new URL('https://api.github.com'),
+    );
     expect(links.get('next')?.searchParams.get('page')).toBe('2');
     expect(links.get('last')?.searchParams.get('page')).toBe('9');
     expect(parseLink(null, new URL('https://api.github.com')).size).toBe(0);
@@ -182,9 +216,13 @@ describe('friday changelog with issues from GitHub', () => {
     await repo.commit('feat(dialer): call time (#12)\n\nFixes #10');
     await repo.commit('fix(wifi): reconnect after sleep (#11)');
     await repo.commit('fix: see #404');
-    const r = await runFriday(['changelog', '-C', repo.dir, '--json', '--now', '2026-11-27T17:00:00Z'], { env: { GITHUB_API_URL: base, FRIDAY_GH: 'tok-123' } });
+    const r = await runFriday(['changelog', '-C', repo.dir, '--json', '--now', '2026-11-27T17:00:00Z'], {
+      env: { GITHUB_API_URL: base, FRIDAY_GH: 'tok-123' },
+    });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json.entries.map((e: { id: number; score: number; voters: number; type: string }) => [e.id, e.type, e.score, e.voters])).toEqual([
+    expect(
+      r.json.entries.map((e: { id: number; score: number; voters: number; type: string }) => [e.id, e.type, e.score, e.voters]),
+    ).toEqual([
       [11, 'bug', 3, 3],
       [10, 'feature', 2, 2], // ana 2 (tester) + bo 1 − cy 1; the vote of 2026-12-30 is after the cut
     ]);

@@ -34,13 +34,20 @@ describe('streamLog', () => {
   it('names the flag of a ref that is not a commit (exit 2)', async () => {
     const repo = await gitRepo();
     await repo.commit('one');
-    await expect(collect(repo.dir, 'nope', 'HEAD')).rejects.toMatchObject({ code: 'E_USAGE', exit: 2, message: '--from nope: not a commit in this repository' });
+    await expect(collect(repo.dir, 'nope', 'HEAD')).rejects.toMatchObject({
+      code: 'E_USAGE',
+      exit: 2,
+      message: '--from nope: not a commit in this repository',
+    });
     await expect(collect(repo.dir, null, '--output=/tmp/x')).rejects.toMatchObject({ exit: 2 });
   });
 
   it('says when the repository has no commit yet', async () => {
     const repo = await gitRepo();
-    await expect(collect(repo.dir, null, 'HEAD')).rejects.toMatchObject({ code: 'E_GIT', message: expect.stringContaining('no commit yet') });
+    await expect(collect(repo.dir, null, 'HEAD')).rejects.toMatchObject({
+      code: 'E_GIT',
+      message: expect.stringContaining('no commit yet'),
+    });
   });
 });
 

@@ -26,7 +26,15 @@ function rawOf(pub: KeyObject): Buffer {
 
 export function keyFromPrivate(name: string, privateKey: KeyObject, path = '', pubPath = ''): TestKey {
   const publicRaw = rawOf(createPublicKey(privateKey));
-  return { name, path, pubPath, keyid: createHash('sha256').update(publicRaw).digest('hex'), publicRaw, privateKey, sign: (d) => edSign(null, d, privateKey) };
+  return {
+    name,
+    path,
+    pubPath,
+    keyid: createHash('sha256').update(publicRaw).digest('hex'),
+    publicRaw,
+    privateKey,
+    sign: (d) => edSign(null, d, privateKey),
+  };
 }
 
 /** A key pair as `keys generate` writes it: <dir>/<name>.key (0600) and <name>.pub. */
@@ -57,7 +65,17 @@ export function signDoc(body: ManifestBody, keys: { keyid: string; sign(d: Uint8
 }
 
 /** A cut release: artifacts, build.json, changelog.json and CHANGELOG.md under <ota>/releases/<version>/. */
-export async function writeRelease(ota: string, version: string, opts: { product?: string; devices?: string[]; builtAt?: string; popcorn?: { id: number; title: string } | null; changelog?: boolean } = {}) {
+export async function writeRelease(
+  ota: string,
+  version: string,
+  opts: {
+    product?: string;
+    devices?: string[];
+    builtAt?: string;
+    popcorn?: { id: number; title: string } | null;
+    changelog?: boolean;
+  } = {},
+) {
   const product = opts.product ?? 'aurora';
   const dir = join(ota, 'releases', version);
   await fs.mkdir(dir, { recursive: true });
@@ -68,11 +86,23 @@ export async function writeRelease(ota: string, version: string, opts: { product
     await fs.writeFile(join(dir, file), data);
     artifacts.push({ device, file, size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
   }
-  const build = { type: 'friday.build/v1', product, version, tag: `v${version}`, commit: 'a'.repeat(40), previousTag: null, builtAt: opts.builtAt ?? '2026-11-27T16:40:00Z', artifacts };
+  const build = {
+    type: 'friday.build/v1',
+    product,
+    version,
+    tag: `v${version}`,
+    commit: 'a'.repeat(40),
+    previousTag: null,
+    builtAt: opts.builtAt ?? '2026-11-27T16:40:00Z',
+    artifacts,
+  };
   await fs.writeFile(join(dir, 'build.json'), JSON.stringify(build, null, 2) + '\n');
   if (opts.changelog !== false) {
     const popcorn = opts.popcorn === undefined ? { id: 123, title: 'Show the time a call was answered', score: 12 } : opts.popcorn;
-    await fs.writeFile(join(dir, 'changelog.json'), JSON.stringify({ type: 'friday.changelog/v1', product, version, popcorn }, null, 2) + '\n');
+    await fs.writeFile(
+      join(dir, 'changelog.json'),
+      JSON.stringify({ type: 'friday.changelog/v1', product, version, popcorn }, null, 2) + '\n',
+    );
     await fs.writeFile(join(dir, 'CHANGELOG.md'), `# ${product} ${version}\n`);
   }
   return build;
@@ -92,7 +122,9 @@ export interface Fixture {
 }
 
 /** A ROM repository with friday set up, keys alice/bob (trusted) and carol (not), and cut releases. */
-export async function makeFixture(opts: { releases?: string[]; threshold?: number; channelThresholds?: Record<string, number>; now?: string } = {}): Promise<Fixture> {
+export async function makeFixture(
+  opts: { releases?: string[]; threshold?: number; channelThresholds?: Record<string, number>; now?: string } = {},
+): Promise<Fixture> {
   const repo = await gitRepo();
   await initProject(repo);
   const dir = repo.dir;
@@ -101,14 +133,27 @@ export async function makeFixture(opts: { releases?: string[]; threshold?: numbe
   const [alice, bob, carol] = [await makeKey(keysDir, 'alice'), await makeKey(keysDir, 'bob'), await makeKey(keysDir, 'carol')];
   const trustPath = join(ota, 'trust.json');
   await fs.mkdir(ota, { recursive: true });
-  await fs.writeFile(trustPath, JSON.stringify(trustDoc('aurora', [alice, bob], opts.threshold ?? 1, opts.channelThresholds ?? {}), null, 2) + '\n');
+  await fs.writeFile(
+    trustPath,
+    JSON.stringify(trustDoc('aurora', [alice, bob], opts.threshold ?? 1, opts.channelThresholds ?? {}), null, 2) + '\n',
+  );
   for (const v of opts.releases ?? ['2026.47.0', '2026.48.0']) await writeRelease(ota, v);
   const now = opts.now ?? '2026-11-27T17:00:00Z';
   return {
-    dir, ota, keysDir, alice, bob, carol, trustPath,
+    dir,
+    ota,
+    keysDir,
+    alice,
+    bob,
+    carol,
+    trustPath,
     friday: (args, env = {}) => runFriday(['-C', dir, ...args], { env: { FRIDAY_NOW: now, ...env } }),
     live: async (channel) => JSON.parse(await fs.readFile(join(ota, 'channels', channel, 'manifest.json'), 'utf8')),
-    events: async (channel) => (await fs.readFile(join(ota, 'channels', channel, 'events.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l)),
+    events: async (channel) =>
+      (await fs.readFile(join(ota, 'channels', channel, 'events.ndjson'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
   };
 }
 
@@ -119,7 +164,13 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
     for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else out.set(p, createHash('sha256').update(await fs.readFile(p)).digest('hex'));
+      else
+        out.set(
+          p,
+          createHash('sha256')
+            .update(await fs.readFile(p))
+            .digest('hex'),
+        );
     }
   };
   await walk(dir);

@@ -12,7 +12,15 @@ import { lastWatch, run } from '../../src/commands/status.js';
 import { FridayError } from '../../src/errors.js';
 import { ROOT, tmpDir } from '../helpers/index.js';
 
-const line = (i: number, action: string, verdict?: string) => JSON.stringify({ at: `2026-11-27T17:${String(i % 60).padStart(2, '0')}:00Z`, action, serial: 1, version: `v${i}`, actor: 'x', detail: verdict ? { verdict } : { n: 'x'.repeat(200) } });
+const line = (i: number, action: string, verdict?: string) =>
+  JSON.stringify({
+    at: `2026-11-27T17:${String(i % 60).padStart(2, '0')}:00Z`,
+    action,
+    serial: 1,
+    version: `v${i}`,
+    actor: 'x',
+    detail: verdict ? { verdict } : { n: 'x'.repeat(200) },
+  });
 
 describe('lastWatch', () => {
   it('finds the last watch line across chunk boundaries, skips torn lines, and says null when there is none', async () => {
@@ -56,7 +64,10 @@ const status = (dir: string, opts: { channel?: string } = {}) => {
 };
 
 async function refusal(dir: string, exit = 2): Promise<FridayError> {
-  const err = await status(dir).then(() => null, (e: unknown) => e);
+  const err = await status(dir).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(FridayError);
   expect((err as FridayError).exit).toBe(exit);
   expect((err as FridayError).message.split('\n')).toHaveLength(1);
@@ -75,25 +86,48 @@ describe('friday status', () => {
   });
 
   it('shows a published channel, counting trusted signatures against the threshold', async () => {
-    const r = await status(await repo({ 'ota/trust.json': corpus('manifests', 'trust.json'), 'ota/channels/beta/manifest.json': corpus('manifests', 'good.json') }), { channel: 'beta' });
+    const r = await status(
+      await repo({
+        'ota/trust.json': corpus('manifests', 'trust.json'),
+        'ota/channels/beta/manifest.json': corpus('manifests', 'good.json'),
+      }),
+      { channel: 'beta' },
+    );
     expect(r.channels).toHaveLength(1);
-    expect(r.channels[0]).toMatchObject({ name: 'beta', live: { version: '2026.48.0', serial: 7, rollout: 12.5, signatures: { signers: 1, threshold: 1 } }, staged: null });
+    expect(r.channels[0]).toMatchObject({
+      name: 'beta',
+      live: { version: '2026.48.0', serial: 7, rollout: 12.5, signatures: { signers: 1, threshold: 1 } },
+      staged: null,
+    });
   });
 
   it('lists the releases cut, newest first, and warns about a build record it cannot read', async () => {
     const build = (v: string) => JSON.stringify({ type: 'friday.build/v1', version: v, tag: `v${v}`, builtAt: '2026-11-27T16:40:00Z' });
-    const r = await status(await repo({ 'ota/releases/2026.47.0/build.json': build('2026.47.0'), 'ota/releases/2026.48.0/build.json': build('2026.48.0'), 'ota/releases/2026.49.0/build.json': '{"type":', 'ota/releases/2026.50.0/x.zip': '' }));
+    const r = await status(
+      await repo({
+        'ota/releases/2026.47.0/build.json': build('2026.47.0'),
+        'ota/releases/2026.48.0/build.json': build('2026.48.0'),
+        'ota/releases/2026.49.0/build.json': '{"type":',
+        'ota/releases/2026.50.0/x.zip': '',
+      }),
+    );
     expect(r.releases).toEqual([
       { version: '2026.48.0', tag: 'v2026.48.0', builtAt: '2026-11-27T16:40:00Z' },
       { version: '2026.47.0', tag: 'v2026.47.0', builtAt: '2026-11-27T16:40:00Z' },
     ]);
     expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(/^friday: warning: ota\/releases\/2026\.49\.0\/build\.json: not valid JSON .*; release 2026\.49\.0 not listed\n$/);
+    expect(r.warnings[0]).toMatch(
+      /^friday: warning: ota\/releases\/2026\.49\.0\/build\.json: not valid JSON .*; release 2026\.49\.0 not listed\n$/,
+    );
   });
 
   it('refuses a config or policy the loader refuses', async () => {
-    expect((await refusal(await repo({ 'friday.config.json': '{"product": "aurora"' }))).message).toMatch(/^friday\.config\.json: not valid JSON/);
-    expect((await refusal(await repo({ 'channels/stable.json': corpus('policy', 'not-ascending.json').replace('"beta"', '"stable"') }))).message).toBe('channels/stable.json: rollout: must be ascending');
+    expect((await refusal(await repo({ 'friday.config.json': '{"product": "aurora"' }))).message).toMatch(
+      /^friday\.config\.json: not valid JSON/,
+    );
+    expect(
+      (await refusal(await repo({ 'channels/stable.json': corpus('policy', 'not-ascending.json').replace('"beta"', '"stable"') }))).message,
+    ).toBe('channels/stable.json: rollout: must be ascending');
   });
 
   for (const [file, want] of Object.entries(expected('trust'))) {
@@ -105,15 +139,20 @@ describe('friday status', () => {
     });
   }
 
-  it("refuses a trust.json of another product: devices would refuse every manifest", async () => {
+  it('refuses a trust.json of another product: devices would refuse every manifest', async () => {
     const other = JSON.stringify({ ...JSON.parse(corpus('manifests', 'trust.json')), product: 'borealis' });
-    expect((await refusal(await repo({ 'ota/trust.json': other }))).message).toBe('ota/trust.json: product "borealis" is not the configuration\'s "aurora"');
+    expect((await refusal(await repo({ 'ota/trust.json': other }))).message).toBe(
+      'ota/trust.json: product "borealis" is not the configuration\'s "aurora"',
+    );
   });
 
   for (const [file, want] of Object.entries(expected('manifests')).filter(([, w]) => w.code === 'E_FORMAT')) {
     it(`refuses a broken live or staged manifest (${file}), naming the file`, async () => {
       for (const name of ['manifest.json', 'staged.json']) {
-        const err = await refusal(await repo({ 'ota/trust.json': corpus('manifests', 'trust.json'), [`ota/channels/beta/${name}`]: corpus('manifests', file) }), 1);
+        const err = await refusal(
+          await repo({ 'ota/trust.json': corpus('manifests', 'trust.json'), [`ota/channels/beta/${name}`]: corpus('manifests', file) }),
+          1,
+        );
         expect(err.message).toMatch(new RegExp(`^ota/channels/beta/${name.replace('.', '\\.')}: not a manifest`));
         expect(err.message).toContain(want.message);
       }

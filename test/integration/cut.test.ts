@@ -23,7 +23,15 @@ describe('friday cut (calver-week)', () => {
     const head = await repo.head();
     const r = await cut(repo);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json).toMatchObject({ type: 'friday.build/v1', product: 'aurora', version: '2026.48.0', tag: 'v2026.48.0', commit: head, previousTag: null, builtAt: NOW });
+    expect(r.json).toMatchObject({
+      type: 'friday.build/v1',
+      product: 'aurora',
+      version: '2026.48.0',
+      tag: 'v2026.48.0',
+      commit: head,
+      previousTag: null,
+      builtAt: NOW,
+    });
     const dir = join(repo.dir, 'ota/releases/2026.48.0');
     expect(JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8'))).toEqual(r.json);
     for (const a of r.json.artifacts) {
@@ -83,13 +91,17 @@ describe('friday cut (calver-week)', () => {
     const before = await fs.readFile(join(repo.dir, 'ota/releases/2026.48.0/build.json'), 'utf8');
     const refused = await cut(repo);
     expect(refused.code).toBe(1);
-    expect(refused.json.error.message).toBe('cut: ota/releases/2026.48.0 was never tagged, but beta already carries 2026.48.0: it cannot be cut again');
+    expect(refused.json.error.message).toBe(
+      'cut: ota/releases/2026.48.0 was never tagged, but beta already carries 2026.48.0: it cannot be cut again',
+    );
     expect(await fs.readFile(join(repo.dir, 'ota/releases/2026.48.0/build.json'), 'utf8')).toBe(before);
     expect(await tags(repo)).toEqual([]);
   });
 
   it('leaves no tag and no release folder when the build fails', async () => {
-    const repo = await project({ build: { command: 'node -e "console.log(\'compiling\'); process.exit(3)"', artifacts: 'out/{device}/*.zip' } });
+    const repo = await project({
+      build: { command: 'node -e "console.log(\'compiling\'); process.exit(3)"', artifacts: 'out/{device}/*.zip' },
+    });
     const r = await runFriday(['cut', '--now', NOW], { cwd: repo.dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('build | compiling');
@@ -100,7 +112,9 @@ describe('friday cut (calver-week)', () => {
   });
 
   it('stops a build that runs past build.timeoutMinutes, with no tag', async () => {
-    const repo = await project({ build: { command: 'node -e "setTimeout(() => {}, 60000)"', artifacts: 'out/{device}/*.zip', timeoutMinutes: 0.02 } });
+    const repo = await project({
+      build: { command: 'node -e "setTimeout(() => {}, 60000)"', artifacts: 'out/{device}/*.zip', timeoutMinutes: 0.02 },
+    });
     const r = await cut(repo);
     expect(r.code).toBe(1);
     expect(r.json.error.message).toContain('timed out');
@@ -113,7 +127,12 @@ describe('friday cut (calver-week)', () => {
     expect(r.code).toBe(1);
     expect(r.json.error.message).toContain('device cepheus: build.artifacts "out/cepheus/*.img" matched no file');
 
-    const two = await project({ build: { command: 'node build.mjs && node -e "require(\'fs\').writeFileSync(\'out/umi/extra.zip\', \'x\')"', artifacts: 'out/{device}/*.zip' } });
+    const two = await project({
+      build: {
+        command: "node build.mjs && node -e \"require('fs').writeFileSync('out/umi/extra.zip', 'x')\"",
+        artifacts: 'out/{device}/*.zip',
+      },
+    });
     const r2 = await cut(two);
     expect(r2.code).toBe(1);
     expect(r2.json.error.message).toMatch(/device umi: .* matched 2 files/);
@@ -144,7 +163,10 @@ describe('friday cut (calver-week)', () => {
 
   it('says where git is missing: not a repository, or no commit yet (exit 1, nothing written)', async () => {
     const bare = tmpDir();
-    await fs.writeFile(join(bare, 'friday.config.json'), JSON.stringify({ product: 'aurora', devices: ['umi'], build: { artifacts: 'out/{device}/*.zip' } }));
+    await fs.writeFile(
+      join(bare, 'friday.config.json'),
+      JSON.stringify({ product: 'aurora', devices: ['umi'], build: { artifacts: 'out/{device}/*.zip' } }),
+    );
     const outside = await cut({ dir: bare } as TestRepo, '--skip-build');
     expect(outside.code).toBe(1);
     expect(outside.json.error).toMatchObject({ code: 'E_GIT', message: `${bare}: not a git repository` });
@@ -176,14 +198,19 @@ describe('friday cut (calver-week)', () => {
     const repo = await project();
     await repo.git(['config', '--unset', 'user.name']);
     const home = tmpDir();
-    const r = await runFriday(['cut', '--json', '--now', NOW], { cwd: repo.dir, env: { HOME: home, XDG_CONFIG_HOME: home, GIT_CONFIG_NOSYSTEM: '1' } });
+    const r = await runFriday(['cut', '--json', '--now', NOW], {
+      cwd: repo.dir,
+      env: { HOME: home, XDG_CONFIG_HOME: home, GIT_CONFIG_NOSYSTEM: '1' },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('friday: warning: git has no user.name: the tag is signed off as "friday"');
     expect(await repo.git(['cat-file', '-p', 'v2026.48.0'])).toMatch(/^tagger friday <friday@localhost> 1795798800 \+0000$/m);
   });
 
   it('lets only one of two concurrent cuts tag', async () => {
-    const repo = await project({ build: { command: 'node -e "setTimeout(()=>{},1500)" && node build.mjs', artifacts: 'out/{device}/*.zip' } });
+    const repo = await project({
+      build: { command: 'node -e "setTimeout(()=>{},1500)" && node build.mjs', artifacts: 'out/{device}/*.zip' },
+    });
     const [a, b] = await Promise.all([cut(repo), cut(repo)]);
     expect(await tags(repo)).toEqual(['v2026.48.0']);
     for (const r of [a, b]) {

@@ -29,7 +29,16 @@ describe('feed scan against a plain reference', () => {
     const data = messyFeed();
     const want = reference(data, query);
     // The mix reaches every reason, both windows, crashes and both paths of the parser.
-    expect(Object.keys(want.rejectedBy).sort()).toEqual(['bad-timestamp', 'future', 'invalid-json', 'missing-field', 'not-an-object', 'too-long', 'unknown-kind', 'wrong-type']);
+    expect(Object.keys(want.rejectedBy).sort()).toEqual([
+      'bad-timestamp',
+      'future',
+      'invalid-json',
+      'missing-field',
+      'not-an-object',
+      'too-long',
+      'unknown-kind',
+      'wrong-type',
+    ]);
     expect(want.versions.map((v) => v.crashUnits > 50 && v.devices > 1000)).toEqual([true, true]);
     expect(want.versions[0]!.signatures.map((s) => s.signature)).toEqual(expect.arrayContaining(['SIGBUS ✗', 'dup', 'S'.repeat(300_000)]));
     expect(data.length).toBeGreaterThan(5 << 20); // more than one chunk

@@ -14,7 +14,10 @@ const query: FeedQuery = { nowMs: NOW, windows: [{ version: '2026.48.0', fromMs:
 
 describe('feed file scan', () => {
   it('scans every corpus feed with its garbage counted by reason', async () => {
-    const expected = JSON.parse(await fs.readFile(join(CORPUS, 'expected.json'), 'utf8')) as Record<string, { lines: number; accepted: number; rejectedBy: Record<string, number> }>;
+    const expected = JSON.parse(await fs.readFile(join(CORPUS, 'expected.json'), 'utf8')) as Record<
+      string,
+      { lines: number; accepted: number; rejectedBy: Record<string, number> }
+    >;
     for (const [file, want] of Object.entries(expected)) {
       const s = await scanFeedFile(join(CORPUS, file), query);
       expect([file, s.lines, s.accepted, s.rejectedBy]).toEqual([file, want.lines, want.accepted, want.rejectedBy]);
@@ -37,10 +40,23 @@ describe('feed file scan', () => {
     const dir = tmpDir();
     const path = join(dir, 'feed.ndjson');
     writeFeed(path, {
-      start: '2026-11-27T05:00:00Z', hours: 24, devices: 3000, active: 0.6, seed: 11,
-      versions: [{ version: '2026.47.0', toHour: 12, crashRate: 0.02 }, { version: '2026.48.0', fromHour: 12, crashRate: 0.05, crashesPerHit: 3 }],
+      start: '2026-11-27T05:00:00Z',
+      hours: 24,
+      devices: 3000,
+      active: 0.6,
+      seed: 11,
+      versions: [
+        { version: '2026.47.0', toHour: 12, crashRate: 0.02 },
+        { version: '2026.48.0', fromHour: 12, crashRate: 0.05, crashesPerHit: 3 },
+      ],
     });
-    const q: FeedQuery = { nowMs: NOW, windows: [{ version: '2026.48.0', fromMs: NOW - 12 * H, recentFromMs: NOW - 6 * H }, { version: '2026.47.0', fromMs: NOW - 168 * H, recentFromMs: NOW - 6 * H }] };
+    const q: FeedQuery = {
+      nowMs: NOW,
+      windows: [
+        { version: '2026.48.0', fromMs: NOW - 12 * H, recentFromMs: NOW - 6 * H },
+        { version: '2026.47.0', fromMs: NOW - 168 * H, recentFromMs: NOW - 6 * H },
+      ],
+    };
     const whole = await scanFeedFile(path, q, { parts: 1 });
     const halves = await scanFeedFile(path, q, { parts: 2 });
     expect(halves).toEqual(whole);

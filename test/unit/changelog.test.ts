@@ -17,7 +17,14 @@ describe('refsOf: which issues a commit references', () => {
   });
 });
 
-const issue = (id: number, over: Partial<Issue> = {}): Issue => ({ id, title: `Issue ${id}`, type: 'feature', author: `fan${id}`, votes: 0, ...over });
+const issue = (id: number, over: Partial<Issue> = {}): Issue => ({
+  id,
+  title: `Issue ${id}`,
+  type: 'feature',
+  author: `fan${id}`,
+  votes: 0,
+  ...over,
+});
 
 function input(over: Partial<AssembleInput> = {}): AssembleInput {
   const issues = new Map<number, Issue>([
@@ -64,7 +71,16 @@ describe('assemble', () => {
   });
 
   it('credits the authors of the included issues, sorted, each once', () => {
-    const cl = assemble(input({ linked: [{ sha: 'c', refs: [3, 1, 4] }], issues: new Map([[1, issue(1, { author: 'zed' })], [3, issue(3, { author: 'ana' })], [4, issue(4, { author: 'zed' })]]) }));
+    const cl = assemble(
+      input({
+        linked: [{ sha: 'c', refs: [3, 1, 4] }],
+        issues: new Map([
+          [1, issue(1, { author: 'zed' })],
+          [3, issue(3, { author: 'ana' })],
+          [4, issue(4, { author: 'zed' })],
+        ]),
+      }),
+    );
     expect(cl.contributors).toEqual(['ana', 'zed']);
   });
 
@@ -81,7 +97,16 @@ describe('assemble', () => {
 describe('renderMarkdown', () => {
   it('puts the title, the Popcorn Award, the sections in order, then the thanks', () => {
     const md = renderMarkdown(assemble(input()), '2026-11-27');
-    const order = ['# aurora 2026.48.0 — 2026-11-27', '5 commits since v2026.47.0.', '## 🍿 Popcorn Award', '**Issue 1** (#1)', '## ✨ Features', '## 🐛 Fixes', '## 📦 Other', '## 🙏 Thank you'];
+    const order = [
+      '# aurora 2026.48.0 — 2026-11-27',
+      '5 commits since v2026.47.0.',
+      '## 🍿 Popcorn Award',
+      '**Issue 1** (#1)',
+      '## ✨ Features',
+      '## 🐛 Fixes',
+      '## 📦 Other',
+      '## 🙏 Thank you',
+    ];
     let at = -1;
     for (const s of order) {
       const next = md.indexOf(s, at + 1);
@@ -97,7 +122,9 @@ describe('renderMarkdown', () => {
 
   it('says so when the week has no fan-reported issue, and when nothing changed', () => {
     const quiet = renderMarkdown(assemble(input({ version: null, range: { from: 'v2026.48.0', to: 'HEAD' }, linked: [] })), '2026-12-04');
-    expect(quiet).toBe('# aurora — unreleased changes (2026-12-04)\n\n5 commits since v2026.48.0.\n\nNo fan-reported issues this week: maintenance and groundwork only.\n');
+    expect(quiet).toBe(
+      '# aurora — unreleased changes (2026-12-04)\n\n5 commits since v2026.48.0.\n\nNo fan-reported issues this week: maintenance and groundwork only.\n',
+    );
     const none = renderMarkdown(assemble(input({ commitCount: 0, linked: [], range: { from: null, to: 'HEAD' } })), '2026-12-04');
     expect(none).toContain('0 commits up to HEAD.');
     expect(none).toContain('Nothing changed this week.');

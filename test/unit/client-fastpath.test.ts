@@ -5,19 +5,40 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalString, ClientError, keyidOfRaw, parseManifestWithBytes, parseTrust, splitManifest, verifyManifest, type ManifestBody } from '../../src/client/index.js';
+import {
+  canonicalString,
+  ClientError,
+  keyidOfRaw,
+  parseManifestWithBytes,
+  parseTrust,
+  splitManifest,
+  verifyManifest,
+  type ManifestBody,
+} from '../../src/client/index.js';
 import { manifestText } from '../../src/core/manifest.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
 const keyid = keyidOfRaw(raw);
-const trust = parseTrust({ type: 'friday.trust/v1', product: 'aurora', keys: { [keyid]: { type: 'ed25519', public: raw.toString('base64') } }, threshold: 1 });
+const trust = parseTrust({
+  type: 'friday.trust/v1',
+  product: 'aurora',
+  keys: { [keyid]: { type: 'ed25519', public: raw.toString('base64') } },
+  threshold: 1,
+});
 const body: ManifestBody = {
-  type: 'friday.manifest/v1', product: 'aurora', channel: 'beta', serial: 5, issuedAt: '2026-11-27T17:00:00Z', expiresAt: '2026-12-11T17:00:00Z',
+  type: 'friday.manifest/v1',
+  product: 'aurora',
+  channel: 'beta',
+  serial: 5,
+  issuedAt: '2026-11-27T17:00:00Z',
+  expiresAt: '2026-12-11T17:00:00Z',
   release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
   rollout: { percent: 50, salt: 'a'.repeat(32) },
   artifacts: { umi: { file: 'a.zip', url: 'releases/2026.48.0/a.zip', size: 10, sha256: 'b'.repeat(64) } },
-  notes: { popcorn: { id: 1, title: 'Café “quotes” \\ and "escapes" 🍿' }, changelog: null }, rollback: null, blocked: [],
+  notes: { popcorn: { id: 1, title: 'Café “quotes” \\ and "escapes" 🍿' }, changelog: null },
+  rollback: null,
+  blocked: [],
 };
 const sig = sign(null, Buffer.from(canonicalString(body)), privateKey).toString('base64');
 const doc = { signed: body, signatures: [{ keyid, sig }] };
@@ -58,7 +79,10 @@ describe('verification fast path', () => {
     const dupBefore = `{"signed": ${JSON.stringify(evil)}, ` + text.slice(1);
     expect(check(dupBefore)).toEqual({ fast: false, body }); // the last "signed" is the signed one: fine
     // "signatures" smuggled inside the signed body's strings cannot move the split point to an unsigned body.
-    const inString = manifestText({ signed: { ...body, notes: { popcorn: { id: 1, title: '", "signatures": [' }, changelog: null } }, signatures: doc.signatures });
+    const inString = manifestText({
+      signed: { ...body, notes: { popcorn: { id: 1, title: '", "signatures": [' }, changelog: null } },
+      signatures: doc.signatures,
+    });
     expect(check(inString)).toEqual({ code: 'E_SIGNATURE' });
   });
   it('an altered body with the original bytes elsewhere is refused', () => {

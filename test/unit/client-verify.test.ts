@@ -2,8 +2,21 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  bucketOf, canonicalString, ClientError, checkReplay, compareVersions, decide, inRollout, isPlainFileName, isSafeRelativeUrl,
-  keyidOfRaw, parseManifest, parseTrust, recordSerial, verifyManifest, type ManifestBody,
+  bucketOf,
+  canonicalString,
+  ClientError,
+  checkReplay,
+  compareVersions,
+  decide,
+  inRollout,
+  isPlainFileName,
+  isSafeRelativeUrl,
+  keyidOfRaw,
+  parseManifest,
+  parseTrust,
+  recordSerial,
+  verifyManifest,
+  type ManifestBody,
 } from '../../src/client/index.js';
 
 function key() {
@@ -11,20 +24,37 @@ function key() {
   const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
   return { keyid: keyidOfRaw(raw), raw, sign: (d: Buffer) => sign(null, d, privateKey).toString('base64') };
 }
-const alice = key(), bob = key(), mallory = key();
+const alice = key(),
+  bob = key(),
+  mallory = key();
 const trustValue = (threshold = 1, channels: Record<string, { threshold: number }> = {}) => ({
-  type: 'friday.trust/v1', product: 'aurora', threshold, channels,
-  keys: Object.fromEntries([alice, bob].map((k, i) => [k.keyid, { type: 'ed25519', public: k.raw.toString('base64'), name: ['alice', 'bob'][i] }])),
+  type: 'friday.trust/v1',
+  product: 'aurora',
+  threshold,
+  channels,
+  keys: Object.fromEntries(
+    [alice, bob].map((k, i) => [k.keyid, { type: 'ed25519', public: k.raw.toString('base64'), name: ['alice', 'bob'][i] }]),
+  ),
 });
 const body = (over: Partial<ManifestBody> = {}): ManifestBody => ({
-  type: 'friday.manifest/v1', product: 'aurora', channel: 'beta', serial: 5,
-  issuedAt: '2026-11-27T17:00:00Z', expiresAt: '2026-12-11T17:00:00Z',
+  type: 'friday.manifest/v1',
+  product: 'aurora',
+  channel: 'beta',
+  serial: 5,
+  issuedAt: '2026-11-27T17:00:00Z',
+  expiresAt: '2026-12-11T17:00:00Z',
   release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
   rollout: { percent: 50, salt: 'a'.repeat(32) },
   artifacts: { umi: { file: 'a.zip', url: 'releases/2026.48.0/a.zip', size: 10, sha256: 'b'.repeat(64) } },
-  notes: { popcorn: null, changelog: null }, rollback: null, blocked: [], ...over,
+  notes: { popcorn: null, changelog: null },
+  rollback: null,
+  blocked: [],
+  ...over,
 });
-const signWith = (b: ManifestBody, ...keys: ReturnType<typeof key>[]) => ({ signed: b, signatures: keys.map((k) => ({ keyid: k.keyid, sig: k.sign(Buffer.from(canonicalString(b))) })) });
+const signWith = (b: ManifestBody, ...keys: ReturnType<typeof key>[]) => ({
+  signed: b,
+  signatures: keys.map((k) => ({ keyid: k.keyid, sig: k.sign(Buffer.from(canonicalString(b))) })),
+});
 const NOW = new Date('2026-11-28T00:00:00Z');
 const codeOf = (fn: () => unknown) => {
   try {
@@ -38,7 +68,9 @@ const codeOf = (fn: () => unknown) => {
 
 describe('canonical form (RFC 8785)', () => {
   it('sorts keys by UTF-16 code units, prints numbers as ECMAScript does, keeps non-ASCII literal', () => {
-    expect(canonicalString({ b: 1, a: [true, null, 'x'], A: { z: 1e21, y: 0.1, x: -0 } })).toBe('{"A":{"x":0,"y":0.1,"z":1e+21},"a":[true,null,"x"],"b":1}');
+    expect(canonicalString({ b: 1, a: [true, null, 'x'], A: { z: 1e21, y: 0.1, x: -0 } })).toBe(
+      '{"A":{"x":0,"y":0.1,"z":1e+21},"a":[true,null,"x"],"b":1}',
+    );
     expect(canonicalString({ '\u20ac': 1, '\r': 2, '\ud83d\ude00': 3, ö: 4 })).toBe('{"\\r":2,"ö":4,"€":1,"😀":3}');
     expect(canonicalString({ s: 'é\u2028"\\\u0001' })).toBe('{"s":"é\u2028\\"\\\\\\u0001"}');
   });
@@ -95,9 +127,16 @@ describe('verifyManifest', () => {
     expect(check(signWith(body({ channel: 'stable' }), alice, bob), 'stable')).toBe('ok');
   });
   it('checks the shape of every field', () => {
-    expect(() => parseManifest({ signed: { ...body(), rollout: { percent: 10.123, salt: 'a'.repeat(32) } }, signatures: [] })).toThrow(/rollout.percent/);
+    expect(() => parseManifest({ signed: { ...body(), rollout: { percent: 10.123, salt: 'a'.repeat(32) } }, signatures: [] })).toThrow(
+      /rollout.percent/,
+    );
     expect(() => parseManifest({ signed: { ...body(), issuedAt: '2026-11-27 17:00' }, signatures: [] })).toThrow(/issuedAt/);
-    expect(() => parseManifest({ signed: { ...body(), artifacts: { umi: { file: 'a', url: 'b', size: 1, sha256: 'B'.repeat(64) } } }, signatures: [] })).toThrow(/sha256/);
+    expect(() =>
+      parseManifest({
+        signed: { ...body(), artifacts: { umi: { file: 'a', url: 'b', size: 1, sha256: 'B'.repeat(64) } } },
+        signatures: [],
+      }),
+    ).toThrow(/sha256/);
     expect(() => parseManifest([1])).toThrow(/not a manifest/);
   });
 });
@@ -107,7 +146,8 @@ describe('names', () => {
     for (const ok of ['aurora-umi-2026.48.0.zip', 'image.img', 'a b.zip']) expect(isPlainFileName(ok)).toBe(true);
     for (const bad of ['', '.', '..', '../x', 'a/b', 'a\\b', 'a\u0000b', 'x..zip', 'a\nb']) expect(isPlainFileName(bad)).toBe(false);
     expect(isSafeRelativeUrl('releases/2026.48.0/a.zip')).toBe(true);
-    for (const bad of ['/etc/passwd', '../a', 'a/../../b', 'https://x/y', 'file:///etc', 'a//b', 'a/./b', 'a\\b', 'a?b', '%2e%2e/x', '']) expect(isSafeRelativeUrl(bad)).toBe(false);
+    for (const bad of ['/etc/passwd', '../a', 'a/../../b', 'https://x/y', 'file:///etc', 'a//b', 'a/./b', 'a\\b', 'a?b', '%2e%2e/x', ''])
+      expect(isSafeRelativeUrl(bad)).toBe(false);
   });
 });
 
@@ -141,9 +181,15 @@ describe('decisions', () => {
     expect(decide(half, { device: 'umi', current: '2026.47.0' }).decision).toBe('not-in-rollout');
     expect(decide(half, { device: 'umi', current: '2026.48.0' }).decision).toBe('up-to-date');
     expect(decide(body({ rollout: { percent: 99.99, salt: 'a'.repeat(32) } }), { device: 'umi' }).decision).toBe('not-in-rollout');
-    expect(decide(body({ rollout: { percent: 100, salt: 'a'.repeat(32) } }), { device: 'umi', current: '2026.47.0' }).decision).toBe('update');
+    expect(decide(body({ rollout: { percent: 100, salt: 'a'.repeat(32) } }), { device: 'umi', current: '2026.47.0' }).decision).toBe(
+      'update',
+    );
     // A rollback takes everyone off the bad release, whatever its rollout says.
-    const rb = body({ release: { ...half.release, version: '2026.47.0' }, rollback: { from: '2026.48.0', reason: 'spike' }, rollout: { percent: 10, salt: 'a'.repeat(32) } });
+    const rb = body({
+      release: { ...half.release, version: '2026.47.0' },
+      rollback: { from: '2026.48.0', reason: 'spike' },
+      rollout: { percent: 10, salt: 'a'.repeat(32) },
+    });
     expect(decide(rb, { device: 'umi', current: '2026.48.0' }).decision).toBe('update');
     expect(decide(rb, { device: 'umi' }).decision).toBe('update');
   });

@@ -15,12 +15,19 @@ const corpus = (dir: string) => new URL(`../corpus/${dir}/`, import.meta.url);
 const read = (dir: string, f: string) => real.readFileSync(new URL(f, corpus(dir)), 'utf8');
 const expected = (dir: string) => JSON.parse(read(dir, 'expected.json')) as Record<string, string>;
 
-const GOOD_CONFIG = JSON.stringify({ product: 'aurora', devices: ['cepheus', 'umi'], build: { command: 'node build.mjs', artifacts: 'out/{device}/*.zip' } });
+const GOOD_CONFIG = JSON.stringify({
+  product: 'aurora',
+  devices: ['cepheus', 'umi'],
+  build: { command: 'node build.mjs', artifacts: 'out/{device}/*.zip' },
+});
 const ctx = { cwd: '/repo', configPath: '/repo/friday.config.json' };
 
 async function failure(files: Record<string, string>): Promise<InstanceType<typeof FridayError>> {
   vol.fromJSON(files);
-  const err = await loadProject(ctx).then(() => null, (e: unknown) => e);
+  const err = await loadProject(ctx).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(FridayError);
   return err as InstanceType<typeof FridayError>;
 }
@@ -38,7 +45,9 @@ describe('friday.config.json corpus', () => {
   }
 
   it('reports every problem at once', async () => {
-    const err = await failure({ '/repo/friday.config.json': JSON.stringify({ product: 'X', devices: [], build: { artifacts: 'out.zip' } }) });
+    const err = await failure({
+      '/repo/friday.config.json': JSON.stringify({ product: 'X', devices: [], build: { artifacts: 'out.zip' } }),
+    });
     expect(err.message).toMatch(/^friday\.config\.json: 3 problems: /);
     expect(err.message).toContain('product:');
     expect(err.message).toContain('devices:');
@@ -60,7 +69,17 @@ describe('friday.config.json corpus', () => {
     expect(p.config.publish.dir).toBe('ota');
     expect(p.publishDir).toBe('/repo/ota');
     expect(p.channels.beta).toMatchObject({ from: null, rollout: [100], expiresDays: 14 });
-    expect(p.channels.beta!.health).toEqual({ windowHours: 24, baselineHours: 168, minDevices: 200, maxCrashRate: 0.05, maxIncrease: 1.5, tolerance: 1, alpha: 0.01, confidence: 0.999, consecutive: 1 });
+    expect(p.channels.beta!.health).toEqual({
+      windowHours: 24,
+      baselineHours: 168,
+      minDevices: 200,
+      maxCrashRate: 0.05,
+      maxIncrease: 1.5,
+      tolerance: 1,
+      alpha: 0.01,
+      confidence: 0.999,
+      consecutive: 1,
+    });
   });
 });
 
@@ -75,15 +94,26 @@ describe('channels/<name>.json corpus', () => {
 
   it('reports only the real problem when a policy names a broken one in `from`', async () => {
     const stable = JSON.stringify({ name: 'stable', from: 'beta' });
-    const invalid = await failure({ '/repo/friday.config.json': GOOD_CONFIG, '/repo/channels/beta.json': read('policy', 'not-ascending.json'), '/repo/channels/stable.json': stable });
+    const invalid = await failure({
+      '/repo/friday.config.json': GOOD_CONFIG,
+      '/repo/channels/beta.json': read('policy', 'not-ascending.json'),
+      '/repo/channels/stable.json': stable,
+    });
     expect(invalid.message).toBe('channels/beta.json: rollout: must be ascending');
-    const unparsable = await failure({ '/repo/friday.config.json': GOOD_CONFIG, '/repo/channels/beta.json': '{"name": "beta",', '/repo/channels/stable.json': stable });
+    const unparsable = await failure({
+      '/repo/friday.config.json': GOOD_CONFIG,
+      '/repo/channels/beta.json': '{"name": "beta",',
+      '/repo/channels/stable.json': stable,
+    });
     expect(unparsable.message).toMatch(/^channels\/beta\.json: not valid JSON \(/);
     expect(unparsable.message).not.toContain('unknown channel');
   });
 
   it('names the file in front of several problems, or says which files', async () => {
-    const one = await failure({ '/repo/friday.config.json': GOOD_CONFIG, '/repo/channels/beta.json': JSON.stringify({ name: 'beta', rollout: [50, 10, 100], expiresDays: 0 }) });
+    const one = await failure({
+      '/repo/friday.config.json': GOOD_CONFIG,
+      '/repo/channels/beta.json': JSON.stringify({ name: 'beta', rollout: [50, 10, 100], expiresDays: 0 }),
+    });
     expect(one.message).toMatch(/^channels\/beta\.json: 2 problems: rollout: must be ascending; expiresDays: must be above 0$/);
     const two = await failure({
       '/repo/friday.config.json': GOOD_CONFIG,
@@ -91,7 +121,9 @@ describe('channels/<name>.json corpus', () => {
       '/repo/channels/stable.json': JSON.stringify({ name: 'stable', from: 'nightly' }),
     });
     expect(two.exit).toBe(2);
-    expect(two.message).toBe('channel policies: 2 problems: channels/beta.json: expiresDays: must be above 0; channels/stable.json: from: unknown channel "nightly" (no channels/nightly.json)');
+    expect(two.message).toBe(
+      'channel policies: 2 problems: channels/beta.json: expiresDays: must be above 0; channels/stable.json: from: unknown channel "nightly" (no channels/nightly.json)',
+    );
   });
 
   it('refuses policies whose `from` links loop', async () => {

@@ -11,7 +11,8 @@ const query = (windows: Partial<FeedQuery['windows'][number]>[] = [{}]): FeedQue
   windows: windows.map((w) => ({ version: '2026.48.0', fromMs: NOW - 24 * H, recentFromMs: NOW - 24 * H, ...w })),
 });
 const scan = (text: string | Uint8Array, q = query()) => scanBuffer(typeof text === 'string' ? new TextEncoder().encode(text) : text, q);
-const ev = (o: Record<string, unknown>) => JSON.stringify({ ts: '2026-11-28T01:00:00Z', device: 'd-1', version: '2026.48.0', kind: 'session', ...o });
+const ev = (o: Record<string, unknown>) =>
+  JSON.stringify({ ts: '2026-11-28T01:00:00Z', device: 'd-1', version: '2026.48.0', kind: 'session', ...o });
 
 function parse(line: string) {
   const p = new LineParser();
@@ -22,7 +23,9 @@ function parse(line: string) {
 
 describe('a feed line', () => {
   it('accepts the documented shape and reads its fields', () => {
-    const { r, p } = parse('{"id":"e2","ts":"2026-11-27T18:03:00Z","device":"d-001","version":"2026.48.0","kind":"crash","signature":"SIGSEGV libcamera.so"}');
+    const { r, p } = parse(
+      '{"id":"e2","ts":"2026-11-27T18:03:00Z","device":"d-001","version":"2026.48.0","kind":"crash","signature":"SIGSEGV libcamera.so"}',
+    );
     expect(r).toBe(0);
     expect(p.tsMs).toBe(Date.parse('2026-11-27T18:03:00Z'));
     expect(p.kind).toBe(2);
@@ -31,33 +34,74 @@ describe('a feed line', () => {
 
   it('reads the same fields whether the line takes the fast path or JSON.parse', () => {
     const plain = parse('{"ts":"2026-11-28T01:02:03Z","device":"dév-1","version":"2026.48.0","kind":"anr","signature":"ANR ✗"}');
-    const odd = parse(' { "signature" : "ANR \\u2717", "kind":"anr", "version":"2026.48.0", "device":"d\\u00e9v-1", "ts":"2026-11-28T01:02:03Z", "extra": {"nested": [1, 2]} } ');
+    const odd = parse(
+      ' { "signature" : "ANR \\u2717", "kind":"anr", "version":"2026.48.0", "device":"d\\u00e9v-1", "ts":"2026-11-28T01:02:03Z", "extra": {"nested": [1, 2]} } ',
+    );
     expect(plain.r).toBe(0);
     expect(odd.r).toBe(0);
-    expect([odd.p.tsMs, odd.p.kind, odd.p.signature(), odd.p.devHash, odd.p.devHash2]).toEqual([plain.p.tsMs, plain.p.kind, plain.p.signature(), plain.p.devHash, plain.p.devHash2]);
+    expect([odd.p.tsMs, odd.p.kind, odd.p.signature(), odd.p.devHash, odd.p.devHash2]).toEqual([
+      plain.p.tsMs,
+      plain.p.kind,
+      plain.p.signature(),
+      plain.p.devHash,
+      plain.p.devHash2,
+    ]);
   });
 
   it('rejects each kind of bad line with its reason, and skips blank ones', () => {
     const cases: [string, string | number][] = [
-      ['', -1], ['   \t\r', -1],
-      ['{"ts":', 'invalid-json'], ['{"a":1}x', 'invalid-json'], ['{\'ts\':1}', 'invalid-json'], ['{"a":01}', 'invalid-json'],
-      ['[]', 'not-an-object'], ['42', 'not-an-object'], ['null', 'not-an-object'],
-      [ev({ device: undefined }), 'missing-field'], [ev({ device: '' }), 'missing-field'], [ev({ version: '' }), 'missing-field'],
-      [ev({ ts: 5 }), 'wrong-type'], [ev({ device: null }), 'wrong-type'], [ev({ kind: true }), 'wrong-type'], [ev({ signature: 3 }), 'wrong-type'],
-      [ev({ kind: 'Crash' }), 'unknown-kind'], [ev({ kind: 'crashes' }), 'unknown-kind'],
-      [ev({ ts: '2026-13-01T00:00:00Z' }), 'bad-timestamp'], [ev({ ts: '2026-11-28T01:00:00' }), 'bad-timestamp'], [ev({ ts: '2026-11-28T24:00:00Z' }), 'bad-timestamp'],
+      ['', -1],
+      ['   \t\r', -1],
+      ['{"ts":', 'invalid-json'],
+      ['{"a":1}x', 'invalid-json'],
+      ["{'ts':1}", 'invalid-json'],
+      ['{"a":01}', 'invalid-json'],
+      ['[]', 'not-an-object'],
+      ['42', 'not-an-object'],
+      ['null', 'not-an-object'],
+      [ev({ device: undefined }), 'missing-field'],
+      [ev({ device: '' }), 'missing-field'],
+      [ev({ version: '' }), 'missing-field'],
+      [ev({ ts: 5 }), 'wrong-type'],
+      [ev({ device: null }), 'wrong-type'],
+      [ev({ kind: true }), 'wrong-type'],
+      [ev({ signature: 3 }), 'wrong-type'],
+      [ev({ kind: 'Crash' }), 'unknown-kind'],
+      [ev({ kind: 'crashes' }), 'unknown-kind'],
+      [ev({ ts: '2026-13-01T00:00:00Z' }), 'bad-timestamp'],
+      [ev({ ts: '2026-11-28T01:00:00' }), 'bad-timestamp'],
+      [ev({ ts: '2026-11-28T24:00:00Z' }), 'bad-timestamp'],
       [ev({ ts: '2026-11-28T05:05:01Z' }), 'future'],
-      [ev({ ts: '2026-11-28T05:05:00Z' }), 0], [ev({ signature: null }), 0], [ev({ id: 7, extra: [1, { a: null }] }), 0],
-      [ev({ ts: '2026-11-28T06:00:00+01:00' }), 0], [ev({ ts: '2026-11-28T01:00:00.123456Z' }), 0],
+      [ev({ ts: '2026-11-28T05:05:00Z' }), 0],
+      [ev({ signature: null }), 0],
+      [ev({ id: 7, extra: [1, { a: null }] }), 0],
+      [ev({ ts: '2026-11-28T06:00:00+01:00' }), 0],
+      [ev({ ts: '2026-11-28T01:00:00.123456Z' }), 0],
     ];
     for (const [line, want] of cases) expect([line, parse(line).r]).toEqual([line, want]);
   });
 
   it('reads a line to its newline without being told where it ends, or says it cannot, never crossing into the next line', () => {
     const lines = [
-      ev({}), ev({ kind: 'crash', signature: 'SIGSEGV x' }) + '\r', '', '   ', ' \t\r', '{}', '  {"ts" : 1 }  ',
-      ev({ ts: '2026-11-28T05:06:00Z' }), ev({ kind: 'reboot' }), ev({ device: 'dév' }), '{"a":1}x', '{"ts":', '{"a":"b', '[1]', 'garbage',
-      '{"ts":"2026-11-28T01:00:00Z","device":"d-1","version":"v","kind":"session"', '{"ts":"2026-11-28T01:00', '{"id":12', '{"id":tru',
+      ev({}),
+      ev({ kind: 'crash', signature: 'SIGSEGV x' }) + '\r',
+      '',
+      '   ',
+      ' \t\r',
+      '{}',
+      '  {"ts" : 1 }  ',
+      ev({ ts: '2026-11-28T05:06:00Z' }),
+      ev({ kind: 'reboot' }),
+      ev({ device: 'dév' }),
+      '{"a":1}x',
+      '{"ts":',
+      '{"a":"b',
+      '[1]',
+      'garbage',
+      '{"ts":"2026-11-28T01:00:00Z","device":"d-1","version":"v","kind":"session"',
+      '{"ts":"2026-11-28T01:00',
+      '{"id":12',
+      '{"id":tru',
     ];
     const text = Buffer.from(lines.join('\n') + '\n' + ev({ device: 'next' }));
     const p = new LineParser();
@@ -75,7 +119,12 @@ describe('a feed line', () => {
       start = end + 1;
     }
     // The fast path takes the usual lines, blank ones included.
-    expect([0, 2, 3, 4, 7].map((i) => { const at = lines.slice(0, i).reduce((n, l) => n + Buffer.byteLength(l) + 1, 0); return p.parseTo(text, at, text.length, NOW) !== UNKNOWN; })).toEqual([true, true, true, true, true]);
+    expect(
+      [0, 2, 3, 4, 7].map((i) => {
+        const at = lines.slice(0, i).reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+        return p.parseTo(text, at, text.length, NOW) !== UNKNOWN;
+      }),
+    ).toEqual([true, true, true, true, true]);
     // A last line without its newline ends at the limit.
     const last = text.length - Buffer.byteLength(ev({ device: 'next' }));
     expect(p.parseTo(text, last, text.length, NOW + 5 * 60_000)).toBe(0);
@@ -89,7 +138,7 @@ describe('a feed line', () => {
 
   it('reads timestamps exactly as parseTime does (property)', () => {
     let seed = 7;
-    const r = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const pad = (n: number, w = 2) => String(n).padStart(w, '0');
     for (let i = 0; i < 5000; i++) {
       const s = `${1990 + Math.floor(r() * 80)}-${pad(Math.floor(r() * 14))}-${pad(Math.floor(r() * 33))}T${pad(Math.floor(r() * 26))}:${pad(Math.floor(r() * 61))}:${pad(Math.floor(r() * 61))}${r() < 0.3 ? `.${pad(Math.floor(r() * 1000), 3)}` : ''}Z`;
@@ -104,14 +153,21 @@ describe('a feed line', () => {
 describe('unit accounting', () => {
   it('counts device-hours, not lines: retries and a crash-looping device add nothing', () => {
     const lines = [
-      ev({ device: 'd-1', kind: 'session' }), ev({ device: 'd-1', kind: 'session' }), ev({ device: 'd-1', kind: 'session', ts: '2026-11-28T01:59:59Z' }),
-      ...Array.from({ length: 30 }, (_, m) => ev({ device: 'd-2', kind: 'crash', ts: `2026-11-28T02:${String(m).padStart(2, '0')}:00Z`, signature: 'SIGSEGV init' })),
+      ev({ device: 'd-1', kind: 'session' }),
+      ev({ device: 'd-1', kind: 'session' }),
+      ev({ device: 'd-1', kind: 'session', ts: '2026-11-28T01:59:59Z' }),
+      ...Array.from({ length: 30 }, (_, m) =>
+        ev({ device: 'd-2', kind: 'crash', ts: `2026-11-28T02:${String(m).padStart(2, '0')}:00Z`, signature: 'SIGSEGV init' }),
+      ),
       ev({ device: 'd-2', kind: 'anr', ts: '2026-11-28T03:00:00Z' }),
     ];
     const s = scan(lines.join('\n'));
     const v = s.versions[0]!;
     expect(v).toMatchObject({ units: 3, crashUnits: 2, devices: 2, crashed: 1, sessions: 3, crashes: 31 });
-    expect(v.signatures).toEqual([{ signature: '(no signature)', devices: 1 }, { signature: 'SIGSEGV init', devices: 1 }]);
+    expect(v.signatures).toEqual([
+      { signature: '(no signature)', devices: 1 },
+      { signature: 'SIGSEGV init', devices: 1 },
+    ]);
     expect(s).toMatchObject({ lines: 34, accepted: 34, rejected: 0 });
     const hour = (iso: string) => (Date.parse(iso) - v.firstHourMs) / H;
     expect(v.crashUnitsPerHour[hour('2026-11-28T02:00:00Z')]).toBe(1);
@@ -125,21 +181,31 @@ describe('unit accounting', () => {
   });
 
   it('counts recent devices for the absolute rule by event time, and each version in its own window', () => {
-    const q = query([{ fromMs: NOW - 48 * H, recentFromMs: NOW - 2 * H }, { version: '2026.47.0', fromMs: NOW - 168 * H, recentFromMs: NOW - 2 * H }]);
-    const s = scan([
-      ev({ device: 'a', ts: '2026-11-27T06:00:00Z', kind: 'crash' }),
-      ev({ device: 'b', ts: '2026-11-28T04:30:00Z', kind: 'crash' }),
-      ev({ device: 'c', ts: '2026-11-28T04:30:00Z' }),
-      ev({ device: 'a', ts: '2026-11-22T04:30:00Z', version: '2026.47.0' }),
-    ].join('\n'), q);
+    const q = query([
+      { fromMs: NOW - 48 * H, recentFromMs: NOW - 2 * H },
+      { version: '2026.47.0', fromMs: NOW - 168 * H, recentFromMs: NOW - 2 * H },
+    ]);
+    const s = scan(
+      [
+        ev({ device: 'a', ts: '2026-11-27T06:00:00Z', kind: 'crash' }),
+        ev({ device: 'b', ts: '2026-11-28T04:30:00Z', kind: 'crash' }),
+        ev({ device: 'c', ts: '2026-11-28T04:30:00Z' }),
+        ev({ device: 'a', ts: '2026-11-22T04:30:00Z', version: '2026.47.0' }),
+      ].join('\n'),
+      q,
+    );
     expect(s.versions[0]).toMatchObject({ devices: 3, crashed: 2, recentDevices: 2, recentCrashed: 1 });
     expect(s.versions[1]).toMatchObject({ version: '2026.47.0', devices: 1, units: 1, crashUnits: 0 });
   });
 
   it('scans garbage, blank and binary lines, a BOM, CRLF and a missing final newline without failing', () => {
     const bytes = Buffer.concat([
-      Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ev({}) + '\r\n'), Buffer.from([0, 1, 2, 0xff, 0x0a]), Buffer.from('\n\n  \n'),
-      Buffer.from('garbage\n'), Buffer.from(ev({ device: 'd-2' })),
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(ev({}) + '\r\n'),
+      Buffer.from([0, 1, 2, 0xff, 0x0a]),
+      Buffer.from('\n\n  \n'),
+      Buffer.from('garbage\n'),
+      Buffer.from(ev({ device: 'd-2' })),
     ]);
     const s = scan(bytes);
     expect(s).toMatchObject({ lines: 4, accepted: 2, rejected: 2, rejectedBy: { 'invalid-json': 2 } });

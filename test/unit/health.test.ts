@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { HEALTH_DEFAULTS } from '../../src/core/config.js';
 import {
-  crashRatio, formatEvidence, judge, logMixtureEvidence, normalQuantile, shouldRollBack, wilsonBounds, type CandidateCounts, type UnitCounts,
+  crashRatio,
+  formatEvidence,
+  judge,
+  logMixtureEvidence,
+  normalQuantile,
+  shouldRollBack,
+  wilsonBounds,
+  type CandidateCounts,
+  type UnitCounts,
 } from '../../src/core/health.js';
 
 const policy = { ...HEALTH_DEFAULTS };
@@ -31,7 +39,16 @@ function rng(seed: number) {
   };
 }
 
-const cand = (c: Partial<CandidateCounts>): CandidateCounts => ({ version: '2026.48.0', units: 300, crashUnits: 0, devices: 250, crashed: 0, recentDevices: 250, recentCrashed: 0, ...c });
+const cand = (c: Partial<CandidateCounts>): CandidateCounts => ({
+  version: '2026.48.0',
+  units: 300,
+  crashUnits: 0,
+  devices: 250,
+  crashed: 0,
+  recentDevices: 250,
+  recentCrashed: 0,
+  ...c,
+});
 const base = (b: Partial<UnitCounts>): UnitCounts => ({ version: '2026.47.0', units: 300, crashUnits: 6, devices: 250, crashed: 6, ...b });
 
 describe('spike evidence Λ', () => {
@@ -42,7 +59,13 @@ describe('spike evidence Λ', () => {
   });
 
   it('matches the formula of formats.md', () => {
-    for (const [xC, nC, xB, nB, r0] of [[3, 100, 2, 100, 1], [10, 50, 3, 400, 1], [0, 80, 7, 90, 1.2], [12, 300, 0, 300, 1], [5, 1000, 40, 20000, 2]] as const) {
+    for (const [xC, nC, xB, nB, r0] of [
+      [3, 100, 2, 100, 1],
+      [10, 50, 3, 400, 1],
+      [0, 80, 7, 90, 1.2],
+      [12, 300, 0, 300, 1],
+      [5, 1000, 40, 20000, 2],
+    ] as const) {
       expect(Math.exp(logMixtureEvidence(xC, nC, xB, nB, r0))).toBeCloseTo(lambdaBySpec(xC, nC, xB, nB, r0), 6);
     }
   });
@@ -110,7 +133,10 @@ describe('verdict', () => {
     const looping = judge(cand({ crashUnits: 60, crashed: 2 }), base({}), policy);
     expect(looping.rule).toBe(null);
     expect(looping.reason).toMatch(/but only 2 devices crashed/);
-    const mild = judge(cand({ crashUnits: 1300, units: 100000, crashed: 900, devices: 5000 }), base({ crashUnits: 1000, units: 100000 }), { ...policy, maxIncrease: 1.5 });
+    const mild = judge(cand({ crashUnits: 1300, units: 100000, crashed: 900, devices: 5000 }), base({ crashUnits: 1000, units: 100000 }), {
+      ...policy,
+      maxIncrease: 1.5,
+    });
     expect(Math.exp(mild.logEvidence)).toBeGreaterThan(100);
     expect(mild.verdict).toBe('healthy');
     expect(mild.reason).toMatch(/but 1\.3× < 1\.5× allowed/);
@@ -137,7 +163,11 @@ describe('verdict', () => {
   });
 
   it('caps Λ at the largest finite double', () => {
-    const j = judge(cand({ crashUnits: 50000, units: 100000, crashed: 5000, devices: 9000 }), base({ crashUnits: 10, units: 100000 }), policy);
+    const j = judge(
+      cand({ crashUnits: 50000, units: 100000, crashed: 5000, devices: 9000 }),
+      base({ crashUnits: 10, units: 100000 }),
+      policy,
+    );
     expect(j.evidence).toBe(Number.MAX_VALUE);
     expect(formatEvidence(j.logEvidence)).toMatch(/^\d\.\de\d{3,}$/);
     expect(formatEvidence(Math.log(4.3e10))).toBe('4.3e10');

@@ -1,25 +1,73 @@
 /** The channel rules of src/core/manifest.ts, on literals. */
 import { describe, expect, it } from 'vitest';
 import {
-  addSignatures, baselineVersion, chooseSalt, nextSerial, nextStage, parsePercent, reissueBody, releaseHistory, renewDue, rollbackBody,
-  rollbackTarget, soakCheck, stageBody, wentLive, type BuildRecord, type EventLike, type ManifestBody,
+  addSignatures,
+  baselineVersion,
+  chooseSalt,
+  nextSerial,
+  nextStage,
+  parsePercent,
+  reissueBody,
+  releaseHistory,
+  renewDue,
+  rollbackBody,
+  rollbackTarget,
+  soakCheck,
+  stageBody,
+  wentLive,
+  type BuildRecord,
+  type EventLike,
+  type ManifestBody,
 } from '../../src/core/manifest.js';
 
 const build = (version: string): BuildRecord => ({
-  type: 'friday.build/v1', product: 'aurora', version, tag: `v${version}`, commit: 'c'.repeat(40), previousTag: null, builtAt: '2026-11-27T16:40:00Z',
+  type: 'friday.build/v1',
+  product: 'aurora',
+  version,
+  tag: `v${version}`,
+  commit: 'c'.repeat(40),
+  previousTag: null,
+  builtAt: '2026-11-27T16:40:00Z',
   artifacts: [{ device: 'umi', file: `aurora-umi-${version}.zip`, size: 3, sha256: 'd'.repeat(64) }],
 });
 const notes = { popcorn: null, changelog: null };
 const NOW = new Date('2026-11-27T17:00:00Z');
 const stage = (live: ManifestBody | null, version: string, percent = 10) =>
-  stageBody({ product: 'aurora', channel: 'stable', live, build: build(version), notes, percent, freshSalt: 'f'.repeat(32), now: NOW, expiresDays: 30 });
-const ev = (at: string, action: string, version: string | null, serial: number | null = null): EventLike => ({ at, action, version, serial });
+  stageBody({
+    product: 'aurora',
+    channel: 'stable',
+    live,
+    build: build(version),
+    notes,
+    percent,
+    freshSalt: 'f'.repeat(32),
+    now: NOW,
+    expiresDays: 30,
+  });
+const ev = (at: string, action: string, version: string | null, serial: number | null = null): EventLike => ({
+  at,
+  action,
+  version,
+  serial,
+});
 
 describe('building manifests', () => {
   it('stages the next serial with expiry from the policy and relative artifact urls', () => {
     const b = stage(null, '2026.48.0');
-    expect(b).toMatchObject({ serial: 1, issuedAt: '2026-11-27T17:00:00Z', expiresAt: '2026-12-27T17:00:00Z', rollout: { percent: 10, salt: 'f'.repeat(32) }, rollback: null, blocked: [] });
-    expect(b.artifacts.umi).toEqual({ file: 'aurora-umi-2026.48.0.zip', url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip', size: 3, sha256: 'd'.repeat(64) });
+    expect(b).toMatchObject({
+      serial: 1,
+      issuedAt: '2026-11-27T17:00:00Z',
+      expiresAt: '2026-12-27T17:00:00Z',
+      rollout: { percent: 10, salt: 'f'.repeat(32) },
+      rollback: null,
+      blocked: [],
+    });
+    expect(b.artifacts.umi).toEqual({
+      file: 'aurora-umi-2026.48.0.zip',
+      url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip',
+      size: 3,
+      sha256: 'd'.repeat(64),
+    });
     expect(nextSerial(b)).toBe(2);
   });
   it('keeps the salt while the same release widens, takes a fresh one for a new release, and carries blocked', () => {
@@ -29,26 +77,47 @@ describe('building manifests', () => {
     expect(stage(live, '2026.49.0').rollout.salt).toBe('f'.repeat(32));
     expect(stage(live, '2026.49.0').blocked).toEqual(['2026.46.0']);
     const wider = reissueBody(live, new Date('2026-11-28T00:00:00Z'), 30, { percent: 50 });
-    expect(wider).toMatchObject({ serial: 2, rollout: { percent: 50, salt: '1'.repeat(32) }, issuedAt: '2026-11-28T00:00:00Z', release: live.release });
+    expect(wider).toMatchObject({
+      serial: 2,
+      rollout: { percent: 50, salt: '1'.repeat(32) },
+      issuedAt: '2026-11-28T00:00:00Z',
+      release: live.release,
+    });
   });
   it('a rollback carries the good release at 100 %, names the bad one and blocks it once', () => {
     const good = stage(null, '2026.47.0');
     const live = { ...stage(good, '2026.48.0'), blocked: ['2026.46.0'] };
     const rb = rollbackBody(live, { ...good, salt: good.rollout.salt }, 'crash spike', NOW, 30, 'e'.repeat(32));
-    expect(rb).toMatchObject({ serial: 3, release: { version: '2026.47.0' }, rollout: { percent: 100, salt: 'f'.repeat(32) }, rollback: { from: '2026.48.0', reason: 'crash spike' }, blocked: ['2026.46.0', '2026.48.0'] });
+    expect(rb).toMatchObject({
+      serial: 3,
+      release: { version: '2026.47.0' },
+      rollout: { percent: 100, salt: 'f'.repeat(32) },
+      rollback: { from: '2026.48.0', reason: 'crash spike' },
+      blocked: ['2026.46.0', '2026.48.0'],
+    });
   });
   it('the rollback target is the newest earlier release neither bad nor blocked', () => {
-    const h = [stage(null, '2026.45.0'), { ...stage(null, '2026.46.0'), serial: 2 }, { ...stage(null, '2026.47.0'), serial: 3 }, { ...stage(null, '2026.47.0'), serial: 4 }, { ...stage(null, '2026.48.0'), serial: 5 }];
+    const h = [
+      stage(null, '2026.45.0'),
+      { ...stage(null, '2026.46.0'), serial: 2 },
+      { ...stage(null, '2026.47.0'), serial: 3 },
+      { ...stage(null, '2026.47.0'), serial: 4 },
+      { ...stage(null, '2026.48.0'), serial: 5 },
+    ];
     expect(rollbackTarget(h, '2026.48.0', ['2026.48.0'])?.serial).toBe(4);
     expect(rollbackTarget(h, '2026.48.0', ['2026.48.0', '2026.47.0'])?.release.version).toBe('2026.46.0');
     expect(rollbackTarget(h.slice(4), '2026.48.0', ['2026.48.0'])).toBeNull();
   });
   it('adds signatures, replacing a key that signs again', () => {
     const b = stage(null, '2026.48.0');
-    const s1 = { keyid: 'k1', sign: () => Buffer.from([1]) }, s2 = { keyid: 'k2', sign: () => Buffer.from([2]) };
+    const s1 = { keyid: 'k1', sign: () => Buffer.from([1]) },
+      s2 = { keyid: 'k2', sign: () => Buffer.from([2]) };
     const one = addSignatures({ signed: b, signatures: [] }, [s1]);
     const two = addSignatures(addSignatures(one, [s2]), [{ keyid: 'k1', sign: () => Buffer.from([3]) }]);
-    expect(two.signatures).toEqual([{ keyid: 'k2', sig: 'Ag==' }, { keyid: 'k1', sig: 'Aw==' }]);
+    expect(two.signatures).toEqual([
+      { keyid: 'k2', sig: 'Ag==' },
+      { keyid: 'k1', sig: 'Aw==' },
+    ]);
   });
 });
 
@@ -74,14 +143,18 @@ describe('renew', () => {
 
 describe('went live, history, baseline, soak', () => {
   const events = [
-    ev('2026-11-01T00:00:00Z', 'stage', '2026.44.0', 1), ev('2026-11-01T00:00:00Z', 'publish', '2026.44.0', 1),
+    ev('2026-11-01T00:00:00Z', 'stage', '2026.44.0', 1),
+    ev('2026-11-01T00:00:00Z', 'publish', '2026.44.0', 1),
     ev('2026-11-08T00:00:00Z', 'publish', '2026.45.0', 2),
-    ev('2026-11-09T00:00:00Z', 'rollout', '2026.45.0', 3), ev('2026-11-09T00:00:00Z', 'publish', '2026.45.0', 3),
+    ev('2026-11-09T00:00:00Z', 'rollout', '2026.45.0', 3),
+    ev('2026-11-09T00:00:00Z', 'publish', '2026.45.0', 3),
     ev('2026-11-10T00:00:00Z', 'watch', '2026.45.0'),
     ev('2026-11-15T00:00:00Z', 'publish', '2026.46.0', 4),
-    ev('2026-11-16T00:00:00Z', 'rollback', '2026.45.0', 5), ev('2026-11-16T00:00:00Z', 'publish', '2026.45.0', 5),
+    ev('2026-11-16T00:00:00Z', 'rollback', '2026.45.0', 5),
+    ev('2026-11-16T00:00:00Z', 'publish', '2026.45.0', 5),
     ev('2026-11-22T00:00:00Z', 'publish', '2026.47.0', 6),
-    ev('2026-11-23T00:00:00Z', 'renew', '2026.47.0', 7), ev('2026-11-23T00:00:00Z', 'publish', '2026.47.0', 7),
+    ev('2026-11-23T00:00:00Z', 'renew', '2026.47.0', 7),
+    ev('2026-11-23T00:00:00Z', 'publish', '2026.47.0', 7),
   ];
   it('a rollout or renew does not restart the go-live time; going live again does', () => {
     expect(releaseHistory(events).map((p) => [p.version, p.from, p.to])).toEqual([
@@ -108,7 +181,10 @@ describe('went live, history, baseline, soak', () => {
     expect(early.ok).toBe(false);
     expect(!early.ok && early.why).toContain('144.0 h of the 168 h soak; it may be promoted from 2026-11-29T00:00:00Z');
     expect(soakCheck(events, [], 'beta', '2026.46.0', 168, now).ok).toBe(false); // live one day only
-    expect(soakCheck(events, ['2026.47.0'], 'beta', '2026.47.0', 0, now)).toEqual({ ok: false, why: '2026.47.0 is blocked on beta (it was rolled back there)' });
+    expect(soakCheck(events, ['2026.47.0'], 'beta', '2026.47.0', 0, now)).toEqual({
+      ok: false,
+      why: '2026.47.0 is blocked on beta (it was rolled back there)',
+    });
     expect(soakCheck(events, [], 'beta', '2026.99.0', 0, now)).toEqual({ ok: false, why: '2026.99.0 has never been live on beta' });
   });
 });

@@ -22,7 +22,11 @@ const sha = grab(/SHA-256 of the canonical bytes: `([0-9a-f]{64})`/);
 const sig = grab(/signature \(base64[^)]*\):\s*`([^`]+)`/);
 
 describe('docs/manifest.md worked example', () => {
-  const priv = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(seedHex, 'hex')]), format: 'der', type: 'pkcs8' });
+  const priv = createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(seedHex, 'hex')]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const raw = Buffer.from((createPublicKey(priv).export({ format: 'jwk' }) as { x: string }).x, 'base64url');
 
   it('has the key of RFC 8032 TEST 1 and its keyid', () => {
@@ -40,7 +44,12 @@ describe('docs/manifest.md worked example', () => {
   });
 
   it('verifies with the trust file it describes, and the buckets are as stated', () => {
-    const trust = parseTrust({ type: 'friday.trust/v1', product: 'aurora', keys: { [keyid]: { type: 'ed25519', public: publicB64 } }, threshold: 1 });
+    const trust = parseTrust({
+      type: 'friday.trust/v1',
+      product: 'aurora',
+      keys: { [keyid]: { type: 'ed25519', public: publicB64 } },
+      threshold: 1,
+    });
     const v = verifyManifest({ signed, signatures: [{ keyid, sig }] }, trust, { channel: 'beta', now: new Date('2026-12-01T00:00:00Z') });
     expect(v.signatures.valid).toEqual([keyid]);
     expect(bucketOf(signed.rollout.salt, '8c1f2a')).toBe(1676);

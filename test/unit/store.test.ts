@@ -48,12 +48,20 @@ describe('store', () => {
     await store.mkdir('/repo/ota/releases');
     await store.remove('/repo/keep.txt');
     expect(vol.toJSON()).toEqual({ '/repo/keep.txt': 'x' });
-    expect(lines).toEqual(['would write ota/trust.json', 'would append to ota/events.ndjson', 'would create ota/releases', 'would remove keep.txt']);
+    expect(lines).toEqual([
+      'would write ota/trust.json',
+      'would append to ota/events.ndjson',
+      'would create ota/releases',
+      'would remove keep.txt',
+    ]);
   });
 
   it('names the file when JSON is broken (exit 2)', async () => {
     vol.fromJSON({ '/repo/issues.json': '[{"id": 1,' });
-    await expect(readJsonFile('/repo/issues.json', 'issues.json')).rejects.toMatchObject({ exit: 2, message: expect.stringMatching(/^issues\.json: not valid JSON/) });
+    await expect(readJsonFile('/repo/issues.json', 'issues.json')).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringMatching(/^issues\.json: not valid JSON/),
+    });
     await expect(readJsonFile('/repo/none.json', 'none.json')).rejects.toMatchObject({ exit: 2, message: 'none.json: no such file' });
   });
 });
@@ -78,7 +86,9 @@ describe('copyAndHash', () => {
     memfs.mkdirSync('/out', { recursive: true });
     memfs.mkdirSync('/rel', { recursive: true });
     memfs.writeFileSync('/out/x.zip', data);
-    const copyFile = vi.spyOn(memfs.promises, 'copyFile').mockRejectedValue(Object.assign(new Error('copyfile: not supported'), { code: 'ENOSYS' }));
+    const copyFile = vi
+      .spyOn(memfs.promises, 'copyFile')
+      .mockRejectedValue(Object.assign(new Error('copyfile: not supported'), { code: 'ENOSYS' }));
     try {
       const seen: number[] = [];
       const r = await copyAndHash('/out/x.zip', '/rel/x.zip', (done) => seen.push(done));

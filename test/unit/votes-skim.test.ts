@@ -79,7 +79,11 @@ describe('skimIssues', () => {
 
   it('leaves what it is unsure of to the full parse, which may accept it', () => {
     // An escaped key, a repeated issue key, numbers written as 1.0 / 1e0: valid, but not skimmed.
-    for (const text of ['[{"\\u0069d":1,"title":"a"}]', '[{"id":1,"title":"a","title":"b"}]', '[{"id":1.0,"title":"a","votes":[{"user":"u","value":1.0}]}]']) {
+    for (const text of [
+      '[{"\\u0069d":1,"title":"a"}]',
+      '[{"id":1,"title":"a","title":"b"}]',
+      '[{"id":1.0,"title":"a","votes":[{"user":"u","value":1.0}]}]',
+    ]) {
       expect(agrees(text)).toBe('doubted');
       expect(fullParse(text), text).not.toBeNull();
     }
@@ -100,8 +104,32 @@ describe('skimIssues', () => {
 
   it('agrees with validation on thousands of random mutations', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const pieces = ['"', ',', '}', ']', '{', '[', ':', '1', '-1', '2', '0', 'null', '""', '"x"', ' ', '\\', '"user"', '"value"', '"at"', '"id"', '"votes"', '"2026-11-20T10:00:00Z"', '"2026-02-29T00:00:00Z"'];
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pieces = [
+      '"',
+      ',',
+      '}',
+      ']',
+      '{',
+      '[',
+      ':',
+      '1',
+      '-1',
+      '2',
+      '0',
+      'null',
+      '""',
+      '"x"',
+      ' ',
+      '\\',
+      '"user"',
+      '"value"',
+      '"at"',
+      '"id"',
+      '"votes"',
+      '"2026-11-20T10:00:00Z"',
+      '"2026-02-29T00:00:00Z"',
+    ];
     let skimmed = 0;
     for (let i = 0; i < 4000; i++) {
       let text = VALID;

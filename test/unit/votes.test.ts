@@ -20,19 +20,38 @@ describe('tally: the counting rules of formats.md', () => {
   });
 
   it('puts votes without `at` before dated ones, and keeps list order among them', () => {
-    expect(tally([{ user: 'bo', at: '2026-11-01T00:00:00Z' }, { user: 'bo', value: -1 }], weighting())).toEqual({ score: 1, voters: 1 });
+    expect(
+      tally(
+        [
+          { user: 'bo', at: '2026-11-01T00:00:00Z' },
+          { user: 'bo', value: -1 },
+        ],
+        weighting(),
+      ),
+    ).toEqual({ score: 1, voters: 1 });
     expect(tally([{ user: 'bo' }, { user: 'bo', value: -1 }], weighting())).toEqual({ score: -1, voters: 0 });
     expect(tally([{ user: 'bo', value: -1 }, { user: 'bo' }], weighting())).toEqual({ score: 1, voters: 1 });
   });
 
   it('breaks a tie of `at` by list order (the last listed wins)', () => {
     const at = '2026-11-21T10:00:00Z';
-    expect(tally([{ user: 'cy', at }, { user: 'cy', value: -1, at }], weighting())).toEqual({ score: -1, voters: 0 });
+    expect(
+      tally(
+        [
+          { user: 'cy', at },
+          { user: 'cy', value: -1, at },
+        ],
+        weighting(),
+      ),
+    ).toEqual({ score: -1, voters: 0 });
   });
 
   it('compares times, not strings: offsets count', () => {
     // 11:30+02:00 is 09:30Z, earlier than 10:00Z: the +1 at 10:00Z is the latest.
-    const votes: Vote[] = [{ user: 'dee', at: '2026-11-21T10:00:00Z' }, { user: 'dee', value: -1, at: '2026-11-21T11:30:00+02:00' }];
+    const votes: Vote[] = [
+      { user: 'dee', at: '2026-11-21T10:00:00Z' },
+      { user: 'dee', value: -1, at: '2026-11-21T11:30:00+02:00' },
+    ];
     expect(tally(votes, weighting())).toEqual({ score: 1, voters: 1 });
   });
 
@@ -47,12 +66,23 @@ describe('tally: the counting rules of formats.md', () => {
   });
 
   it('takes the tier of a vote without one from the tiers file, and the vote’s own tier first', () => {
-    const tiers = new Map([['ana', 'lead'], ['bo', 'lead']]);
+    const tiers = new Map([
+      ['ana', 'lead'],
+      ['bo', 'lead'],
+    ]);
     expect(tally([{ user: 'ana' }, { user: 'bo', tier: 'tester' }], weighting({ tiers }))).toEqual({ score: 3 + 2, voters: 2 });
   });
 
   it('never reads a weight from Object.prototype', () => {
-    expect(tally([{ user: 'a', tier: 'constructor' }, { user: 'b', tier: '__proto__' }], weighting())).toEqual({ score: 2, voters: 2 });
+    expect(
+      tally(
+        [
+          { user: 'a', tier: 'constructor' },
+          { user: 'b', tier: '__proto__' },
+        ],
+        weighting(),
+      ),
+    ).toEqual({ score: 2, voters: 2 });
   });
 
   it('ignores votes later than the cut time, and keeps one exactly at it', () => {
@@ -65,7 +95,10 @@ describe('tally: the counting rules of formats.md', () => {
   });
 
   it('drops a late change of mind and counts the vote before it', () => {
-    const votes: Vote[] = [{ user: 'ana', at: '2026-11-20T00:00:00Z' }, { user: 'ana', value: -1, at: '2026-11-28T00:00:00Z' }];
+    const votes: Vote[] = [
+      { user: 'ana', at: '2026-11-20T00:00:00Z' },
+      { user: 'ana', value: -1, at: '2026-11-28T00:00:00Z' },
+    ];
     expect(tally(votes, weighting())).toEqual({ score: 1, voters: 1 });
   });
 
@@ -102,7 +135,15 @@ describe('timeOf', () => {
   });
 
   it('refuses times without a zone, impossible days and other text', () => {
-    for (const bad of ['2026-11-20T10:00:00', '2026-02-31T00:00:00Z', '2026-02-29T00:00:00Z', '2026-13-01T00:00:00Z', 'yesterday', '2026-11-20T24:00:00Z', '']) {
+    for (const bad of [
+      '2026-11-20T10:00:00',
+      '2026-02-31T00:00:00Z',
+      '2026-02-29T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      'yesterday',
+      '2026-11-20T24:00:00Z',
+      '',
+    ]) {
       expect(timeOf(bad), bad).toBeNaN();
     }
   });
@@ -116,7 +157,16 @@ describe('validateIssues', () => {
 
   it('accepts the example of formats.md and fills the defaults', () => {
     const v = validateIssues([
-      { id: 123, title: 'Show the time a call was answered', type: 'feature', author: 'mifan_42', votes: [{ user: 'mifan_42', tier: 'lead', at: '2026-11-20T10:00:00Z' }, { user: 'u2', value: -1 }] },
+      {
+        id: 123,
+        title: 'Show the time a call was answered',
+        type: 'feature',
+        author: 'mifan_42',
+        votes: [
+          { user: 'mifan_42', tier: 'lead', at: '2026-11-20T10:00:00Z' },
+          { user: 'u2', value: -1 },
+        ],
+      },
       { id: 124, title: 'Wi-Fi drops after sleep', type: 'bug', author: 'u7', votes: 17 },
       { id: 125, title: 'No type, author or votes', extra: { kept: true } },
     ]);
