@@ -69,7 +69,7 @@ export default tseslint.config(
         {
           paths: nodeBans.map((name) => ({ name, message: 'core/ is pure: read and write in io/, pass the facts in' })),
           patterns: [
-            { group: ['**/io/*', '**/cli/*', '**/commands/*', '**/channel/*'], message: 'core/ imports only core/ and the client' },
+            { group: ['**/io/*', '**/cli/*', '**/commands/*', '**/workflow/*'], message: 'core/ imports only core/ and the client' },
           ],
         },
       ],
@@ -85,7 +85,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/cli/*', '**/commands/*', '**/channel/*'],
+              group: ['**/cli/*', '**/commands/*', '**/workflow/*'],
               message: 'io/ reads and writes; it never imports the CLI, the commands or the workflow',
             },
           ],
@@ -101,7 +101,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/io/*', '**/cli/*', '**/commands/*', '**/core/*', '**/channel/*', '../errors.js'],
+              group: ['**/io/*', '**/cli/*', '**/commands/*', '**/core/*', '**/workflow/*', '../errors.js'],
               message: 'the client stands alone: an updater embeds it without the CLI',
             },
           ],
@@ -110,7 +110,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/channel/**/*.ts'],
+    files: ['src/workflow/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -128,10 +128,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['./*', '!./*.js'], message: 'a command never calls another command file: compose in src/channel/' },
-            { group: ['../commands/*'], message: 'a command never calls another command file: compose in src/channel/' },
-          ],
+          patterns: [{ group: ['./*', '../commands/*'], message: 'a command never calls another command file: compose in src/workflow/' }],
         },
       ],
     },

@@ -11,10 +11,11 @@ import { failure, usageError } from '../errors.js';
 import { formatTime } from '../core/time.js';
 import { isValidVersion, nextCalver, nextSemver, releaseVersionOf, type Bump } from '../core/version.js';
 import { loadProject, type Project } from '../io/project.js';
-import { readJsonFile } from '../io/json.js';
+import { readBuildRecord, releaseDir } from '../io/releases.js';
 import { pathExists, withLock, writeFileAtomic, toJsonText } from '../io/store.js';
 import * as git from '../io/git.js';
 import type { Git } from '../io/git.js';
+import { BUILD_TYPE, type BuildRecord } from '../core/build-record.js';
 
 export interface CutOptions {
   version?: string;
@@ -24,26 +25,6 @@ export interface CutOptions {
   push?: string | boolean;
   force?: boolean;
 }
-
-export interface BuildArtifact {
-  device: string;
-  file: string;
-  size: number;
-  sha256: string;
-}
-
-export interface BuildRecord {
-  type: 'friday.build/v1';
-  product: string;
-  version: string;
-  tag: string;
-  commit: string;
-  previousTag: string | null;
-  builtAt: string;
-  artifacts: BuildArtifact[];
-}
-
-export const releaseDir = (project: Project, version: string) => join(project.publishDir, 'releases', version);
 
 export async function run(ctx: Context, opts: CutOptions): Promise<Outcome> {
   const project = await loadProject(ctx);
@@ -71,16 +52,18 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   if (tagsAtHead.length > 0 && !opts.force) {
     for (const tag of tagsAtHead) {
       const version = releaseVersionOf(tag, prefix)!;
-      const recordPath = join(releaseDir(project, version), 'build.json');
-      if (await pathExists(recordPath)) {
-        const record = (await readJsonFile(recordPath)) as BuildRecord;
+      const recordPath = join(releaseDir(project.publishDir, version), 'build.json');
+      const record = await readBuildRecord({ publishDir: project.publishDir, root: project.root, product: config.product }, version, {
+        missingOk: true,
+      });
+      if (record) {
         if (remote && !ctx.dryRun) await git.pushTag(g, remote, tag);
         return { result: record, text: `${tag} already cut at ${head.slice(0, 12)}: nothing to do (${rel(ctx, recordPath)})` };
       }
     }
     throw failure(
       'E_CUT',
-      `cut: HEAD is tagged ${tagsAtHead.join(', ')} but ${rel(ctx, releaseDir(project, releaseVersionOf(tagsAtHead[0]!, prefix)!))}/build.json is missing`,
+      `cut: HEAD is tagged ${tagsAtHead.join(', ')} but ${rel(ctx, releaseDir(project.publishDir, releaseVersionOf(tagsAtHead[0]!, prefix)!))}/build.json is missing`,
       'restore the release folder from your publish storage, or run `friday cut --force` to cut the next version',
     );
   }
@@ -92,7 +75,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   const reads = settledLater({
     dirty: opts.allowDirty ? Promise.resolve([]) : git.dirtyPaths(g, publish && !publish.startsWith('..') ? publish : null),
     previousTag: previousReleaseTag(g.root, head, prefix, tagsAtHead, everyTag),
-    userName: ctx.dryRun ? Promise.resolve(null) : git.gitUserName(g),
+    userName: ctx.dryRun ? Promise.resolve(null) : git.gitUserName(g.cwd),
   });
   const dirty = await reads.dirty;
   if (dirty.length) {
@@ -109,7 +92,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   if (tags.includes(tag)) {
     throw failure('E_CUT', `cut: tag ${tag} already exists`, 'pass --version <v> to choose another version');
   }
-  const untagged = releaseDir(project, version);
+  const untagged = releaseDir(project.publishDir, version);
   if (await pathExists(untagged)) {
     // A folder without its tag is an interrupted cut, replaced below; unless it was signed for a
     // channel meanwhile: new files under its name would fail every device's download (E_HASH).
@@ -149,7 +132,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
 
   const sources = ctx.dryRun && !opts.skipBuild ? null : await findArtifacts(ctx, project);
   const record: BuildRecord = {
-    type: 'friday.build/v1',
+    type: BUILD_TYPE,
     product: config.product,
     version,
     tag,
@@ -158,7 +141,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
     builtAt,
     artifacts: [],
   };
-  const finalDir = releaseDir(project, version);
+  const finalDir = releaseDir(project.publishDir, version);
 
   if (ctx.dryRun) {
     const { hashFile } = await import('../io/hashcopy.js');

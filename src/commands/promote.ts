@@ -1,9 +1,10 @@
-/** `friday promote`: stage the release live on `--from` onto `--to`, with all of stage's checks (cli.md). */
+/** `friday promote`: stage the release live on `--from` onto `--to`, with all of stage's checks (docs/cli.md `promote`). */
 import type { Context, Outcome } from '../context.js';
 import { failure, usageError } from '../errors.js';
 import { readLiveManifest } from '../io/channel.js';
 import { channelPolicy, loadProject } from '../io/project.js';
-import { describe, stageRelease } from './stage.js';
+import { openChannel } from '../workflow/channel.js';
+import { describeStage, stageRelease } from '../workflow/stage.js';
 
 export async function run(
   ctx: Context,
@@ -20,14 +21,9 @@ export async function run(
       `run: friday promote --from ${policy.from} --to ${opts.to}`,
     );
   }
-  const live = await readLiveManifest(project.publishDir, opts.from);
+  const live = await readLiveManifest(project.publishDir, opts.from, project.root);
   if (!live) throw failure('E_NOTHING', `promote: nothing is live on ${opts.from}`);
-  const r = await stageRelease(ctx, project, {
-    channel: opts.to,
-    version: live.signed.release.version,
-    ...(opts.key ? { key: opts.key } : {}),
-    ...(opts.publish ? { publish: true } : {}),
-    ...(opts.force ? { force: true } : {}),
-  });
-  return { result: { ...r, from: opts.from }, text: describe(r, ctx.dryRun) };
+  const ch = await openChannel(ctx, opts.to, { project, flag: '--to', keyFiles: opts.key });
+  const r = await stageRelease(ch, { version: live.signed.release.version, publish: opts.publish, force: opts.force });
+  return { result: { ...r, from: opts.from }, text: describeStage(r, ctx.dryRun) };
 }

@@ -1,65 +1,39 @@
-/** `friday sign`: add signatures to the staged manifest, for channels whose threshold is above one (cli.md). */
+/** `friday sign`: add signatures to the staged manifest, for channels whose threshold is above one (docs/cli.md `sign`). */
 import type { Context, Outcome } from '../context.js';
-import { timeOf } from '../client/index.js';
+import { expiredStaged, staleStaged } from '../core/channel.js';
 import { addSignatures } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
 import { failure } from '../errors.js';
-import {
-  actorOf,
-  appendEvent,
-  readLiveManifest,
-  readStagedManifest,
-  readTrust,
-  requireSigners,
-  signatureCount,
-  stagedPath,
-  warnUntrusted,
-  withChannelLock,
-  writeManifest,
-} from '../io/channel.js';
-import { channelPolicy, loadProject } from '../io/project.js';
-import { createStore } from '../io/store.js';
+import { appendEvent, stagedPath, writeManifest } from '../io/channel.js';
+import { openChannel } from '../workflow/channel.js';
+import { signatureCount } from '../workflow/signers.js';
 
 export async function run(ctx: Context, opts: { channel: string; key?: string[] }): Promise<Outcome> {
-  const project = await loadProject(ctx);
-  channelPolicy(project, opts.channel);
-  const trust = await readTrust(project);
-  const signers = await requireSigners(ctx, opts.key, { what: `sign ${opts.channel}`, channel: opts.channel, trust });
-  warnUntrusted(signers, trust, ctx.warn);
-  const store = createStore(ctx);
-  const actor = actorOf(ctx);
-  const out = await withChannelLock(ctx, project.publishDir, opts.channel, async () => {
-    const staged = await readStagedManifest(project.publishDir, opts.channel);
-    if (!staged)
-      throw failure('E_NOTHING', `sign ${opts.channel}: nothing is staged`, `stage a release with: friday stage --channel ${opts.channel}`);
-    const live = await readLiveManifest(project.publishDir, opts.channel);
+  const ch = await openChannel(ctx, opts.channel, { keyFiles: opts.key });
+  const { name, store, project } = ch;
+  const signers = await ch.signers(`sign ${name}`);
+  const out = await ch.locked(async () => {
+    // Read.
+    const staged = await ch.staged();
+    if (!staged) throw failure('E_NOTHING', `sign ${name}: nothing is staged`, `stage a release with: friday stage --channel ${name}`);
     const s = staged.signed;
-    if (s.serial !== (live?.signed.serial ?? 0) + 1) {
-      throw failure(
-        'E_STALE',
-        `sign ${opts.channel}: the staged manifest is stale (serial ${s.serial}, the live serial is ${live?.signed.serial ?? 'none'})`,
-        `stage it again: friday stage --channel ${opts.channel}`,
-      );
-    }
-    if (ctx.now.getTime() >= timeOf(s.expiresAt))
-      throw failure(
-        'E_EXPIRED',
-        `sign ${opts.channel}: the staged manifest expired at ${s.expiresAt}`,
-        `stage it again: friday stage --channel ${opts.channel}`,
-      );
+    // Decide.
+    const problem = staleStaged('sign', s, (await ch.live())?.signed.serial ?? null) ?? expiredStaged('sign', s, ctx.now);
+    if (problem) throw problem;
     const doc = addSignatures(staged, signers);
-    const count = signatureCount(doc, trust);
-    await writeManifest(store, stagedPath(project.publishDir, opts.channel), doc);
-    await appendEvent(store, project.publishDir, opts.channel, {
+    const count = signatureCount(doc, ch.trust);
+    // Write.
+    await writeManifest(store, stagedPath(project.publishDir, name), doc);
+    await appendEvent(store, project.publishDir, name, {
       at: formatTime(ctx.now),
       action: 'sign',
       serial: s.serial,
       version: s.release.version,
-      actor,
+      actor: await ch.actor(),
       detail: { keyids: signers.map((k) => k.keyid), signatures: count.valid, threshold: count.threshold },
     });
     return {
-      channel: opts.channel,
+      channel: name,
       serial: s.serial,
       version: s.release.version,
       signatures: count.valid,
@@ -67,9 +41,8 @@ export async function run(ctx: Context, opts: { channel: string; key?: string[] 
       ready: count.valid >= count.threshold,
     };
   });
-  const next = out.ready
-    ? `ready: friday publish --channel ${out.channel}`
-    : `needs ${out.threshold - out.signatures} more signature${out.threshold - out.signatures === 1 ? '' : 's'}`;
+  const missing = out.threshold - out.signatures;
+  const next = out.ready ? `ready: friday publish --channel ${out.channel}` : `needs ${missing} more signature${missing === 1 ? '' : 's'}`;
   return {
     result: out,
     text: `${out.channel}: serial ${out.serial} (${out.version}) has ${out.signatures} of ${out.threshold} signatures; ${next}`,

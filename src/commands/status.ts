@@ -7,14 +7,23 @@
  * parsers: no git, no signing, no locks. Signatures are counted by trusted keyid here, not
  * verified; `friday verify` verifies.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { timeOf, type SignedManifest } from '../client/manifest.js';
 import { compareVersions } from '../client/version.js';
-import { fromClient, usageError } from '../errors.js';
+import { isFridayError, usageError } from '../errors.js';
+import { displayPath } from '../io/display.js';
 import { readManagedManifest } from '../io/manifest-file.js';
-import { displayPath, loadProject } from '../io/project.js';
+import { loadProject } from '../io/project.js';
+import { readBuildRecord } from '../io/releases.js';
+import { readTrustIfAny } from '../io/trust-file.js';
+
+/** What status needs of trust.json: which keyids count, and each channel's threshold. */
+interface TrustInfo {
+  keyids: ReadonlySet<string>;
+  threshold(channel: string): number;
+}
 
 const WARN_HOURS = 72;
 
@@ -24,33 +33,6 @@ function list(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/**
- * `<publish>/trust.json` through the client's parser, or null before any key is trusted. The parser
- * (and node:crypto with it) is loaded only when there is a file to parse: start-up budget.
- */
-interface TrustInfo {
-  keyids: ReadonlySet<string>;
-  threshold(channel: string): number;
-}
-
-async function readTrust(publishDir: string, root: string, product: string): Promise<TrustInfo | null> {
-  const path = join(publishDir, 'trust.json');
-  if (!existsSync(path)) return null;
-  const label = displayPath(root, path);
-  const { readTrustFile, thresholdFor } = await import('../client/trust.js');
-  const trust = await readTrustFile(path, label).catch((err: unknown) => {
-    throw fromClient(err); // a broken trust file is the user's input: exit 2
-  });
-  if (trust.product !== product) {
-    throw usageError(
-      'E_TRUST',
-      `${label}: product "${trust.product}" is not the configuration's "${product}"`,
-      'devices would refuse every manifest (E_PRODUCT); fix trust.json',
-    );
-  }
-  return { keyids: new Set(trust.keys.keys()), threshold: (channel) => thresholdFor(trust, channel) };
 }
 
 /** The last `watch` line of events.ndjson, reading from the end: the log grows with every check. */
@@ -99,25 +81,21 @@ export function lastWatch(path: string): { at: string; version: string | null; v
 export async function run(ctx: Context, opts: { channel?: string }): Promise<Outcome> {
   const project = await loadProject(ctx);
   const { publishDir } = project;
-  const trust = await readTrust(publishDir, project.root, project.config.product);
+  const place = { publishDir, root: project.root, product: project.config.product };
+  const found = await readTrustIfAny(place);
+  const thresholdFor = found && (await import('../client/trust.js')).thresholdFor; // loaded with the file's parser
+  const trust: TrustInfo | null = found && { keyids: new Set(found.keys.keys()), threshold: (channel) => thresholdFor!(found, channel) };
 
   const releases: { version: string; tag: string | null; builtAt: string | null }[] = [];
   for (const version of list(join(publishDir, 'releases'))) {
-    const path = join(publishDir, 'releases', version, 'build.json');
-    let text: string;
     try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      continue; // no build record: a cut in progress or a failed one, not a release
-    }
-    let b: { tag?: unknown; builtAt?: unknown };
-    try {
-      b = JSON.parse(text) as typeof b;
+      const b = await readBuildRecord(place, version, { missingOk: true });
+      // No build record: a cut in progress or a failed one, not a release.
+      if (b) releases.push({ version, tag: b.tag, builtAt: b.builtAt });
     } catch (err) {
-      ctx.warn(`${displayPath(project.root, path)}: not valid JSON (${(err as Error).message}); release ${version} not listed`);
-      continue;
+      if (!isFridayError(err)) throw err;
+      ctx.warn(`${err.message}; release ${version} not listed`);
     }
-    releases.push({ version, tag: typeof b?.tag === 'string' ? b.tag : null, builtAt: typeof b?.builtAt === 'string' ? b.builtAt : null });
   }
   releases.sort((a, b) => compareVersions(b.version, a.version));
 

@@ -14,21 +14,10 @@ import {
   type Signature,
   type SignedManifest,
 } from '../client/index.js';
+import type { BuildRecord } from './build-record.js';
 import { addDays, formatTime } from './time.js';
 
 export type { ManifestArtifact, ManifestBody, Signature, SignedManifest };
-
-/** The build record, `<publish>/releases/<version>/build.json` (formats.md "build.json"). */
-export interface BuildRecord {
-  type: 'friday.build/v1';
-  product: string;
-  version: string;
-  tag: string;
-  commit: string;
-  previousTag: string | null;
-  builtAt: string;
-  artifacts: { device: string; file: string; size: number; sha256: string }[];
-}
 
 /** An audit line of events.ndjson, as far as the rules below need it. */
 export interface EventLike {

@@ -116,9 +116,10 @@ export async function commitMessages(g: Git, from: string | null, to: string): P
     .filter((s) => s.trim() !== '');
 }
 
-export async function gitUserName(g: Git): Promise<string | null> {
+/** `git config user.name` in `cwd`, or null (not a repository, or no name configured). */
+export async function gitUserName(cwd: string): Promise<string | null> {
   try {
-    const name = (await runGit(g.cwd, ['config', 'user.name'])).trim();
+    const name = (await runGit(cwd, ['config', 'user.name'])).trim();
     return name || null;
   } catch {
     return null;

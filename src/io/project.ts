@@ -1,9 +1,10 @@
 /** Load and validate the ROM repository's configuration and channel policies, all problems at once. */
 import { promises as fs } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { checkChannelGraph, validateConfig, validatePolicy, type ChannelPolicy, type Config } from '../core/config.js';
 import { errnoCode, usageError } from '../errors.js';
+import { displayPath } from './display.js';
 import { readJsonFile } from './json.js';
 
 export interface Project {
@@ -13,11 +14,6 @@ export interface Project {
   channels: Record<string, ChannelPolicy>;
   /** Absolute publish root (config publish.dir, default ota/). */
   publishDir: string;
-}
-
-export function displayPath(root: string, p: string): string {
-  const r = relative(root, p);
-  return r && !r.startsWith('..') ? r : p;
 }
 
 export async function loadConfig(ctx: Pick<Context, 'cwd' | 'configPath'>): Promise<Config> {

@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
-import { basename, dirname, relative } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { Context } from '../context.js';
 import { errnoCode, failure } from '../errors.js';
+import { displayPath } from './display.js';
 
 export interface Store {
   readonly dryRun: boolean;
@@ -19,18 +20,23 @@ export interface Store {
   mkdir(path: string): Promise<void>;
   remove(path: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  /**
+   * A named point between two writes of a multi-file sequence (the publish order). The crash-safety
+   * tests set FRIDAY_TEST_KILL_AFTER=<name>[:<n>] to SIGKILL the process at the n-th such point;
+   * unset (always, outside those tests) it does nothing.
+   */
+  checkpoint(name: string): void;
 }
 
 export function toJsonText(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
 
-export function createStore(ctx: Pick<Context, 'dryRun' | 'info' | 'cwd'>): Store {
+export function createStore(ctx: Pick<Context, 'dryRun' | 'info' | 'cwd'> & Partial<Pick<Context, 'env'>>): Store {
   const written: string[] = [];
-  const show = (p: string) => {
-    const r = relative(ctx.cwd, p);
-    return r && !r.startsWith('..') ? r : p;
-  };
+  const show = (p: string) => displayPath(ctx.cwd, p);
+  const [killAt = '', nth = '1'] = (ctx.env?.FRIDAY_TEST_KILL_AFTER ?? '').split(':');
+  let seen = 0;
   const gate = async (verb: string, path: string, act: () => Promise<void>) => {
     written.push(path);
     if (ctx.dryRun) {
@@ -48,6 +54,9 @@ export function createStore(ctx: Pick<Context, 'dryRun' | 'info' | 'cwd'>): Stor
     mkdir: (path) => gate('create', path, async () => void (await fs.mkdir(path, { recursive: true }))),
     remove: (path) => gate('remove', path, () => fs.rm(path, { force: true, recursive: true })),
     rename: (from, to) => gate('move', to, () => fs.rename(from, to)),
+    checkpoint: (name) => {
+      if (name === killAt && ++seen === Number(nth) && !ctx.dryRun) process.kill(process.pid, 'SIGKILL');
+    },
   };
 }
 

@@ -82,6 +82,9 @@ describe('stage and publish', () => {
     expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path])).code).toBe(0);
     // Another publish moves the live serial on: the staged serial 1 is now stale.
     expect((await f.friday(['stage', '--channel', 'beta', '--version', '2026.47.0', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    expect((await f.friday(['rollout', '--channel', 'beta', '--percent', '50', '--key', f.alice.path])).code).toBe(0);
+    // (A staged.json identical to the live manifest is what a publish killed before removing it
+    // leaves; the next command completes that publish. Serial 1 under a live serial 2 is stale.)
     await fs.writeFile(
       join(f.ota, 'channels/beta/staged.json'),
       JSON.stringify(JSON.parse(await fs.readFile(join(f.ota, 'channels/beta/history/00000001.json'), 'utf8'))),

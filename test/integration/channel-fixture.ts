@@ -5,6 +5,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { canonicalBytes } from '../../src/client/canonical.js';
 import type { ManifestBody, SignedManifest } from '../../src/client/manifest.js';
@@ -175,4 +176,43 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
   };
   await walk(dir);
   return out;
+}
+
+/**
+ * A channel folder as a mirror may see it at any moment (docs/formats.md "Publishing"): the live
+ * manifest verifies; history/ holds exactly serials 1..live (1..live-1 while a killed publish is
+ * not yet completed, `complete: false`), each verifying and named by its serial; the live
+ * manifest is its own history copy; staged.json, when there, parses; every audit line parses.
+ */
+export async function checkChannelFiles(ota: string, trustPath: string, channel: string, now: string, opts: { complete: boolean }) {
+  const { parseTrust } = await import('../../src/client/trust.js');
+  const { verifyManifest, parseManifest } = await import('../../src/client/index.js');
+  const trust = parseTrust(JSON.parse(await fs.readFile(trustPath, 'utf8')));
+  const dir = join(ota, 'channels', channel);
+  const at = { channel, now: new Date(now) };
+  const live = verifyManifest(JSON.parse(await fs.readFile(join(dir, 'manifest.json'), 'utf8')), trust, at).manifest;
+  const names = (await fs.readdir(join(dir, 'history'))).filter((n) => n.endsWith('.json')).sort();
+  const serials: number[] = [];
+  for (const n of names) {
+    const m = verifyManifest(JSON.parse(await fs.readFile(join(dir, 'history', n), 'utf8')), trust, at).manifest;
+    expect(n).toBe(`${String(m.signed.serial).padStart(8, '0')}.json`);
+    serials.push(m.signed.serial);
+    if (m.signed.serial === live.signed.serial) expect(m).toEqual(live);
+  }
+  const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  if (opts.complete || serials.length === live.signed.serial) expect(serials).toEqual(upTo(live.signed.serial));
+  else expect(serials).toEqual(upTo(live.signed.serial - 1));
+  try {
+    parseManifest(JSON.parse(await fs.readFile(join(dir, 'staged.json'), 'utf8')));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const lines = (await fs.readFile(join(dir, 'events.ndjson'), 'utf8')).split('\n');
+  expect(lines.pop()).toBe(''); // ends with a newline: no torn line
+  const events = lines.map((l) => JSON.parse(l) as { action: string; serial: number | null });
+  if (opts.complete) {
+    const logged = new Set(events.filter((e) => e.action === 'publish').map((e) => e.serial));
+    for (const s of upTo(live.signed.serial)) expect(logged.has(s), `publish line for serial ${s}`).toBe(true);
+  }
+  return live;
 }

@@ -102,22 +102,36 @@ describe('friday status', () => {
   });
 
   it('lists the releases cut, newest first, and warns about a build record it cannot read', async () => {
-    const build = (v: string) => JSON.stringify({ type: 'friday.build/v1', version: v, tag: `v${v}`, builtAt: '2026-11-27T16:40:00Z' });
+    const build = (v: string, product = 'aurora') =>
+      JSON.stringify({
+        type: 'friday.build/v1',
+        product,
+        version: v,
+        tag: `v${v}`,
+        commit: 'c'.repeat(40),
+        previousTag: null,
+        builtAt: '2026-11-27T16:40:00Z',
+        artifacts: [{ device: 'umi', file: `aurora-umi-${v}.zip`, size: 1, sha256: 'd'.repeat(64) }],
+      });
     const r = await status(
       await repo({
         'ota/releases/2026.47.0/build.json': build('2026.47.0'),
         'ota/releases/2026.48.0/build.json': build('2026.48.0'),
         'ota/releases/2026.49.0/build.json': '{"type":',
         'ota/releases/2026.50.0/x.zip': '',
+        'ota/releases/2026.51.0/build.json': build('2026.51.0', 'other'),
       }),
     );
     expect(r.releases).toEqual([
       { version: '2026.48.0', tag: 'v2026.48.0', builtAt: '2026-11-27T16:40:00Z' },
       { version: '2026.47.0', tag: 'v2026.47.0', builtAt: '2026-11-27T16:40:00Z' },
     ]);
-    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings).toHaveLength(2);
     expect(r.warnings[0]).toMatch(
       /^friday: warning: ota\/releases\/2026\.49\.0\/build\.json: not valid JSON .*; release 2026\.49\.0 not listed\n$/,
+    );
+    expect(r.warnings[1]).toBe(
+      'friday: warning: ota/releases/2026.51.0/build.json: product: must be "aurora"; release 2026.51.0 not listed\n',
     );
   });
 

@@ -15,10 +15,10 @@ import {
   soakCheck,
   stageBody,
   wentLive,
-  type BuildRecord,
   type EventLike,
   type ManifestBody,
 } from '../../src/core/manifest.js';
+import type { BuildRecord } from '../../src/core/build-record.js';
 
 const build = (version: string): BuildRecord => ({
   type: 'friday.build/v1',

@@ -1,0 +1,112 @@
+/**
+ * Putting a signed manifest live: at once when it carries enough trusted signatures (rollout,
+ * rollback, renew), else staged for co-signers; and publishing what waits in staged.json.
+ * The channel lock is held by the caller.
+ */
+import { canonicalBytes, verifyManifest, type ManifestBody, type SignedManifest } from '../client/index.js';
+import { expiredStaged, releaseStep, staleStaged } from '../core/channel.js';
+import { signBody } from '../core/manifest.js';
+import { formatTime } from '../core/time.js';
+import { failure, fromClient } from '../errors.js';
+import { appendEvent, publishManifest, stagedPath, writeManifest, type AuditEvent } from '../io/channel.js';
+import type { Signer } from '../io/keys.js';
+import type { Channel } from './channel.js';
+import { signatureCount } from './signers.js';
+
+export interface ReleaseOutcome {
+  published: boolean;
+  doc: SignedManifest;
+  valid: number;
+  threshold: number;
+}
+
+/**
+ * Sign `body` and publish it with the `action` line and a `publish` line; short of the threshold,
+ * stage it instead, so a co-signer can finish with `friday sign` and `friday publish`.
+ *
+ * A staged.json that is not `body` (a release staged and waiting for `publish`) is left in place
+ * when publishing: the serial moves past it, so a later `publish` refuses it as stale (E_STALE)
+ * instead of it vanishing without a word.
+ */
+export async function signAndRelease(
+  ch: Channel,
+  body: ManifestBody,
+  signers: Signer[],
+  action: AuditEvent['action'],
+  detail: Record<string, unknown>,
+): Promise<ReleaseOutcome> {
+  const { store, project, trust, ctx } = ch;
+  const doc: SignedManifest = { signed: body, signatures: signBody(body, signers) };
+  const { valid, threshold } = signatureCount(doc, trust);
+  const base = { at: formatTime(ctx.now), serial: body.serial, version: body.release.version, actor: await ch.actor() };
+  // A staged file that cannot be read must not stop this (an urgent rollback least of all).
+  const pending = await ch.staged().catch(() => null);
+  if (releaseStep(valid, threshold) === 'publish') {
+    const same = pending !== null && canonicalBytes(pending.signed).equals(canonicalBytes(body));
+    await publishManifest(
+      store,
+      project.publishDir,
+      doc,
+      [
+        { ...base, action, detail },
+        { ...base, action: 'publish', detail: { rollout: body.rollout.percent, signatures: valid, via: action } },
+      ],
+      { removeStaged: same },
+    );
+    return { published: true, doc, valid, threshold };
+  }
+  // One staged.json per channel: say so when this pushes out a different release waiting there.
+  if (pending && pending.signed.release.version !== body.release.version) {
+    ctx.warn(
+      `${body.channel}: this replaces the staged ${pending.signed.release.version} (serial ${pending.signed.serial}); stage it again once this one is live`,
+    );
+  }
+  await writeManifest(store, stagedPath(project.publishDir, body.channel), doc);
+  await appendEvent(store, project.publishDir, body.channel, {
+    ...base,
+    action,
+    detail: { ...detail, staged: true, signatures: valid, threshold },
+  });
+  return { published: false, doc, valid, threshold };
+}
+
+/** Check a staged manifest against trust.json (threshold, expiry, serial = live + 1) and make it live. */
+export async function publishStaged(ch: Channel, staged: SignedManifest, live: SignedManifest | null): Promise<void> {
+  const { ctx, trust, name } = ch;
+  const s = staged.signed;
+  try {
+    verifyManifest(staged, trust, { channel: name, now: ctx.now, label: `channels/${name}/staged.json` });
+  } catch (err) {
+    const e = fromClient(err) as Error & { code?: string };
+    if (e.code === 'E_SIGNATURE') {
+      const { valid, threshold } = signatureCount(staged, trust);
+      throw failure(
+        'E_THRESHOLD',
+        `publish ${name}: serial ${s.serial} has ${valid} of the ${threshold} trusted signatures needed`,
+        `add one with: friday sign --channel ${name} --key <file>`,
+      );
+    }
+    if (e.code === 'E_EXPIRED') throw expiredStaged('publish', s, ctx.now) ?? e;
+    throw e;
+  }
+  const problem = staleStaged('publish', s, live?.signed.serial ?? null);
+  if (problem) throw problem;
+  const { valid } = signatureCount(staged, trust);
+  await publishManifest(
+    ch.store,
+    ch.project.publishDir,
+    staged,
+    [
+      {
+        at: formatTime(ctx.now),
+        action: 'publish',
+        serial: s.serial,
+        version: s.release.version,
+        actor: await ch.actor(),
+        detail: { rollout: s.rollout.percent, signatures: valid, expiresAt: s.expiresAt },
+      },
+    ],
+    { removeStaged: true },
+  );
+  ctx.info(`${name}: serial ${s.serial} live (${s.release.version}, ${s.rollout.percent}%)`);
+}

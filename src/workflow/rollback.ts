@@ -1,0 +1,78 @@
+/**
+ * Rolling a channel back (docs/cli.md `rollback`; also what `watch` does): the last good release
+ * (or `--to`) published at once with `rollback` set and the bad version blocked, or staged for
+ * co-signers when the keys given fall short of the threshold.
+ */
+import { randomBytes } from 'node:crypto';
+import { chooseRollback, type RollbackGood } from '../core/channel.js';
+import { artifactsOf, rollbackBody, type SignedManifest } from '../core/manifest.js';
+import { failure, usageError } from '../errors.js';
+import { displayPath } from '../io/display.js';
+import { readBuildRecord, readNotes, rehashArtifacts, releaseDir } from '../io/releases.js';
+import { pathExists } from '../io/store.js';
+import type { Channel } from './channel.js';
+import { signAndRelease } from './release.js';
+
+export interface RollbackResult {
+  published: boolean;
+  fromVersion: string;
+  toVersion: string;
+  serial: number;
+  manifest: SignedManifest;
+  /** Trusted signatures it carries, and the channel's threshold. */
+  signatures: number;
+  threshold: number;
+}
+
+export async function rollBack(ch: Channel, req: { to?: string | undefined; reason: string }): Promise<RollbackResult> {
+  const { ctx, project, name, policy } = ch;
+  if (!req.reason.trim()) throw usageError('E_USAGE', 'rollback: --reason must say why');
+  const signers = await ch.signers(`rollback ${name}`);
+
+  return ch.locked(async () => {
+    const live = await ch.live();
+    if (!live) throw failure('E_NOTHING', `rollback ${name}: nothing is live, so nothing to roll back`);
+    const bad = live.signed.release.version;
+    const choice = chooseRollback({ live: live.signed, history: (await ch.history()).map((m) => m.signed), to: req.to, from: policy.from });
+    let good: RollbackGood;
+    if (choice.kind === 'none') {
+      throw failure(
+        'E_NOTHING',
+        `rollback ${name}: nothing to roll back to (no earlier release of ${name} that is not ${bad} or blocked)`,
+        'name one with --to <version>, or stage a fixed release',
+      );
+    } else if (choice.kind === 'served') {
+      good = choice.good;
+    } else {
+      // Neither served here nor cut: the user's own input names nothing (exit 2, like stage --version).
+      const dir = releaseDir(project.publishDir, choice.version);
+      if (!(await pathExists(dir))) {
+        throw usageError(
+          'E_USAGE',
+          `--to ${choice.version}: no such release (never on ${name}, and no ${displayPath(project.root, dir)})`,
+          `leave out --to to go back to the last good release of ${name}; \`friday status\` lists the releases`,
+        );
+      }
+      const place = { publishDir: project.publishDir, root: project.root, product: project.config.product };
+      const build = await readBuildRecord(place, choice.version);
+      // Never signed for this channel before: check its files as stage does.
+      await rehashArtifacts(place, build, ctx.info);
+      good = {
+        release: { version: build.version, tag: build.tag, commit: build.commit, builtAt: build.builtAt },
+        artifacts: artifactsOf(build),
+        notes: await readNotes(project.publishDir, choice.version, ctx.warn),
+      };
+    }
+    const body = rollbackBody(live.signed, good, req.reason, ctx.now, policy.expiresDays, randomBytes(16).toString('hex'));
+    const r = await signAndRelease(ch, body, signers, 'rollback', { from: bad, to: body.release.version, reason: req.reason });
+    return {
+      published: r.published,
+      fromVersion: bad,
+      toVersion: body.release.version,
+      serial: body.serial,
+      manifest: r.doc,
+      signatures: r.valid,
+      threshold: r.threshold,
+    };
+  });
+}

@@ -1,0 +1,178 @@
+/**
+ * Staging a release on a channel (docs/cli.md `stage`, `promote`): which release, the gates
+ * (build record, files unchanged since the cut, soak and blocks on the `from` channel, a block on
+ * this channel), the signed manifest in staged.json with its audit line, and with `publish` the
+ * publish right after, all under the channel lock.
+ */
+import { randomBytes } from 'node:crypto';
+import { compareVersions } from '../client/index.js';
+import { newestVersion, parsePercent, signBody, soakCheck, stageBody } from '../core/manifest.js';
+import { formatTime } from '../core/time.js';
+import { failure, usageError } from '../errors.js';
+import { appendEvent, readEvents, readLiveManifest, stagedPath, writeManifest } from '../io/channel.js';
+import { displayPath } from '../io/display.js';
+import { listReleases, readBuildRecord, readNotes, rehashArtifacts, releaseDir } from '../io/releases.js';
+import { pathExists } from '../io/store.js';
+import { isPlainFileName } from '../client/index.js';
+import type { Channel } from './channel.js';
+import { publishStaged } from './release.js';
+import { signatureCount } from './signers.js';
+
+export interface StageRequest {
+  version?: string | undefined;
+  rollout?: string | undefined;
+  publish?: boolean | undefined;
+  force?: boolean | undefined;
+}
+
+export interface StageResult {
+  channel: string;
+  version: string;
+  serial: number;
+  rollout: number;
+  issuedAt: string;
+  expiresAt: string;
+  signatures: number;
+  threshold: number;
+  staged: string;
+  published: boolean;
+}
+
+export async function stageRelease(ch: Channel, req: StageRequest): Promise<StageResult> {
+  const { ctx, project, policy, name } = ch;
+  const { publishDir } = project;
+  const place = { publishDir, root: project.root, product: project.config.product };
+  const signers = await ch.signers(`stage ${name}`);
+  let percent = policy.rollout[0]!;
+  if (req.rollout !== undefined) {
+    const p = parsePercent(req.rollout);
+    if (p === null) throw usageError('E_USAGE', `--rollout ${req.rollout}: must be a percentage from 0 to 100 with at most two decimals`);
+    percent = p;
+  }
+
+  // Which release: --version, else what is live on `from`, else the newest cut.
+  const fromLive = policy.from ? await readLiveManifest(publishDir, policy.from, project.root) : null;
+  let version = req.version;
+  if (version !== undefined) {
+    if (!isPlainFileName(version)) throw usageError('E_USAGE', `--version ${JSON.stringify(version)}: not a version`);
+    if (!(await pathExists(releaseDir(publishDir, version)))) {
+      throw usageError(
+        'E_USAGE',
+        `--version ${version}: no such release (no ${displayPath(project.root, releaseDir(publishDir, version))})`,
+        'list the releases with `friday status`',
+      );
+    }
+  } else if (policy.from) {
+    if (!fromLive) throw failure('E_NOTHING', `stage ${name}: nothing is live on ${policy.from}, where ${name} takes its releases from`);
+    version = fromLive.signed.release.version;
+  } else {
+    version = newestVersion(await listReleases(publishDir)) ?? undefined;
+    if (version === undefined) throw failure('E_NOTHING', `stage ${name}: no release has been cut`, 'cut one with `friday cut`');
+  }
+
+  const build = await readBuildRecord(place, version);
+  const missing = project.config.devices.filter((d) => !build.artifacts.some((a) => a.device === d));
+  if (missing.length) ctx.warn(`release ${version} has no artifact for ${missing.join(', ')}`);
+  // The soak gate has no override (--force is only for a release blocked on the channel itself):
+  // a release rolled back on `from`, or not yet soaked there, never moves on.
+  if (policy.from) {
+    const soak = soakCheck(
+      await readEvents(publishDir, policy.from),
+      fromLive?.signed.blocked ?? [],
+      policy.from,
+      version,
+      policy.soakHours,
+      ctx.now,
+    );
+    if (!soak.ok) {
+      throw failure(
+        'E_SOAK',
+        `stage ${name}: ${soak.why}`,
+        req.force ? `--force overrides only a block on ${name} itself, never the soak on ${policy.from}` : undefined,
+      );
+    }
+  }
+  // A release blocked here is refused before its files are hashed (again under the lock below).
+  refuseBlocked(ch, (await ch.live())?.signed.blocked ?? [], version, req.force);
+  await rehashArtifacts(place, build, ctx.info);
+  const notes = await readNotes(publishDir, version, ctx.warn);
+  const chosen = version;
+
+  return ch.locked(async () => {
+    const live = await ch.live();
+    if (refuseBlocked(ch, live?.signed.blocked ?? [], chosen, req.force))
+      ctx.warn(`${chosen} is blocked on ${name}; staged anyway (--force)`);
+    if (live && compareVersions(chosen, live.signed.release.version) < 0)
+      ctx.warn(
+        `${chosen} is older than ${live.signed.release.version}, live on ${name}: devices on it will not take it (use rollback to go back)`,
+      );
+    const body = stageBody({
+      product: project.config.product,
+      channel: name,
+      live: live?.signed ?? null,
+      build,
+      notes,
+      percent,
+      freshSalt: randomBytes(16).toString('hex'),
+      now: ctx.now,
+      expiresDays: policy.expiresDays,
+    });
+    const doc = { signed: body, signatures: signBody(body, signers) };
+    const count = signatureCount(doc, ch.trust);
+    await writeManifest(ch.store, stagedPath(publishDir, name), doc);
+    await appendEvent(ch.store, publishDir, name, {
+      at: formatTime(ctx.now),
+      action: 'stage',
+      serial: body.serial,
+      version: chosen,
+      actor: await ch.actor(),
+      detail: { rollout: percent, signatures: count.valid, threshold: count.threshold, expiresAt: body.expiresAt },
+    });
+    const result: StageResult = {
+      channel: name,
+      version: chosen,
+      serial: body.serial,
+      rollout: percent,
+      issuedAt: body.issuedAt,
+      expiresAt: body.expiresAt,
+      signatures: count.valid,
+      threshold: count.threshold,
+      staged: stagedPath(publishDir, name),
+      published: false,
+    };
+    if (req.publish) {
+      if (count.valid < count.threshold) {
+        throw failure(
+          'E_THRESHOLD',
+          `publish ${name}: serial ${body.serial} has ${count.valid} of the ${count.threshold} signatures needed; it is staged`,
+          `add one with: friday sign --channel ${name} --key <file>, then friday publish --channel ${name}`,
+        );
+      }
+      await publishStaged(ch, doc, live);
+      result.published = true;
+    }
+    return result;
+  });
+}
+
+/** True when `version` is blocked on the channel and --force stages it anyway; an error without --force. */
+function refuseBlocked(ch: Channel, blocked: readonly string[], version: string, force: boolean | undefined): boolean {
+  if (!blocked.includes(version)) return false;
+  if (!force)
+    throw failure(
+      'E_BLOCKED',
+      `stage ${ch.name}: ${version} is blocked on ${ch.name} (it was rolled back)`,
+      'use --force to stage it anyway',
+    );
+  return true;
+}
+
+/** The human lines for a stage (and promote): what was staged, and the next command. */
+export function describeStage(r: StageResult, dryRun: boolean): string {
+  const would = dryRun ? 'would have ' : '';
+  const head = `${r.channel}: ${would}staged ${r.version} as serial ${r.serial} at ${r.rollout}% (expires ${r.expiresAt}), ${r.signatures} of ${r.threshold} signatures`;
+  if (r.published) return `${head}\n${r.channel}: ${would}published serial ${r.serial}`;
+  if (r.signatures < r.threshold)
+    return `${head}\nneeds ${r.threshold - r.signatures} more: friday sign --channel ${r.channel} --key <file>, then friday publish --channel ${r.channel}`;
+  return `${head}\npublish it with: friday publish --channel ${r.channel}`;
+}

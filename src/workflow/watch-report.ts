@@ -1,0 +1,126 @@
+/**
+ * The `watch` report (docs/cli.md `watch`): the JSON document and its text view, from the figures
+ * the check computed. Pure.
+ */
+import { formatEvidence, formatNumber, formatRatio, percent, wilsonBounds, type Judgement, type Verdict } from '../core/health.js';
+import type { FeedScan, SignatureCount, VersionTally } from '../io/feed.js';
+
+export interface VersionReport {
+  version: string;
+  devices: number;
+  crashed: number;
+  units: number;
+  crashUnits: number;
+  sessions: number;
+  crashes: number;
+  signatures: SignatureCount[];
+  /**
+   * Crash units / exposure units (crashes per device-hour), with one-sided Wilson bounds at the
+   * policy's confidence: comparable between a candidate live for hours and a baseline's week.
+   */
+  crashRate: { rate: number; lower: number; upper: number };
+}
+
+export interface WatchResult {
+  channel: string;
+  candidate: VersionReport & { wentLiveAt: string };
+  baseline: VersionReport | null;
+  evidence: number;
+  ratio: number | null;
+  verdict: Verdict;
+  rule: 'spike' | 'absolute' | null;
+  rolledBack: boolean;
+  rejected: number;
+  reason: string;
+  threshold: number;
+  recent: Judgement['recent'];
+  rejectedBy: FeedScan['rejectedBy'];
+  lines: number;
+  consecutive: { needed: number; unhealthy: number };
+  renewed: boolean;
+  rollback: { from: string; to: string; serial: number; published: boolean } | null;
+}
+
+const TOP_SIGNATURES = 10;
+
+export function versionReport(t: VersionTally, confidence: number): VersionReport {
+  return {
+    version: t.version,
+    devices: t.devices,
+    crashed: t.crashed,
+    units: t.units,
+    crashUnits: t.crashUnits,
+    sessions: t.sessions,
+    crashes: t.crashes,
+    signatures: t.signatures.slice(0, TOP_SIGNATURES),
+    crashRate: { rate: t.units ? t.crashUnits / t.units : 0, ...wilsonBounds(t.crashUnits, t.units, confidence) },
+  };
+}
+
+const BARS = ' ▁▂▃▄▅▆▇█';
+const CHART_HOURS = 24;
+
+/** Crash units per hour, last CHART_HOURS hours, as bars scaled to the row's own peak. */
+export function sparkline(t: VersionTally, nowMs: number): { bars: string; peak: number } {
+  const lastHour = Math.floor(nowMs / 3_600_000);
+  const values: (number | null)[] = [];
+  for (let hr = lastHour - CHART_HOURS + 1; hr <= lastHour; hr++) {
+    const i = hr - t.firstHourMs / 3_600_000;
+    values.push(i >= 0 && i < t.crashUnitsPerHour.length ? t.crashUnitsPerHour[i]! : null);
+  }
+  const peak = Math.max(0, ...values.map((v) => v ?? 0));
+  const bars = values
+    .map((v) => (v === null ? '·' : v === 0 || peak === 0 ? BARS[1]! : BARS[Math.max(2, Math.round((v / peak) * 8))]!))
+    .join('');
+  return { bars, peak };
+}
+
+export function renderReport(
+  r: WatchResult,
+  j: Judgement,
+  c: VersionTally,
+  b: VersionTally | null,
+  scan: FeedScan,
+  now: Date,
+  windowHours: number,
+  notes: string[],
+): string {
+  const verdict = r.verdict === 'unhealthy' ? `UNHEALTHY (${r.rule} rule)` : r.verdict;
+  const out = [`${r.channel}: ${r.candidate.version} ${verdict}`, `  ${r.reason}`, ''];
+  const row = (label: string, v: VersionReport) =>
+    `  ${label.padEnd(10)}${v.version.padEnd(14)}${String(v.devices).padStart(8)}${String(v.crashed).padStart(8)}  ` +
+    `${`${percent(v.crashRate.rate)} [${percent(v.crashRate.lower)}, ${percent(v.crashRate.upper)}]`.padEnd(24)}` +
+    `${`${v.crashUnits}/${v.units}`.padStart(14)}${String(v.sessions).padStart(10)}${String(v.crashes).padStart(9)}`;
+  out.push(
+    `  ${''.padEnd(10)}${'version'.padEnd(14)}${'devices'.padStart(8)}${'crashed'.padStart(8)}  ${'crash/hour [bounds]'.padEnd(24)}${'crash units'.padStart(14)}${'sessions'.padStart(10)}${'crashes'.padStart(9)}`,
+  );
+  out.push(row('candidate', r.candidate));
+  out.push(
+    r.baseline ? row('baseline', r.baseline) : `  ${'baseline'.padEnd(10)}none (no earlier release of ${r.channel} that is not blocked)`,
+  );
+  out.push('');
+  const ratio = j.ratio === null ? 'n/a' : formatRatio(j.ratio);
+  out.push(
+    `  evidence ${formatEvidence(j.logEvidence)} (rolls back at ≥ ${formatNumber(j.threshold)}), ratio ${ratio}; last ${windowHours} h: ${j.recent.crashed} of ${j.recent.devices} devices crashed, at least ${percent(j.recent.lower)}`,
+  );
+  out.push('', `  crash units per hour, last ${CHART_HOURS} h (· = not counted)`);
+  for (const [label, t] of [
+    ['candidate', c],
+    ['baseline', b],
+  ] as const) {
+    if (!t) continue;
+    const s = sparkline(t, now.getTime());
+    out.push(`  ${label.padEnd(10)}${s.bars}  peak ${s.peak}`);
+  }
+  const sigs = r.candidate.signatures.slice(0, 5);
+  if (sigs.length) {
+    out.push('', '  top crash signatures on the candidate (devices)');
+    for (const s of sigs) out.push(`  ${String(s.devices).padStart(8)}  ${s.signature}`);
+  }
+  const reasons = Object.entries(scan.rejectedBy)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  out.push('', `  feed: ${scan.lines} lines, ${scan.rejected} rejected${reasons ? ` (${reasons})` : ''}`);
+  if (notes.length) out.push('', ...notes.map((n) => `${r.channel}: ${n}`));
+  return out.join('\n');
+}

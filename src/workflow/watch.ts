@@ -1,0 +1,238 @@
+/**
+ * A `watch` check (docs/cli.md `watch`): renew the channel when due, scan the crash feed, judge
+ * the live release against the one before it (src/core/health.ts), record the check, and roll the
+ * channel back when the rule says so. One scheduled job keeps a channel alive and safe.
+ *
+ * Read (manifest, audit log, feed) → decide (core/health.ts, core/channel.ts) → write (the watch
+ * line, then the rollback), under the channel's watch lock so two checks never both roll back.
+ */
+import { join, resolve } from 'node:path';
+import { afterVerdict } from '../core/channel.js';
+import { judge, shouldRollBack, type Judgement, type Verdict } from '../core/health.js';
+import { baselineVersion, rollbackTarget, wentLive } from '../core/manifest.js';
+import { formatTime, parseTime } from '../core/time.js';
+import { failure, isFridayError, usageError, type FridayError } from '../errors.js';
+import { appendEvent, channelDir, type AuditEvent } from '../io/channel.js';
+import { displayPath } from '../io/display.js';
+import type { FeedQuery, FeedScan, VersionTally } from '../io/feed.js';
+import { pathExists, withLock } from '../io/store.js';
+import type { Channel } from './channel.js';
+import { renew } from './reissue.js';
+import { rollBack } from './rollback.js';
+import { renderReport, versionReport, type WatchResult } from './watch-report.js';
+
+export interface WatchCheck {
+  result: WatchResult;
+  text: string;
+  exit: 0 | 1 | 3;
+}
+
+export async function watchChannel(ch: Channel, opts: { feed?: string | undefined }): Promise<WatchCheck> {
+  if (ch.ctx.dryRun) return check(ch, opts);
+  // Two scheduled checks must not both roll back: the second would roll back the rollback.
+  return withLock(join(channelDir(ch.project.publishDir, ch.name), '.watch'), `watch ${ch.name}`, () => check(ch, opts));
+}
+
+async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<WatchCheck> {
+  const { ctx, project, name: channel, policy } = ch;
+
+  // Renew first: a channel whose manifest lapses is as broken for devices as a bad build.
+  let renewError: FridayError | null = null;
+  let renewed = false;
+  try {
+    renewed = (await renew(ch, { force: false })).renewed;
+    if (renewed) ctx.info(`${channel}: manifest renewed`);
+  } catch (err) {
+    if (!isFridayError(err)) throw err;
+    if (err.code === 'E_NOTHING') throw nothingLive(channel);
+    renewError = err;
+    ctx.warn(`renew ${channel}: ${err.message}`);
+  }
+
+  // Read the facts.
+  const live = await ch.live();
+  if (!live) throw nothingLive(channel);
+  const events = await ch.events();
+  const candidate = live.signed.release.version;
+  const liveAt = wentLive(events, candidate) ?? live.signed.issuedAt;
+  const baseline = baselineVersion(events, candidate, live.signed.blocked);
+  const feedPath = resolve(project.root, opts.feed ?? project.config.feedback.path);
+  if (!(await pathExists(feedPath))) {
+    throw usageError(
+      'E_FEED',
+      `watch ${channel}: crash feed ${displayPath(project.root, feedPath)}: no such file`,
+      opts.feed ? 'check --feed' : 'set feedback.path in friday.config.json or pass --feed <file>',
+    );
+  }
+  const nowMs = ctx.now.getTime();
+  const h = policy.health;
+  const recentFromMs = nowMs - h.windowHours * 3_600_000;
+  const windows = [{ version: candidate, fromMs: parseTime(liveAt)?.getTime() ?? nowMs, recentFromMs }];
+  if (baseline) windows.push({ version: baseline, fromMs: nowMs - h.baselineHours * 3_600_000, recentFromMs });
+  const scan = await scanWithProgress(ch, feedPath, { nowMs, windows });
+
+  // Decide.
+  const cand = scan.versions[0]!;
+  const base = baseline ? scan.versions[1]! : null;
+  const judgement = judge(cand, base, h);
+  const previous = events
+    .filter((e) => e.action === 'watch' && e.version === candidate && e.at >= liveAt)
+    .map((e) => (e.detail as { verdict?: Verdict } | null)?.verdict ?? 'healthy');
+  const staged = await ch.staged().catch(() => null);
+  const action = afterVerdict({
+    rollBack: shouldRollBack(judgement.verdict, previous, h.consecutive),
+    unhealthy: judgement.verdict === 'unhealthy',
+    live: live.signed,
+    staged: staged?.signed ?? null,
+  });
+
+  const result: WatchResult = {
+    channel,
+    candidate: { ...versionReport(cand, h.confidence), wentLiveAt: liveAt },
+    baseline: base ? versionReport(base, h.confidence) : null,
+    evidence: judgement.evidence,
+    ratio: judgement.ratio === null || !Number.isFinite(judgement.ratio) ? null : judgement.ratio,
+    verdict: judgement.verdict,
+    rule: judgement.rule,
+    rolledBack: false,
+    rejected: scan.rejected,
+    reason: judgement.reason,
+    threshold: judgement.threshold,
+    recent: judgement.recent,
+    rejectedBy: scan.rejectedBy,
+    lines: scan.lines,
+    consecutive: { needed: h.consecutive, unhealthy: trailingUnhealthy(previous, judgement.verdict) },
+    renewed,
+    rollback: null,
+  };
+
+  // Write: the check first, so the audit log reads check → rollback.
+  await appendEvent(
+    ch.store,
+    project.publishDir,
+    channel,
+    watchEvent(ctx.now, live.signed.serial, candidate, await ch.actor(), judgement, cand, base, scan),
+  );
+
+  let exit: 0 | 1 | 3 = renewError ? 1 : 0;
+  const notes: string[] = renewError ? [`renew failed: ${renewError.message}`] : [];
+  const cosign = `friday sign --channel ${channel} --key <file>, then friday publish --channel ${channel}`;
+  if (action.kind === 'wait') {
+    notes.push(`unhealthy ${result.consecutive.unhealthy} check(s) in a row; rolling back after ${h.consecutive}`);
+  } else if (action.kind === 'rollback-waiting') {
+    exit = 1;
+    notes.push(`a rollback of ${candidate} is already staged as serial ${action.serial}, waiting for a co-signature: ${cosign}`);
+  } else if (action.kind === 'roll-back' && ctx.dryRun) {
+    const target = rollbackTarget(
+      (await ch.history()).map((m) => m.signed),
+      candidate,
+      [...live.signed.blocked, candidate],
+    );
+    exit = target ? 3 : 1;
+    notes.push(
+      target
+        ? `would roll ${channel} back from ${candidate} to ${target.release.version} (dry run: nothing written)`
+        : `${candidate} is unhealthy but ${channel} has nothing to roll back to`,
+    );
+  } else if (action.kind === 'roll-back') {
+    try {
+      const r = await rollBack(ch, { reason: `watch: ${judgement.rule} rule: ${judgement.reason}` });
+      result.rollback = { from: r.fromVersion, to: r.toVersion, serial: r.serial, published: r.published };
+      result.rolledBack = r.published;
+      exit = r.published ? 3 : 1;
+      notes.push(
+        r.published
+          ? `rolled ${channel} back from ${r.fromVersion} to ${r.toVersion} (serial ${r.serial}); ${r.fromVersion} is blocked`
+          : `rollback ${r.fromVersion} → ${r.toVersion} staged as serial ${r.serial}, NOT live: it needs a co-signature: ${cosign}`,
+      );
+    } catch (err) {
+      if (!isFridayError(err) || err.code !== 'E_NOTHING') throw err;
+      exit = 1;
+      notes.push(`${candidate} is unhealthy but ${err.message}`);
+    }
+  }
+  return { result, text: renderReport(result, judgement, cand, base, scan, ctx.now, h.windowHours, notes), exit };
+}
+
+function nothingLive(channel: string): FridayError {
+  return failure(
+    'E_NOTHING',
+    `watch ${channel}: nothing is live on ${channel}, so there is nothing to judge`,
+    `stage and publish a release first: friday stage --channel ${channel} --publish`,
+  );
+}
+
+function trailingUnhealthy(previous: readonly Verdict[], current: Verdict): number {
+  if (current !== 'unhealthy') return 0;
+  let n = 1;
+  for (let i = previous.length - 1; i >= 0 && previous[i] === 'unhealthy'; i--) n++;
+  return n;
+}
+
+/** The audit line: every figure the verdict used, so a later reader can redo the judgement. */
+function watchEvent(
+  now: Date,
+  serial: number,
+  version: string,
+  actor: string,
+  j: Judgement,
+  c: VersionTally,
+  b: VersionTally | null,
+  scan: FeedScan,
+): AuditEvent {
+  const figures = (t: VersionTally) => ({
+    version: t.version,
+    units: t.units,
+    crashUnits: t.crashUnits,
+    devices: t.devices,
+    crashed: t.crashed,
+    recentDevices: t.recentDevices,
+    recentCrashed: t.recentCrashed,
+  });
+  return {
+    at: formatTime(now),
+    action: 'watch',
+    serial,
+    version,
+    actor,
+    detail: {
+      verdict: j.verdict,
+      rule: j.rule,
+      reason: j.reason,
+      candidate: figures(c),
+      baseline: b ? figures(b) : null,
+      evidence: j.evidence,
+      evidenceLog10: j.logEvidence / Math.LN10,
+      threshold: j.threshold,
+      ratio: j.ratio === null || !Number.isFinite(j.ratio) ? null : j.ratio,
+      bounds: { lower: j.recent.lower, upper: j.recent.upper },
+      rejected: scan.rejected,
+      lines: scan.lines,
+    },
+  };
+}
+
+async function scanWithProgress(ch: Channel, path: string, query: FeedQuery): Promise<FeedScan> {
+  let out: FeedScan | undefined;
+  const { runSteps } = await import('../io/progress.js');
+  // Imported on its own so the build gives the scanner its own small chunk: the worker thread
+  // that scans the second half of a large feed loads that chunk, not the whole command.
+  const { scanFeedFile } = await import('../io/feed.js');
+  await runSteps(ch.ctx, [
+    {
+      title: `scanning ${displayPath(ch.project.root, path)}`,
+      async run(report) {
+        let shown = -1;
+        out = await scanFeedFile(path, query, {
+          progress: (done, total) => {
+            // Quarter steps: enough to see it move in a CI log without flooding it.
+            const q = total > 0 ? Math.floor((done / total) * 4) : 4;
+            if (q !== shown) report.status(`${q * 25}% of ${(total / 1048576).toFixed(1)} MiB`);
+            shown = q;
+          },
+        });
+      },
+    },
+  ]);
+  return out!;
+}
