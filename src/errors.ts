@@ -1,4 +1,34 @@
-import { isClientError } from './client/errors.js';
+import { isClientError, type ClientErrorCode } from './client/errors.js';
+
+/**
+ * Every code a user or a script can see in `error.code` (docs/cli.md "Error codes"): the client's
+ * refusals and input errors, and the CLI's own.
+ */
+export type ErrorCode =
+  | ClientErrorCode
+  | 'E_ARTIFACT' // cut: no artifact, several, or one that changed while it was copied
+  | 'E_BLOCKED' // stage: the release is blocked on the channel
+  | 'E_BUILD' // cut: the build failed or timed out
+  | 'E_CONFIG' // friday.config.json
+  | 'E_CUT' // cut: the repository's releases are not as a cut expects
+  | 'E_DEMO'
+  | 'E_DIRTY' // cut: uncommitted changes
+  | 'E_EXISTS' // a file or folder that would be overwritten
+  | 'E_FEED' // watch: the crash feed
+  | 'E_GIT'
+  | 'E_INPUT' // a JSON file the user gave
+  | 'E_INTERNAL'
+  | 'E_IO' // a failed system call
+  | 'E_ISSUES' // the issues source
+  | 'E_KEY' // a key file or FRIDAY_SIGNING_KEY
+  | 'E_LOCK' // another friday holds the lock
+  | 'E_NOTHING' // nothing to do that was asked (nothing live, staged, cut…)
+  | 'E_POLICY' // channels/<name>.json
+  | 'E_PUSH'
+  | 'E_RELEASE' // a release's build record or files
+  | 'E_SOAK' // stage: not soaked on the `from` channel
+  | 'E_STALE' // a staged manifest whose serial is not live + 1
+  | 'E_THRESHOLD'; // fewer trusted signatures than the channel's threshold
 
 /**
  * One error class for everything the user should see. `message` reads "<what failed>: <why>";
@@ -6,13 +36,13 @@ import { isClientError } from './client/errors.js';
  * Only the CLI entry point turns errors into exit codes (cli.md, "Exit codes").
  */
 export class FridayError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exit: 1 | 2 | 3;
   readonly hint?: string;
   /** A result to print with --json instead of the error document (watch's exit 3). */
   result?: unknown;
 
-  constructor(code: string, message: string, exit: 1 | 2 | 3 = 1, hint?: string) {
+  constructor(code: ErrorCode, message: string, exit: 1 | 2 | 3 = 1, hint?: string) {
     super(message);
     this.name = 'FridayError';
     this.code = code;
@@ -22,12 +52,12 @@ export class FridayError extends Error {
 }
 
 /** Bad usage or bad input: the user's own flags, config, policy, issues file or key file (exit 2). */
-export function usageError(code: string, message: string, hint?: string): FridayError {
+export function usageError(code: ErrorCode, message: string, hint?: string): FridayError {
   return new FridayError(code, message, 2, hint);
 }
 
 /** The operation failed: git, build, I/O, a refused verification (exit 1). */
-export function failure(code: string, message: string, hint?: string): FridayError {
+export function failure(code: ErrorCode, message: string, hint?: string): FridayError {
   return new FridayError(code, message, 1, hint);
 }
 

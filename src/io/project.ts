@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { checkChannelGraph, validateConfig, validatePolicy, type ChannelPolicy, type Config } from '../core/config.js';
-import { errnoCode, usageError } from '../errors.js';
+import { errnoCode, usageError, type ErrorCode } from '../errors.js';
 import { displayPath } from './display.js';
 import { readJsonFile } from './json.js';
 
@@ -80,7 +80,7 @@ interface Problem {
  * One line whatever the count (cli.md: errors print one line `friday: <what failed>: <why>`), so
  * a CI log shows every problem: the file when they are all in one, else `what` and each file.
  */
-function problemsError(code: string, what: string, problems: Problem[]) {
+function problemsError(code: ErrorCode, what: string, problems: Problem[]) {
   const files = new Set(problems.map((p) => p.file));
   let message: string;
   if (problems.length === 1) message = `${problems[0]!.file}: ${problems[0]!.problem}`;
