@@ -14,5 +14,6 @@ export default defineConfig({
   banner: { js: "import { createRequire as __friday_cr } from 'node:module'; const require = __friday_cr(import.meta.url);" },
   sourcemap: true,
   clean: false, // `prepare` passes --clean; dev builds may run side by side
-  dts: false,
+  // Type declarations for the embeddable client only: `import … from 'orange-friday/client'`.
+  dts: { entry: { client: 'src/client/index.ts' } },
 });
