@@ -58,7 +58,7 @@ console.log(trust === null, decided);
     const wrong = await run(process.execPath, [tsc, '-p', app], { cwd: app }).catch((e: { stdout: string }) => e);
     expect((wrong as { stdout: string }).stdout).toMatch(/Type 'boolean' is not assignable to type 'string'/);
 
-    await fs.writeFile(join(app, 'main.mjs'), source.replace(/, type \w+/g, '').replace(/: [A-Za-z<>'|, \[\]]+ = /g, ' = '));
+    await fs.writeFile(join(app, 'main.mjs'), source.replace(/, type \w+/g, '').replace(/: [A-Za-z<>'|, [\]]+ = /g, ' = '));
     const ran = await run(process.execPath, [join(app, 'main.mjs')], { cwd: app });
     expect(ran.stdout).toBe('E_TRUST beta\ntrue null\n');
   }, 60_000);
