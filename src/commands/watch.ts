@@ -32,7 +32,8 @@ import {
   show,
   type AuditEvent,
 } from '../io/channel.js';
-import type { FeedQuery, FeedScan, SignatureCount, VersionTally } from '../io/feed.js';
+import type { FeedQuery, FeedScan } from '../core/feed/scan.js';
+import type { SignatureCount, VersionTally } from '../core/feed/tally.js';
 import { channelPolicy, loadProject, type Project } from '../io/project.js';
 import { createStore, pathExists, withLock } from '../io/store.js';
 import { performRenew } from './renew.js';
