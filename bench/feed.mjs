@@ -3,46 +3,16 @@
 // same file (alternating runs, median), and its peak RSS at 2 M and 10 M events (same devices).
 //
 //   node bench/feed.mjs [--runs N]     (or BENCH_RUNS=N; default 5)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFeed } from '../fixtures/feeds/generate.mjs';
+import { feed, NEW, NOW, OLD } from './lib-feed.mjs';
 import { alternate, BIN, fmt, fridayPeakRss, row, timeOnce } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const RUNS = Number((args.includes('--runs') && args[args.indexOf('--runs') + 1]) || process.env.BENCH_RUNS || 5);
-const NOW = '2026-11-28T05:00:00Z';
-const OLD = '2026.47.0';
-const NEW = '2026.48.0';
-const DEVICES = 200_000;
-
-/** A feed cached in the temp folder: the old build on every device, then the new one on half of them. */
-function feed(events, hours, active) {
-  const path = join(tmpdir(), `friday-bench-feed-${events}.ndjson`);
-  if (existsSync(path)) return path;
-  const t = Date.now();
-  const start = new Date(Date.parse(NOW) - hours * 3_600_000).toISOString().replace('.000', '');
-  const n = writeFeed(path + '.part', {
-    start,
-    hours,
-    devices: DEVICES,
-    active,
-    seed: 42,
-    maxEvents: events,
-    versions: [
-      { version: NEW, fromHour: hours - 24, lastDevice: DEVICES / 2, crashRate: 0.01 },
-      { version: OLD, crashRate: 0.01 },
-    ],
-  });
-  if (n !== events) throw new Error(`feed generator wrote ${n} events, not ${events}: raise active`);
-  execFileSync('mv', [path + '.part', path]);
-  console.log(
-    `(generated ${path}: ${n} events, ${(statSync(path).size / 1048576).toFixed(0)} MiB, ${((Date.now() - t) / 1000).toFixed(0)} s)`,
-  );
-  return path;
-}
 
 /** A ROM repository whose beta channel carried OLD for a week, then NEW since 24 h before NOW. */
 function project() {

@@ -14,12 +14,13 @@ import { formatTime, parseTime } from '../core/time.js';
 import { failure, isFridayError, usageError, type FridayError } from '../errors.js';
 import { appendEvent, channelDir, type AuditEvent } from '../io/channel.js';
 import { displayPath } from '../io/display.js';
-import type { FeedQuery, FeedScan, VersionTally } from '../io/feed.js';
+import type { FeedQuery, FeedScan } from '../core/feed/scan.js';
+import type { VersionTally } from '../core/feed/tally.js';
 import { pathExists, withLock } from '../io/store.js';
 import type { Channel } from './channel.js';
 import { renew } from './reissue.js';
 import { rollBack } from './rollback.js';
-import { renderReport, versionReport, type WatchResult } from './watch-report.js';
+import { renderReport, versionReport, type WatchResult } from '../core/watch-report.js';
 
 export interface WatchCheck {
   result: WatchResult;
@@ -215,8 +216,8 @@ function watchEvent(
 async function scanWithProgress(ch: Channel, path: string, query: FeedQuery): Promise<FeedScan> {
   let out: FeedScan | undefined;
   const { runSteps } = await import('../io/progress.js');
-  // Imported on its own so the build gives the scanner its own small chunk: the worker thread
-  // that scans the second half of a large feed loads that chunk, not the whole command.
+  // Loaded with the command that scans; the worker thread of a large feed loads its own build
+  // entry (dist/io/feed-worker.js), not this chunk.
   const { scanFeedFile } = await import('../io/feed.js');
   await runSteps(ch.ctx, [
     {

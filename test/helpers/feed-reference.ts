@@ -4,13 +4,19 @@
  * generated feed with garbage mixed in to compare it on.
  */
 import { parseTime } from '../../src/core/time.js';
-import { MAX_LINE, type FeedQuery, type FeedScan, type VersionTally } from '../../src/io/feed.js';
+import { MAX_LINE } from '../../src/core/feed/parse.js';
+import type { FeedQuery, FeedScan } from '../../src/core/feed/scan.js';
+import type { VersionTally } from '../../src/core/feed/tally.js';
 // @ts-expect-error: a plain ES module without types, shared with the demo and the benchmarks
 import { feedText } from '../../fixtures/feeds/generate.mjs';
 
 export const NOW = Date.parse('2026-11-28T05:00:00Z');
 export const H = 3_600_000;
 const SLACK = 5 * 60_000;
+
+/** One feed line: a session of d-1 on 2026.48.0 four hours before NOW, fields replaced by `o`. */
+export const event = (o: Record<string, unknown>) =>
+  JSON.stringify({ ts: '2026-11-28T01:00:00Z', device: 'd-1', version: '2026.48.0', kind: 'session', ...o });
 
 /** The candidate since 20 hours before NOW and the baseline over the week, as watch asks. */
 export const query: FeedQuery = {

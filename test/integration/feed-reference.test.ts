@@ -1,13 +1,14 @@
 /**
  * The scan against a plain reference (test/helpers/feed-reference.ts). Whatever the scanner does
- * for speed (the byte-level parse, fingerprinted devices, batches, chunks read ahead, a second
- * scanner taking chunks) it must give exactly the reference's figures, every rejection reason
- * included.
+ * for speed (the byte-level parse, fingerprinted devices, batches, chunks read ahead, a worker
+ * thread taking chunks) it must give exactly the reference's figures, every rejection reason
+ * included. Two threads run the build's worker (dist/io/feed-worker.js): npm run build first.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scanBuffer, scanFeedFile } from '../../src/io/feed.js';
+import { scanBuffer } from '../../src/core/feed/scan.js';
+import { scanFeedFile } from '../../src/io/feed.js';
 import { messyFeed, query, reference } from '../helpers/feed-reference.js';
 import { ROOT, tmpDir } from '../helpers/index.js';
 
@@ -25,7 +26,7 @@ describe('feed scan against a plain reference', () => {
     }
   });
 
-  it('agrees on a generated feed with garbage mixed in: in memory, from a file in chunks, with two scanners sharing the chunks', async () => {
+  it('agrees on a generated feed with garbage mixed in: in memory, from a file in chunks, with a worker thread sharing the chunks', async () => {
     const data = messyFeed();
     const want = reference(data, query);
     // The mix reaches every reason, both windows, crashes and both paths of the parser.
@@ -49,8 +50,8 @@ describe('feed scan against a plain reference', () => {
     expect(await scanFeedFile(path, query, { parts: 2 })).toEqual(want);
   });
 
-  it('agrees when both scanners of a feed find the same device-hours', async () => {
-    // The feed twice over, its chunks shared by two scanners: a unit found by both counts once,
+  it('agrees when both threads of a feed find the same device-hours', async () => {
+    // The feed twice over, its chunks shared by two threads: a unit found by both counts once,
     // while accepted lines count twice.
     const once = messyFeed();
     const twice = Buffer.concat([once, Buffer.from('\n'), once.subarray(3)]);

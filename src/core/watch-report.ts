@@ -2,8 +2,9 @@
  * The `watch` report (docs/cli.md `watch`): the JSON document and its text view, from the figures
  * the check computed. Pure.
  */
-import { formatEvidence, formatNumber, formatRatio, percent, wilsonBounds, type Judgement, type Verdict } from '../core/health.js';
-import type { FeedScan, SignatureCount, VersionTally } from '../io/feed.js';
+import type { FeedScan } from './feed/scan.js';
+import type { SignatureCount, VersionTally } from './feed/tally.js';
+import { formatEvidence, formatNumber, formatRatio, percent, wilsonBounds, type Judgement, type Verdict } from './health.js';
 
 export interface VersionReport {
   version: string;
