@@ -6,8 +6,16 @@
 
 /** What every command receives: the facts of this run, decided once by the CLI. */
 export interface Context {
-  /** Absolute repository root (-C/--cwd, default the current directory). */
+  /**
+   * Absolute working folder (-C/--cwd, default the current directory): where the paths the user
+   * gives (--key, --out, --trust…) are resolved.
+   */
   cwd: string;
+  /**
+   * The project's root: the nearest folder at or above `cwd` holding friday.config.json, searched
+   * as git searches for its repository (not past the repository's own top); `cwd` when there is none.
+   */
+  root: string;
   /** Absolute path of the configuration file. */
   configPath: string;
   json: boolean;

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { parseTime } from '../core/time.js';
 import type { Context } from '../context.js';
@@ -21,6 +22,7 @@ export function createContext(
   clock: () => Date = () => new Date(),
 ): Context {
   const cwd = resolve(opts.cwd ?? '.');
+  const root = opts.config === undefined ? (findProjectRoot(cwd) ?? cwd) : cwd;
   const nowText = opts.now ?? env.FRIDAY_NOW;
   let now: Date;
   if (nowText !== undefined && nowText !== '') {
@@ -40,7 +42,8 @@ export function createContext(
   const plain = !stderr.isTTY || env.CI === 'true' || env.CI === '1' || env.NO_COLOR !== undefined || env.TERM === 'dumb';
   return {
     cwd,
-    configPath: resolve(cwd, opts.config ?? 'friday.config.json'),
+    root,
+    configPath: opts.config === undefined ? join(root, CONFIG_FILE) : resolve(cwd, opts.config),
     json: opts.json === true,
     dryRun: opts.dryRun === true,
     quiet,
@@ -54,4 +57,18 @@ export function createContext(
       if (!quiet) stderr.write(`friday: warning: ${line}\n`);
     },
   };
+}
+
+const CONFIG_FILE = 'friday.config.json';
+
+/**
+ * The nearest folder at or above `dir` with friday.config.json, so every command works from a
+ * subfolder of the ROM repository. The search stops at the repository's top (a folder with
+ * `.git`), as git's own does at a file system root: a project is never found outside it.
+ */
+export function findProjectRoot(dir: string): string | null {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, CONFIG_FILE))) return d;
+    if (existsSync(join(d, '.git')) || dirname(d) === d) return null;
+  }
 }

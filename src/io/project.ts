@@ -89,10 +89,10 @@ function problemsError(code: ErrorCode, what: string, problems: Problem[]) {
   return usageError(code, message, `fix the file${files.size > 1 ? 's' : ''} and run again; nothing was written`);
 }
 
-export async function loadProject(ctx: Pick<Context, 'cwd' | 'configPath'>): Promise<Project> {
+export async function loadProject(ctx: Pick<Context, 'cwd' | 'root' | 'configPath'>): Promise<Project> {
   const config = await loadConfig(ctx);
-  const channels = await loadChannels(ctx.cwd);
-  return { root: ctx.cwd, configPath: ctx.configPath, config, channels, publishDir: resolve(ctx.cwd, config.publish.dir) };
+  const channels = await loadChannels(ctx.root);
+  return { root: ctx.root, configPath: ctx.configPath, config, channels, publishDir: resolve(ctx.root, config.publish.dir) };
 }
 
 export function channelPolicy(project: Project, name: string, flag = '--channel'): ChannelPolicy {

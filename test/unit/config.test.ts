@@ -20,7 +20,7 @@ const GOOD_CONFIG = JSON.stringify({
   devices: ['cepheus', 'umi'],
   build: { command: 'node build.mjs', artifacts: 'out/{device}/*.zip' },
 });
-const ctx = { cwd: '/repo', configPath: '/repo/friday.config.json' };
+const ctx = { cwd: '/repo', root: '/repo', configPath: '/repo/friday.config.json' };
 
 async function failure(files: Record<string, string>): Promise<InstanceType<typeof FridayError>> {
   vol.fromJSON(files);
