@@ -57,7 +57,8 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
   const candidate = live.signed.release.version;
   const liveAt = wentLive(events, candidate) ?? live.signed.issuedAt;
   const baseline = baselineVersion(events, candidate, live.signed.blocked);
-  const feedPath = resolve(project.root, opts.feed ?? project.config.feedback.path);
+  // --feed is the user's path (from where friday runs); feedback.path is the project's.
+  const feedPath = opts.feed !== undefined ? resolve(ctx.cwd, opts.feed) : resolve(project.root, project.config.feedback.path);
   if (!(await pathExists(feedPath))) {
     throw usageError(
       'E_FEED',
