@@ -280,6 +280,13 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     async () => (await import('../commands/pull.js')).run,
   );
   runWith(
+    command('prune', 'remove release folders no channel carries, beyond the newest n', 'friday prune --keep 8 --dry-run').requiredOption(
+      '--keep <n>',
+      'how many of the newest releases to keep whatever happens',
+    ),
+    async () => (await import('../commands/prune.js')).run,
+  );
+  runWith(
     command('demo', 'run a whole weekly cycle in a sandbox repository', 'friday demo --dir /tmp/friday-demo').option(
       '--dir <dir>',
       'sandbox folder (default: a new temporary folder)',

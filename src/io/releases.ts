@@ -29,7 +29,8 @@ export async function listReleases(publishDir: string): Promise<string[]> {
     throw err;
   }
   const out: string[] = [];
-  for (const n of names) {
+  // A hidden folder is a cut being assembled or a release being pruned, never a release.
+  for (const n of names.filter((n) => !n.startsWith('.'))) {
     try {
       await fs.access(join(publishDir, 'releases', n, 'build.json'));
       out.push(n);
@@ -114,4 +115,14 @@ export async function readNotes(publishDir: string, version: string, warn: (line
     changelog = null;
   }
   return { popcorn, changelog };
+}
+
+/** Every file's size in a release folder, added up (what removing it frees). */
+export async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? await folderBytes(p) : (await fs.lstat(p)).size;
+  }
+  return total;
 }
