@@ -7,8 +7,9 @@
  * a few allocations per vote. Each problem still names its exact path
  * (`issues[3] (id 124).votes[0].value: must be 1 or -1`).
  */
+import { daysInMonth, zonedTimeOf } from '../client/time.js';
 
-/** A vote as it stands in the file, once validated. `at` is kept as written; see `timeOf`. */
+/** A vote as it stands in the file, once validated. `at` is kept as written; see `zonedTimeOf`. */
 export interface Vote {
   user: string;
   tier?: string;
@@ -29,57 +30,6 @@ export type IssuesValidation = { ok: true; issues: Issue[] } | { ok: false; prob
 
 /** How many problems a report lists before it only counts the rest. */
 const MAX_PROBLEMS = 20;
-
-// The common case, `2026-11-20T10:00:00Z`, checked without building a Date.
-const CANONICAL = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/;
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/**
- * Milliseconds since the epoch of an ISO 8601 time with `Z` or an offset (a bare date is UTC
- * midnight), or NaN. A date-time without a zone is refused: a vote's time must not depend on the
- * machine's time zone. Impossible days (02-31) are refused, not rolled over.
- */
-export function timeOf(at: string): number {
-  if (CANONICAL.test(at)) {
-    const month = (at.charCodeAt(5) - 48) * 10 + at.charCodeAt(6) - 48;
-    const day = (at.charCodeAt(8) - 48) * 10 + at.charCodeAt(9) - 48;
-    if (day > DAYS[month - 1]! || (month === 2 && day === 29 && !leap(Number(at.slice(0, 4))))) return NaN;
-    return Date.parse(at);
-  }
-  const m = ISO.exec(at);
-  if (!m) return NaN;
-  const [, y, mo, d, h, mi, sec, , zone] = m;
-  if (h !== undefined && zone === undefined) return NaN;
-  const month = Number(mo),
-    day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]! || (month === 2 && day === 29 && !leap(Number(y)))) return NaN;
-  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59)) return NaN;
-  return Date.parse(h === undefined ? `${y}-${mo}-${d}T00:00:00Z` : at.replace(' ', 'T'));
-}
-
-/**
- * `timeOf` for an `at` that validation already accepted: the canonical form is computed by
- * arithmetic (days from the civil date), as a changelog over a year of history meets 250,000 of them.
- */
-function validTimeMs(at: string): number {
-  if (at.length !== 20 || at.charCodeAt(10) !== 0x54 || at.charCodeAt(19) !== 0x5a) return timeOf(at);
-  const n = (i: number) => (at.charCodeAt(i) - 48) * 10 + at.charCodeAt(i + 1) - 48;
-  let y = n(0) * 100 + n(2);
-  const m = n(5),
-    d = n(8);
-  // Howard Hinnant's days_from_civil: the proleptic Gregorian day number of y-m-d.
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
-  return ((days * 24 + n(11)) * 60 + n(14)) * 60_000 + n(17) * 1000;
-}
-
-function leap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -135,7 +85,7 @@ export function validateIssues(raw: unknown): IssuesValidation {
         problem(`${at}.votes[${j}].user: ${v.user === undefined ? 'required' : 'must be a non-empty string'}`);
       if (v.tier !== undefined && typeof v.tier !== 'string') problem(`${at}.votes[${j}].tier: must be a string`);
       if (v.value !== undefined && v.value !== 1 && v.value !== -1) problem(`${at}.votes[${j}].value: must be 1 or -1`);
-      if (v.at !== undefined && (typeof v.at !== 'string' || Number.isNaN(timeOf(v.at)))) {
+      if (v.at !== undefined && (typeof v.at !== 'string' || Number.isNaN(zonedTimeOf(v.at)))) {
         problem(`${at}.votes[${j}].at: must be an ISO 8601 time with Z or an offset, such as 2026-11-20T10:00:00Z`);
       }
     }
@@ -187,7 +137,7 @@ export function tally(votes: number | readonly Vote[], w: Weighting): Tally {
   if (typeof votes === 'number') return { score: votes, voters: votes };
   const last = new Map<string, { vote: Vote; t: number }>();
   for (const vote of votes) {
-    const t = vote.at === undefined ? NaN : validTimeMs(vote.at);
+    const t = vote.at === undefined ? NaN : zonedTimeOf(vote.at);
     if (t > w.cutTime) continue;
     const seen = last.get(vote.user);
     // Later wins: an undated vote replaces only an undated one; a dated one replaces any undated
@@ -493,12 +443,12 @@ const isHex = (c: number | undefined) =>
 const decoder = new TextDecoder();
 const utf8 = (b: Uint8Array, s: number, e: number) => decoder.decode(b.subarray(s, e));
 
-/** A time string token `"…"` from `s` to `e` that is not in the canonical form: decoded, then `timeOf`. */
+/** A time string token `"…"` from `s` to `e` that is not in the canonical form: decoded, then `zonedTimeOf`. */
 function validTimeToken(b: Uint8Array, s: number, e: number): boolean {
-  return !Number.isNaN(timeOf(JSON.parse(utf8(b, s, e)) as string));
+  return !Number.isNaN(zonedTimeOf(JSON.parse(utf8(b, s, e)) as string));
 }
 
-/** `YYYY-MM-DDTHH:MM:SSZ` at `s`, a real day: the same test as `timeOf`'s fast path, on bytes. */
+/** `YYYY-MM-DDTHH:MM:SSZ` at `s`, a real day: what `zonedTimeOf` accepts of that shape, tested on the bytes. */
 function canonicalBytes(b: Uint8Array, s: number): boolean {
   // Straight-line code: this runs once per dated vote, cold, so no closures or iterators.
   if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 10] !== 0x54 || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a || b[s + 19] !== 0x5a)
@@ -524,7 +474,7 @@ function canonicalBytes(b: Uint8Array, s: number): boolean {
   const month = mo0 * 10 + mo1,
     day = d0 * 10 + d1;
   if (month < 1 || month > 12 || day < 1 || h0 * 10 + h1 > 23 || mi0 > 5 || s0 > 5) return false;
-  return day <= DAYS[month - 1]! && !(month === 2 && day === 29 && !leap(y0 * 1000 + y1 * 100 + y2 * 10 + y3));
+  return day <= daysInMonth(y0 * 1000 + y1 * 100 + y2 * 10 + y3, month);
 }
 
 /** One issue parsed from its bytes (after `skimIssues` proved the file valid), with the defaults. */

@@ -5,7 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { errnoCode, failure, usageError } from '../errors.js';
-import { issueAt, skimIssues, validateIssues, validateTiers, timeOf, type Issue, type Vote } from '../core/votes.js';
+import { zonedTimeOf } from '../client/time.js';
+import { formatTime } from '../core/time.js';
+import { issueAt, skimIssues, validateIssues, validateTiers, type Issue, type Vote } from '../core/votes.js';
 import type { IssueLookup } from '../core/changelog.js';
 
 export interface IssueSet {
@@ -157,7 +159,7 @@ export function reactionsToVotes(reactions: unknown[]): Vote[] {
     if (!rec || typeof user !== 'string' || !user) continue;
     if (rec.content !== '+1' && rec.content !== '-1') continue;
     const vote: Vote = { user, value: rec.content === '+1' ? 1 : -1 };
-    if (typeof rec.created_at === 'string' && !Number.isNaN(timeOf(rec.created_at))) vote.at = rec.created_at;
+    if (typeof rec.created_at === 'string' && !Number.isNaN(zonedTimeOf(rec.created_at))) vote.at = rec.created_at;
     votes.push(vote);
   }
   return votes;
@@ -263,7 +265,7 @@ function client(c: ClientOptions) {
     const h = res.headers;
     if ((res.status === 403 || res.status === 429) && h.get('x-ratelimit-remaining') === '0') {
       const reset = Number(h.get('x-ratelimit-reset'));
-      const when = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') : 'an unknown time';
+      const when = Number.isFinite(reset) && reset > 0 ? formatTime(new Date(reset * 1000)) : 'an unknown time';
       const limit = h.get('x-ratelimit-limit');
       return failure(
         'E_ISSUES',

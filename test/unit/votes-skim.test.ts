@@ -3,7 +3,8 @@
  * parser does. Checked on hand-picked cases and on thousands of random mutations of a valid file.
  */
 import { describe, expect, it } from 'vitest';
-import { issueAt, skimIssues, timeOf, validateIssues } from '../../src/core/votes.js';
+import { zonedTimeOf } from '../../src/client/time.js';
+import { issueAt, skimIssues, validateIssues } from '../../src/core/votes.js';
 
 const enc = new TextEncoder();
 const bytes = (s: string) => enc.encode(s);
@@ -89,7 +90,7 @@ describe('skimIssues', () => {
     }
   });
 
-  it('checks vote times exactly as timeOf does', () => {
+  it('checks vote times exactly as zonedTimeOf does', () => {
     let seed = 11;
     const rnd = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * n);
     const chars = '0123456789-:TZ +x';
@@ -98,7 +99,7 @@ describe('skimIssues', () => {
       for (let k = 0, edits = 1 + rnd(2); k < edits; k++) base[rnd(base.length)] = i % 3 ? String(rnd(10)) : chars[rnd(chars.length)]!;
       const at = base.join('');
       const text = `[{"id":1,"title":"t","votes":[{"user":"u","at":${JSON.stringify(at)}}]}]`;
-      expect(skimIssues(bytes(text)) !== null, at).toBe(!Number.isNaN(timeOf(at)));
+      expect(skimIssues(bytes(text)) !== null, at).toBe(!Number.isNaN(zonedTimeOf(at)));
     }
   });
 
