@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { assemble, refsOf, renderMarkdown, type ChangelogJson, type LinkedCommit } from '../core/changelog.js';
+import { compareVersions } from '../client/version.js';
 import { formatTime, parseTime } from '../core/time.js';
 import { releaseVersionOf } from '../core/version.js';
 import { failure, usageError } from '../errors.js';
@@ -178,29 +179,4 @@ async function cutTimeOf(ctx: Context, project: Project, version: string): Promi
       'restore the build record from your publish storage',
     );
   return t;
-}
-
-/** Semantic Versioning precedence of two valid versions (build metadata ignored). */
-export function compareVersions(a: string, b: string): number {
-  const split = (v: string) => {
-    const [core = '', pre] = v.split('+')[0]!.split(/-(.*)/s);
-    return { nums: core.split('.').map(Number), pre: pre === undefined ? null : pre.split('.') };
-  };
-  const x = split(a),
-    y = split(b);
-  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return x.nums[i]! - y.nums[i]!;
-  if (x.pre === null || y.pre === null) return x.pre === y.pre ? 0 : x.pre === null ? 1 : -1;
-  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
-    const p = x.pre[i],
-      q = y.pre[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    if (p === q) continue;
-    const pn = /^\d+$/.test(p),
-      qn = /^\d+$/.test(q);
-    if (pn && qn) return Number(p) - Number(q);
-    if (pn !== qn) return pn ? -1 : 1;
-    return p < q ? -1 : 1;
-  }
-  return 0;
 }
