@@ -1,13 +1,14 @@
 /**
  * Where fan-voted issues come from (formats.md `issues.source`): a JSON file in the repository,
  * or the GitHub REST API (issues, and the 👍/👎 reactions as votes); and the `votes.tiers` file.
- * Validation is the pure core's (src/core/votes.ts); this file reads, fetches and names sources.
+ * Validation is the pure core's (src/core/votes/); this file reads, fetches and names sources.
  */
 import { promises as fs } from 'node:fs';
 import { errnoCode, failure, usageError } from '../errors.js';
 import { zonedTimeOf } from '../client/time.js';
 import { formatTime } from '../core/time.js';
-import { issueAt, skimIssues, validateIssues, validateTiers, type Issue, type Vote } from '../core/votes.js';
+import { issueAt, skimIssues } from '../core/votes/skim.js';
+import { validateIssues, validateTiers, type Issue, type Vote } from '../core/votes/validate.js';
 import type { IssueLookup } from '../core/changelog.js';
 
 export interface IssueSet {
@@ -46,8 +47,7 @@ function parseJson(text: string, label: string): unknown {
 
 /**
  * The issues file (`issues.source: "file"`), validated as a whole: exit 2 naming issue and field.
- * A valid file is skimmed, and an issue is parsed only when asked for (src/core/votes.ts
- * `skimIssues`); a file the skim doubts is parsed whole, and validation names its problems.
+ * A valid file is skimmed, and an issue is parsed only when asked for (src/core/votes/skim.ts); a file the skim doubts is parsed whole, and validation names its problems.
  */
 export async function readIssueFile(path: string, label: string): Promise<IssueSet> {
   const bytes = await readBytes(path, label, 'create it, or point issues.path in friday.config.json at it');

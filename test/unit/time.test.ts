@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { timeOf, zonedTimeOf } from '../../src/client/time.js';
 import { parseManifest } from '../../src/client/manifest.js';
 import { formatTime, isoWeek, parseTime } from '../../src/core/time.js';
-import { validateIssues } from '../../src/core/votes.js';
+import { validateIssues } from '../../src/core/votes/validate.js';
 import { prng } from '../helpers/index.js';
 
 const week = (s: string) => isoWeek(new Date(s));

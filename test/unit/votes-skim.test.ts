@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { zonedTimeOf } from '../../src/client/time.js';
-import { issueAt, skimIssues, validateIssues } from '../../src/core/votes.js';
+import { issueAt, skimIssues } from '../../src/core/votes/skim.js';
+import { validateIssues } from '../../src/core/votes/validate.js';
 
 const enc = new TextEncoder();
 const bytes = (s: string) => enc.encode(s);

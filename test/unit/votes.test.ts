@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareRank, tally, validateIssues, validateTiers, type Vote, type Weighting } from '../../src/core/votes.js';
+import { compareRank, tally, type Weighting } from '../../src/core/votes/count.js';
+import { validateIssues, validateTiers, type Vote } from '../../src/core/votes/validate.js';
 
 const CUT = Date.parse('2026-11-27T17:00:00Z');
 const weighting = (over: Partial<Weighting> = {}): Weighting => ({
