@@ -12,7 +12,9 @@ import { formatTime, parseTime } from '../core/time.js';
 import { releaseVersionOf } from '../core/version.js';
 import { failure, usageError } from '../errors.js';
 import { listTags, previousReleaseTag, releaseTags, resolveCommit, streamLog } from '../io/gitlog.js';
-import { fetchGithubIssues, readIssueFile, readTiersFile, type IssueSet } from '../io/issues.js';
+import type { IssueSet } from '../io/issues.js';
+import { readIssueFile, readTiersFile } from '../io/issues/file.js';
+import { fetchGithubIssues } from '../io/issues/github.js';
 import { loadProject, type Project } from '../io/project.js';
 
 export type { ChangelogJson, Entry } from '../core/changelog.js';

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchGithubIssues, parseLink } from '../../src/io/issues.js';
+import { fetchGithubIssues, parseLink } from '../../src/io/issues/github.js';
 import { gitRepo, initProject, runFriday } from '../helpers/index.js';
 
 const user = (login: string) => ({ login, id: login.length });
