@@ -4,6 +4,9 @@
  * replayed older manifest in, so a file that cannot be read is an error, never a fresh start.
  *
  *   { "type": "friday.state/v1", "serials": { "aurora/beta": 7 } }
+ *
+ * Also the atomic writes of the whole tool: the client may import nothing outside itself, so
+ * src/io/store.ts re-uses these rather than the reverse.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, readFileSync } from 'node:fs';
@@ -66,14 +69,18 @@ export function recordSerial(state: DeviceState, key: string, serial: number): D
   return prev !== undefined && prev >= serial ? state : { serials: { ...state.serials, [key]: serial } };
 }
 
-/** Temp file in the same folder, fsync, rename, fsync the folder: a crash leaves old or new. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Temp file in the same folder, fsync, rename, fsync the folder: a reader (or a crash) sees the
+ * old bytes or the new, never a mix. `mode` (default 0644) is set whatever the umask.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
   const dir = dirname(path);
   await fs.mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const h = await fs.open(tmp, 'wx', 0o644);
+  const h = await fs.open(tmp, 'wx', mode ?? 0o644);
   try {
     await h.writeFile(data);
+    if (mode !== undefined) await h.chmod(mode); // the umask must not widen a private file
     await h.sync();
   } catch (err) {
     await h.close();

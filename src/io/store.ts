@@ -3,11 +3,14 @@
  * fsync, rename, fsync of the folder), appends that are fsynced, and the locks. The --dry-run gate
  * sits in this adapter, not in the commands (formats.md: "written atomically").
  */
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
-import { basename, dirname, relative } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { writeFileAtomic } from '../client/state.js';
 import type { Context } from '../context.js';
 import { errnoCode, failure } from '../errors.js';
+
+// One implementation of the atomic write, the client's: it may import nothing outside itself.
+export { writeFileAtomic };
 
 export interface Store {
   readonly dryRun: boolean;
@@ -49,43 +52,6 @@ export function createStore(ctx: Pick<Context, 'dryRun' | 'info' | 'cwd'>): Stor
     remove: (path) => gate('remove', path, () => fs.rm(path, { force: true, recursive: true })),
     rename: (from, to) => gate('move', to, () => fs.rename(from, to)),
   };
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let h: fs.FileHandle | undefined;
-  try {
-    h = await fs.open(dir, constants.O_RDONLY);
-    await h.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
-  } finally {
-    await h?.close();
-  }
-}
-
-/** Write a whole file so that a reader (or a crash) sees the old bytes or the new, never a mix. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  const dir = dirname(path);
-  await fs.mkdir(dir, { recursive: true });
-  const tmp = `${dir}/.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const h = await fs.open(tmp, 'wx', mode ?? 0o644);
-  try {
-    await h.writeFile(data);
-    if (mode !== undefined) await h.chmod(mode); // the umask must not widen a private file
-    await h.sync();
-  } catch (err) {
-    await h.close();
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await h.close();
-  try {
-    await fs.rename(tmp, path);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(dir);
 }
 
 /** Append one line (audit logs are only ever appended, never rewritten). */

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+// @ts-expect-error: a plain ES module without types, shared with the demo and the benchmarks
+import { prng as mulberry32 } from '../../fixtures/feeds/generate.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'bin/friday.js');
@@ -168,15 +170,11 @@ export async function initProject(
   return config;
 }
 
-/** A deterministic PRNG (mulberry32), so a failing randomized run can be replayed with its seed. */
-export function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/**
+ * The tests' one seeded generator, so a failing randomized run can be replayed with its seed: the
+ * mulberry32 of the feed fixtures (which the demo ships), typed here. Floats in [0, 1).
+ */
+export const prng: (seed: number) => () => number = mulberry32;
 
 /** Run friday in `dir`; SIGKILL it after `killAfterMs` unless it ends first (null: let it finish). */
 export function runAndKill(

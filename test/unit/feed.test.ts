@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fastTime, LineParser, REJECT_REASONS, UNKNOWN } from '../../src/core/feed.js';
 import { parseTime } from '../../src/core/time.js';
 import { scanBuffer, type FeedQuery } from '../../src/io/feed.js';
+import { prng } from '../helpers/index.js';
 
 const NOW = Date.parse('2026-11-28T05:00:00Z');
 const H = 3_600_000;
@@ -137,8 +138,7 @@ describe('a feed line', () => {
   });
 
   it('reads timestamps exactly as parseTime does (property)', () => {
-    let seed = 7;
-    const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const r = prng(7);
     const pad = (n: number, w = 2) => String(n).padStart(w, '0');
     for (let i = 0; i < 5000; i++) {
       const s = `${1990 + Math.floor(r() * 80)}-${pad(Math.floor(r() * 14))}-${pad(Math.floor(r() * 33))}T${pad(Math.floor(r() * 26))}:${pad(Math.floor(r() * 61))}:${pad(Math.floor(r() * 61))}${r() < 0.3 ? `.${pad(Math.floor(r() * 1000), 3)}` : ''}Z`;
