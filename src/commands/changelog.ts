@@ -109,7 +109,7 @@ export async function run(ctx: Context, opts: ChangelogOptions): Promise<Outcome
 
   const { createStore } = await import('../io/store.js');
   const path = resolve(ctx.cwd, opts.out);
-  await createStore(ctx).writeFile(path, content);
+  await createStore(ctx).writeUserFile(path, content, `--out ${opts.out}`);
   const r = relative(ctx.cwd, path);
   const n = cl.json.entries.length;
   const verb = ctx.dryRun ? 'would write' : 'wrote';

@@ -5,11 +5,12 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import { writeFileAtomic } from '../client/state.js';
+import { writeFileAtomic, writeUserFile } from '../client/state.js';
 import type { Context } from '../context.js';
-import { errnoCode, failure } from '../errors.js';
+import { errnoCode, failure, fromClient } from '../errors.js';
 
-// One implementation of the atomic write, the client's: it may import nothing outside itself.
+// One implementation of the atomic write and of the rule for paths a user names, the client's:
+// the client may import nothing outside itself, and `pull --state` is written by it.
 export { writeFileAtomic };
 
 export interface Store {
@@ -17,6 +18,12 @@ export interface Store {
   /** Paths the run wrote, or would have written under --dry-run. */
   readonly written: string[];
   writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number }): Promise<void>;
+  /**
+   * A file at a path the user named (`--out`): through a symlink to its target, straight into a
+   * FIFO or a character device, atomically otherwise (src/client/state.ts `writeUserFile`).
+   * `label` names it in errors (`--out CHANGELOG.md`).
+   */
+  writeUserFile(path: string, data: string | Uint8Array, label: string): Promise<void>;
   writeJson(path: string, value: unknown, opts?: { mode?: number }): Promise<void>;
   appendLine(path: string, line: string): Promise<void>;
   mkdir(path: string): Promise<void>;
@@ -46,6 +53,14 @@ export function createStore(ctx: Pick<Context, 'dryRun' | 'info' | 'cwd'>): Stor
     dryRun: ctx.dryRun,
     written,
     writeFile: (path, data, opts) => gate('write', path, () => writeFileAtomic(path, data, opts?.mode)),
+    writeUserFile: (path, data, label) =>
+      gate('write', path, async () => {
+        try {
+          await writeUserFile(path, data, label);
+        } catch (err) {
+          throw fromClient(err); // E_USAGE, exit 2: the user named a folder
+        }
+      }),
     writeJson: (path, value, opts) => gate('write', path, () => writeFileAtomic(path, toJsonText(value), opts?.mode)),
     appendLine: (path, line) => gate('append to', path, () => appendLineDurable(path, line)),
     mkdir: (path) => gate('create', path, async () => void (await fs.mkdir(path, { recursive: true }))),
