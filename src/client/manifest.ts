@@ -4,6 +4,10 @@
  * verify.ts's job, and it runs on the bytes a server sent, so nothing here trusts them.
  */
 import { ClientError } from './errors.js';
+import { timeOf } from './time.js';
+
+// The manifest's times are read by the one ISO 8601 parser; updaters reach it from here.
+export { timeOf };
 
 export const MANIFEST_TYPE = 'friday.manifest/v1';
 
@@ -39,14 +43,8 @@ export interface SignedManifest {
   signatures: Signature[];
 }
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const SALT = /^[0-9a-f]{32}$/;
-
-/** Milliseconds of an ISO 8601 UTC time (`…Z`), or NaN. */
-export function timeOf(text: string): number {
-  return ISO_UTC.test(text) ? Date.parse(text) : NaN;
-}
 
 // eslint-disable-next-line no-control-regex
 const PLAIN_FILE = /^(?!\.$)(?!.*\.\.)[^/\\\u0000-\u001f\u007f]{1,255}$/;

@@ -4,11 +4,14 @@
  * replayed older manifest in, so a file that cannot be read is an error, never a fresh start.
  *
  *   { "type": "friday.state/v1", "serials": { "aurora/beta": 7 } }
+ *
+ * Also the atomic writes of the whole tool: the client may import nothing outside itself, so
+ * src/io/store.ts re-uses these rather than the reverse.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ClientError } from './errors.js';
 
 export const STATE_TYPE = 'friday.state/v1';
@@ -66,14 +69,18 @@ export function recordSerial(state: DeviceState, key: string, serial: number): D
   return prev !== undefined && prev >= serial ? state : { serials: { ...state.serials, [key]: serial } };
 }
 
-/** Temp file in the same folder, fsync, rename, fsync the folder: a crash leaves old or new. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Temp file in the same folder, fsync, rename, fsync the folder: a reader (or a crash) sees the
+ * old bytes or the new, never a mix. `mode` (default 0644) is set whatever the umask.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
   const dir = dirname(path);
   await fs.mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const h = await fs.open(tmp, 'wx', 0o644);
+  const h = await fs.open(tmp, 'wx', mode ?? 0o644);
   try {
     await h.writeFile(data);
+    if (mode !== undefined) await h.chmod(mode); // the umask must not widen a private file
     await h.sync();
   } catch (err) {
     await h.close();
@@ -90,6 +97,60 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await fsyncDir(dir);
 }
 
+/**
+ * Write a file at a path the user named (`changelog --out`, `pull --state`), so that what the path
+ * names stays what it was. Through a symlink, to the file it names: atomically at the target's own
+ * path, and the link stays (`CHANGELOG.md -> docs/CHANGELOG.md`). Into a FIFO or a character
+ * device (`/dev/null`, a pipe a script reads) straight, with no temp file and no rename, which
+ * would put a regular file in its place. A regular file or a new path: atomically, keeping the
+ * mode of a file replaced. A folder, a block device or a socket is refused (E_USAGE, exit 2),
+ * `label` naming it (`--out CHANGELOG.md`). Returns the path written.
+ */
+export async function writeUserFile(path: string, data: string | Uint8Array, label: string = path): Promise<string> {
+  const abs = resolve(path);
+  // stat follows every link, /proc's too (`/dev/stdout` -> /proc/self/fd/1 -> pipe:[…]).
+  const stat = await fs.stat(abs).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    if (err.code === 'ELOOP') throw new ClientError('E_USAGE', `${label}: too many levels of symbolic links`, 2);
+    throw err;
+  });
+  if (stat === null) {
+    const target = await danglingTarget(abs, label);
+    await writeFileAtomic(target, data);
+    return target;
+  }
+  if (stat.isFIFO() || stat.isCharacterDevice()) {
+    // Opened as it is: O_CREAT or O_TRUNC could only ever create or cut a regular file here.
+    const h = await fs.open(abs, constants.O_WRONLY);
+    try {
+      await h.writeFile(data);
+    } finally {
+      await h.close();
+    }
+    return abs;
+  }
+  if (stat.isFile()) {
+    const target = await fs.realpath(abs);
+    await writeFileAtomic(target, data, stat.mode & 0o777);
+    return target;
+  }
+  // A socket cannot be opened by its path (/dev/stdout of a child whose output is a socket pair).
+  const target = await fs.realpath(abs).catch(() => abs);
+  const what = stat.isDirectory() ? 'a folder' : stat.isBlockDevice() ? 'a block device' : 'a socket';
+  throw new ClientError('E_USAGE', `${label}: ${target === abs ? '' : `${target} `}is ${what}, not a file`, 2);
+}
+
+/** Where a path that names nothing yet will be: at the end of its chain of links, if it is one. */
+async function danglingTarget(abs: string, label: string): Promise<string> {
+  let target = abs;
+  for (let hops = 0; hops < 40; hops++) {
+    const st = await fs.lstat(target).catch(() => null);
+    if (!st?.isSymbolicLink()) return target;
+    target = resolve(dirname(target), await fs.readlink(target));
+  }
+  throw new ClientError('E_USAGE', `${label}: too many levels of symbolic links`, 2);
+}
+
 export async function fsyncDir(dir: string): Promise<void> {
   let h: fs.FileHandle | undefined;
   try {
@@ -104,5 +165,5 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 export async function writeState(path: string, state: DeviceState): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(state.serials).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  await writeFileAtomic(path, JSON.stringify({ type: STATE_TYPE, serials: sorted }, null, 2) + '\n');
+  await writeUserFile(path, JSON.stringify({ type: STATE_TYPE, serials: sorted }, null, 2) + '\n');
 }

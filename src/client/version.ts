@@ -18,7 +18,14 @@ export function compareVersions(a: string, b: string): number {
     if (y === undefined) return 1;
     const nx = /^\d+$/.test(x),
       ny = /^\d+$/.test(y);
-    if (nx && ny) return Math.sign(Number(x) - Number(y)) || Math.sign(x.length - y.length);
+    if (nx && ny) {
+      // As digit strings, not Numbers: past 2^53 two different numbers read as one double.
+      const dx = x.replace(/^0+(?=\d)/, ''),
+        dy = y.replace(/^0+(?=\d)/, '');
+      if (dx.length !== dy.length) return dx.length < dy.length ? -1 : 1;
+      if (dx !== dy) return dx < dy ? -1 : 1;
+      return Math.sign(x.length - y.length); // 01 after 1: still a total order
+    }
     if (nx !== ny) return nx ? -1 : 1;
     return x < y ? -1 : 1;
   };

@@ -7,11 +7,14 @@ import { promises as fs } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { assemble, refsOf, renderMarkdown, type ChangelogJson, type LinkedCommit } from '../core/changelog.js';
+import { compareVersions } from '../client/version.js';
 import { formatTime, parseTime } from '../core/time.js';
 import { releaseVersionOf } from '../core/version.js';
 import { failure, usageError } from '../errors.js';
 import { listTags, previousReleaseTag, releaseTags, resolveCommit, streamLog } from '../io/gitlog.js';
-import { fetchGithubIssues, readIssueFile, readTiersFile, type IssueSet } from '../io/issues.js';
+import type { IssueSet } from '../io/issues.js';
+import { readIssueFile, readTiersFile } from '../io/issues/file.js';
+import { fetchGithubIssues } from '../io/issues/github.js';
 import { loadProject, type Project } from '../io/project.js';
 
 export type { ChangelogJson, Entry } from '../core/changelog.js';
@@ -106,7 +109,7 @@ export async function run(ctx: Context, opts: ChangelogOptions): Promise<Outcome
 
   const { createStore } = await import('../io/store.js');
   const path = resolve(ctx.cwd, opts.out);
-  await createStore(ctx).writeFile(path, content);
+  await createStore(ctx).writeUserFile(path, content, `--out ${opts.out}`);
   const r = relative(ctx.cwd, path);
   const n = cl.json.entries.length;
   const verb = ctx.dryRun ? 'would write' : 'wrote';
@@ -178,29 +181,4 @@ async function cutTimeOf(ctx: Context, project: Project, version: string): Promi
       'restore the build record from your publish storage',
     );
   return t;
-}
-
-/** Semantic Versioning precedence of two valid versions (build metadata ignored). */
-export function compareVersions(a: string, b: string): number {
-  const split = (v: string) => {
-    const [core = '', pre] = v.split('+')[0]!.split(/-(.*)/s);
-    return { nums: core.split('.').map(Number), pre: pre === undefined ? null : pre.split('.') };
-  };
-  const x = split(a),
-    y = split(b);
-  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return x.nums[i]! - y.nums[i]!;
-  if (x.pre === null || y.pre === null) return x.pre === y.pre ? 0 : x.pre === null ? 1 : -1;
-  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
-    const p = x.pre[i],
-      q = y.pre[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    if (p === q) continue;
-    const pn = /^\d+$/.test(p),
-      qn = /^\d+$/.test(q);
-    if (pn && qn) return Number(p) - Number(q);
-    if (pn !== qn) return pn ? -1 : 1;
-    return p < q ? -1 : 1;
-  }
-  return 0;
 }

@@ -28,6 +28,7 @@ export interface CutOptions {
 
 export async function run(ctx: Context, opts: CutOptions): Promise<Outcome> {
   const project = await loadProject(ctx);
+  buildSection(ctx, project); // a config without one fails here, before the lock writes anything
   const g = await git.openRepo(ctx.cwd);
   await git.headCommit(g); // no commit, nothing to cut: said before the lock writes anything
   const cut = () => cutLocked(ctx, project, g, opts);
@@ -109,20 +110,21 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   const { runSteps } = await import('../io/progress.js');
 
   if (!opts.skipBuild) {
-    if (!config.build.command) throw usageError('E_CONFIG', `${rel(ctx, project.configPath)}: build.command: required unless --skip-build`);
-    if (ctx.dryRun) ctx.info(`would run the build: ${config.build.command}`);
+    const build = buildSection(ctx, project);
+    if (!build.command) throw usageError('E_CONFIG', `${rel(ctx, project.configPath)}: build.command: required unless --skip-build`);
+    if (ctx.dryRun) ctx.info(`would run the build: ${build.command}`);
     else {
       const { runBuild } = await import('../io/build.js');
       await runSteps(ctx, [
         {
-          title: `build ${version}: ${config.build.command}`,
+          title: `build ${version}: ${build.command}`,
           prefix: 'build |',
           run: (report) =>
             runBuild({
-              command: config.build.command!,
+              command: build.command!,
               cwd: ctx.cwd,
               env: { FRIDAY_VERSION: version, FRIDAY_TAG: tag, FRIDAY_PRODUCT: config.product, FRIDAY_DEVICES: config.devices.join(',') },
-              timeoutMs: config.build.timeoutMinutes * 60_000,
+              timeoutMs: build.timeoutMinutes * 60_000,
               onLine: report.line,
             }),
         },
@@ -264,7 +266,7 @@ async function decideVersion(
 
 async function findArtifacts(ctx: Context, project: Project): Promise<{ device: string; path: string }[]> {
   const { glob } = await import('tinyglobby');
-  const pattern = project.config.build.artifacts;
+  const pattern = buildSection(ctx, project).artifacts;
   const found: { device: string; path: string }[] = [];
   for (const device of project.config.devices) {
     const p = pattern.replaceAll('{device}', device);
@@ -334,6 +336,21 @@ async function removeLeftovers(releasesDir: string): Promise<void> {
   for (const name of await fs.readdir(releasesDir)) {
     if (name.startsWith('.') && name.includes('.tmp-')) await fs.rm(join(releasesDir, name), { recursive: true, force: true });
   }
+}
+
+/**
+ * The config's `build` section: optional in the schema, since only a cut builds, but a cut needs
+ * it even with --skip-build, whose files `build.artifacts` finds.
+ */
+function buildSection(ctx: Context, project: Project): NonNullable<Project['config']['build']> {
+  const build = project.config.build;
+  if (build === undefined)
+    throw usageError(
+      'E_CONFIG',
+      `${rel(ctx, project.configPath)}: build: required by cut (build.artifacts finds each device's image)`,
+      'add a "build" section: { "command": "…", "artifacts": "out/{device}/*.zip" }',
+    );
+  return build;
 }
 
 function rel(ctx: Context, p: string): string {

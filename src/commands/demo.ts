@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Context, Outcome } from '../context.js';
-import { failure } from '../errors.js';
+import { failure, usageError } from '../errors.js';
 import { packageRoot } from '../io/package.js';
 
 interface Commit {
@@ -36,7 +36,17 @@ export async function run(ctx: Context, opts: { dir?: string }): Promise<Outcome
   const keys = join(sandbox, 'keys');
   const device = join(sandbox, 'device');
   if (opts.dir) {
-    const existing = await fs.readdir(sandbox).catch(() => [] as string[]);
+    // A link to a folder is the folder the user named; anything else that is there (a file, a
+    // FIFO, a device, a link to nothing) is refused rather than written over.
+    const st = await fs.stat(sandbox).catch(() => null);
+    const there = st ?? (await fs.lstat(sandbox).catch(() => null));
+    if (there && !there.isDirectory())
+      throw usageError(
+        'E_USAGE',
+        `demo: --dir ${sandbox}: ${st ? 'not a folder' : 'a symbolic link to nothing'}`,
+        'pass an empty or new folder to --dir',
+      );
+    const existing = st ? await fs.readdir(sandbox) : [];
     if (existing.length) throw failure('E_EXISTS', `demo: ${sandbox} is not empty`, 'pass an empty or new folder to --dir');
   }
   await fs.mkdir(repo, { recursive: true });

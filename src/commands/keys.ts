@@ -21,8 +21,17 @@ export async function runGenerate(ctx: Context, opts: { name: string; out?: stri
   const privPath = join(dir, `${opts.name}.key`);
   const pubPath = join(dir, `${opts.name}.pub`);
   for (const p of [privPath, pubPath]) {
-    if (await pathExists(p))
-      throw usageError('E_EXISTS', `keys generate: ${p} already exists`, 'choose another name; a key is never overwritten');
+    // lstat, not stat: a link, even to nothing, is refused. A private key written through a link
+    // someone else planted would land where they chose; the write itself renames over the path,
+    // so a link planted after this check is replaced, never followed.
+    const st = await fs.lstat(p).catch(() => null);
+    if (st?.isSymbolicLink())
+      throw usageError(
+        'E_EXISTS',
+        `keys generate: ${p} is a symbolic link`,
+        'a key file is never written through a link: remove it, or choose another name',
+      );
+    if (st) throw usageError('E_EXISTS', `keys generate: ${p} already exists`, 'choose another name; a key is never overwritten');
   }
   const pair = generateKeyPair();
   const store = createStore(ctx);

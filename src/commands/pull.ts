@@ -2,10 +2,11 @@
  * `friday pull`: what a tester or a device updater runs (cli.md). A thin shell over the embeddable
  * client (src/client): it reads the trust file and hands the rest over.
  */
+import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { pull, defaultStatePath, readTrustFile } from '../client/index.js';
-import { fromClient } from '../errors.js';
+import { fromClient, usageError } from '../errors.js';
 
 export interface PullCommandOptions {
   channel: string;
@@ -19,6 +20,11 @@ export interface PullCommandOptions {
 }
 
 export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outcome> {
+  const download = opts.download !== undefined ? resolve(ctx.cwd, opts.download) : undefined;
+  // A folder, or a link to one; the artifact is renamed into it. Anything else is said now, not
+  // after the manifest was fetched and checked.
+  const st = download === undefined ? null : await fs.stat(download).catch(() => null);
+  if (st && !st.isDirectory()) throw usageError('E_USAGE', `--download ${opts.download}: not a folder`, 'name the folder to download into');
   try {
     const trust = await readTrustFile(resolve(ctx.cwd, opts.trust), opts.trust);
     const r = await pull({
@@ -31,7 +37,7 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
       statePath: opts.state !== undefined ? resolve(ctx.cwd, opts.state) : defaultStatePath(ctx.env),
       ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}),
       ...(opts.current !== undefined ? { current: opts.current } : {}),
-      ...(opts.download !== undefined ? { download: resolve(ctx.cwd, opts.download) } : {}),
+      ...(download !== undefined ? { download } : {}),
       dryRun: ctx.dryRun,
     });
     // Without --device-id there is no rollout bucket: only a full rollout or a rollback applies.

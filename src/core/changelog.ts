@@ -3,7 +3,8 @@
  * commits → issue references → ranked entries → changelog.json → CHANGELOG.md. Pure: commits,
  * issues and the cut time are facts the caller reads.
  */
-import { compareRank, tally, type Issue, type Weighting } from './votes.js';
+import { compareRank, tally, type Weighting } from './votes/count.js';
+import type { Issue } from './votes/validate.js';
 
 export interface Entry {
   id: number;

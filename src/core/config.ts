@@ -34,11 +34,14 @@ export const configSchema = z.strictObject({
     }),
     { scheme: 'calver-week' as const, tagPrefix: 'v' },
   ),
-  build: z.strictObject({
-    command: z.optional(nonEmpty()),
-    artifacts: nonEmpty().check(z.refine((s: string) => s.includes('{device}'), { error: 'must contain the {device} placeholder' })),
-    timeoutMinutes: z._default(positive(), 120),
-  }),
+  // Optional: only `cut` builds and collects artifacts, and it asks for the section itself.
+  build: z.optional(
+    z.strictObject({
+      command: z.optional(nonEmpty()),
+      artifacts: nonEmpty().check(z.refine((s: string) => s.includes('{device}'), { error: 'must contain the {device} placeholder' })),
+      timeoutMinutes: z._default(positive(), 120),
+    }),
+  ),
   issues: z.optional(
     z.discriminatedUnion(
       'source',

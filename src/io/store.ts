@@ -3,18 +3,28 @@
  * fsync, rename, fsync of the folder), appends that are fsynced, and the locks. The --dry-run gate
  * sits in this adapter, not in the commands (formats.md: "written atomically").
  */
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic, writeUserFile } from '../client/state.js';
 import type { Context } from '../context.js';
-import { errnoCode, failure } from '../errors.js';
+import { errnoCode, failure, fromClient } from '../errors.js';
 import { displayPath } from './display.js';
+
+// One implementation of the atomic write and of the rule for paths a user names, the client's:
+// the client may import nothing outside itself, and `pull --state` is written by it.
+export { writeFileAtomic };
 
 export interface Store {
   readonly dryRun: boolean;
   /** Paths the run wrote, or would have written under --dry-run. */
   readonly written: string[];
   writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number }): Promise<void>;
+  /**
+   * A file at a path the user named (`--out`): through a symlink to its target, straight into a
+   * FIFO or a character device, atomically otherwise (src/client/state.ts `writeUserFile`).
+   * `label` names it in errors (`--out CHANGELOG.md`).
+   */
+  writeUserFile(path: string, data: string | Uint8Array, label: string): Promise<void>;
   writeJson(path: string, value: unknown, opts?: { mode?: number }): Promise<void>;
   appendLine(path: string, line: string): Promise<void>;
   mkdir(path: string): Promise<void>;
@@ -49,6 +59,14 @@ export function createStore(ctx: Pick<Context, 'dryRun' | 'info' | 'cwd'> & Part
     dryRun: ctx.dryRun,
     written,
     writeFile: (path, data, opts) => gate('write', path, () => writeFileAtomic(path, data, opts?.mode)),
+    writeUserFile: (path, data, label) =>
+      gate('write', path, async () => {
+        try {
+          await writeUserFile(path, data, label);
+        } catch (err) {
+          throw fromClient(err); // E_USAGE, exit 2: the user named a folder
+        }
+      }),
     writeJson: (path, value, opts) => gate('write', path, () => writeFileAtomic(path, toJsonText(value), opts?.mode)),
     appendLine: (path, line) => gate('append to', path, () => appendLineDurable(path, line)),
     mkdir: (path) => gate('create', path, async () => void (await fs.mkdir(path, { recursive: true }))),
@@ -58,43 +76,6 @@ export function createStore(ctx: Pick<Context, 'dryRun' | 'info' | 'cwd'> & Part
       if (name === killAt && ++seen === Number(nth) && !ctx.dryRun) process.kill(process.pid, 'SIGKILL');
     },
   };
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let h: fs.FileHandle | undefined;
-  try {
-    h = await fs.open(dir, constants.O_RDONLY);
-    await h.sync();
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
-  } finally {
-    await h?.close();
-  }
-}
-
-/** Write a whole file so that a reader (or a crash) sees the old bytes or the new, never a mix. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  const dir = dirname(path);
-  await fs.mkdir(dir, { recursive: true });
-  const tmp = `${dir}/.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const h = await fs.open(tmp, 'wx', mode ?? 0o644);
-  try {
-    await h.writeFile(data);
-    if (mode !== undefined) await h.chmod(mode); // the umask must not widen a private file
-    await h.sync();
-  } catch (err) {
-    await h.close();
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await h.close();
-  try {
-    await fs.rename(tmp, path);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(dir);
 }
 
 /** Append one line (audit logs are only ever appended, never rewritten). */

@@ -106,6 +106,17 @@ describe('friday changelog', () => {
     expect(r.json).toMatchObject({ type: 'friday.changelog/v1', commits: 2, entries: [], popcorn: null, unknownRefs: [] });
   });
 
+  it('needs no build section in the config: it builds nothing', async () => {
+    const repo = await gitRepo();
+    await initProject(repo, { config: { build: undefined }, date: '2026-11-16T09:00:00Z' });
+    await fs.writeFile(join(repo.dir, 'issues.json'), JSON.stringify([{ id: 3, title: 'Faster boot', type: 'feature', votes: 2 }]));
+    await repo.commit('feat: boot (#3)', { date: '2026-11-20T10:00:00Z' });
+    expect(JSON.parse(await fs.readFile(join(repo.dir, 'friday.config.json'), 'utf8')).build).toBeUndefined();
+    const r = await runFriday(['changelog', '-C', repo.dir, '--json', '--now', '2026-11-27T17:00:00Z']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.entries).toMatchObject([{ id: 3, score: 2 }]);
+  });
+
   it('names a missing issues file (exit 2)', async () => {
     const repo = await project();
     await fs.rm(join(repo.dir, 'issues.json'));

@@ -3,13 +3,12 @@
  * manifest from a publish root on disk, runs `friday pull` as a device would, and asserts the
  * refusal's code, exit 1, and that nothing was written (no state file change, no download).
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ManifestBody } from '../../src/client/manifest.js';
 import { runFriday, tmpDir } from '../helpers/index.js';
-import { makeKey, signDoc, snapshot, trustDoc, type TestKey } from '../integration/channel-fixture.js';
+import { makeKey, manifestBody, signDoc, snapshot, trustDoc, type TestKey } from '../integration/channel-fixture.js';
 
 const NOW = '2026-11-28T12:00:00Z';
 const IMAGE = Buffer.from('the umi image, version 2026.48.0\n'.repeat(1000));
@@ -56,28 +55,7 @@ async function world(): Promise<World> {
     alice,
     bob,
     mallory,
-    body: (over = {}) => ({
-      type: 'friday.manifest/v1',
-      product: 'aurora',
-      channel: 'beta',
-      serial: 8,
-      issuedAt: '2026-11-27T17:00:00Z',
-      expiresAt: '2026-12-11T17:00:00Z',
-      release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
-      rollout: { percent: 100, salt: '0123456789abcdef0123456789abcdef' },
-      artifacts: {
-        umi: {
-          file: 'aurora-umi-2026.48.0.zip',
-          url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip',
-          size: IMAGE.length,
-          sha256: createHash('sha256').update(IMAGE).digest('hex'),
-        },
-      },
-      notes: { popcorn: null, changelog: null },
-      rollback: null,
-      blocked: [],
-      ...over,
-    }),
+    body: (over = {}) => manifestBody(IMAGE, { serial: 8, rollout: { percent: 100, salt: '0123456789abcdef0123456789abcdef' }, ...over }),
     async serve(doc, channel = 'beta') {
       await fs.mkdir(join(source, 'channels', channel), { recursive: true });
       await fs.writeFile(

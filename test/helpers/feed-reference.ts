@@ -9,6 +9,7 @@ import type { FeedQuery, FeedScan } from '../../src/core/feed/scan.js';
 import type { VersionTally } from '../../src/core/feed/tally.js';
 // @ts-expect-error: a plain ES module without types, shared with the demo and the benchmarks
 import { feedText } from '../../fixtures/feeds/generate.mjs';
+import { prng } from './index.js';
 
 export const NOW = Date.parse('2026-11-28T05:00:00Z');
 export const H = 3_600_000;
@@ -249,8 +250,7 @@ export function messyFeed(devices = 2500): Buffer {
     '\t\r',
     'x'.repeat(MAX_LINE + 10),
   ];
-  let seed = 99;
-  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rand = prng(99);
   for (const line of odd) lines.splice(Math.floor(rand() * lines.length), 0, line);
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [new Uint8Array([0xef, 0xbb, 0xbf])];

@@ -1,10 +1,12 @@
 /** Test helpers: temp dirs that clean themselves up, real git repos, and the CLI as a child process. */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+// @ts-expect-error: a plain ES module without types, shared with the demo and the benchmarks
+import { prng as mulberry32 } from '../../fixtures/feeds/generate.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'bin/friday.js');
@@ -168,14 +170,45 @@ export async function initProject(
   return config;
 }
 
-/** A deterministic PRNG (mulberry32), so a failing randomized run can be replayed with its seed. */
-export function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/**
+ * The tests' one seeded generator, so a failing randomized run can be replayed with its seed: the
+ * mulberry32 of the feed fixtures (which the demo ships), typed here. Floats in [0, 1).
+ */
+export const prng: (seed: number) => () => number = mulberry32;
+
+/** What a path names, without following a link: `link`, `fifo`, `char`, `file`, `dir` or `other`. */
+export async function fileKind(p: string): Promise<string> {
+  const st = await fs.lstat(p);
+  if (st.isSymbolicLink()) return 'link';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'char';
+  return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+}
+
+/**
+ * A FIFO at `path` (made with mkfifo) and a reader at its other end (`cat`, a separate process):
+ * resolves to all it read once the writer closed. The reader is killed when the test finishes, in
+ * case nothing ever writes.
+ */
+export function fifoReader(path: string): Promise<string> {
+  const made = spawnSync('mkfifo', [path]);
+  if (made.status !== 0) throw new Error(`mkfifo ${path}: ${made.stderr}`);
+  const reader = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  onTestFinished(() => void reader.kill());
+  let got = '';
+  reader.stdout.setEncoding('utf8').on('data', (d: string) => (got += d));
+  return new Promise((ok) => reader.on('close', () => ok(got)));
+}
+
+/**
+ * A character device a test may write into: as root, a private null device in `dir` (so a bug
+ * that replaced it would replace only that), else /dev/null, which only root could replace. Null
+ * when root may not make device nodes here: the test skips.
+ */
+export function charDevice(dir: string): string | null {
+  if (process.getuid?.() !== 0) return '/dev/null';
+  const path = join(dir, 'null');
+  return spawnSync('mknod', [path, 'c', '1', '3']).status === 0 ? path : null;
 }
 
 /** Run friday in `dir`; SIGKILL it after `killAfterMs` unless it ends first (null: let it finish). */

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchGithubIssues, parseLink } from '../../src/io/issues.js';
+import { fetchGithubIssues, parseLink } from '../../src/io/issues/github.js';
 import { gitRepo, initProject, runFriday } from '../helpers/index.js';
 
 const user = (login: string) => ({ login, id: login.length });
@@ -57,6 +57,9 @@ const REACTIONS: Record<string, unknown[][]> = {
 let server: Server;
 let base: string;
 const seen: { path: string; auth: string | undefined }[] = [];
+let other: Server;
+let elsewhere: string;
+const seenElsewhere: (string | undefined)[] = [];
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -83,6 +86,11 @@ function handle(req: IncomingMessage, res: ServerResponse) {
   if (repo === 'private/repo') return send(res, 401, { message: 'Bad credentials' });
   if (repo === 'broken/repo') return send(res, 502, 'upstream broke', { 'content-type': 'text/plain' });
   if (repo === 'html/repo') return send(res, 200, '<html>captive portal</html>', { 'content-type': 'text/html' });
+  if (repo === 'elsewhere/repo') {
+    // The next page is said to be on another origin: another port of 127.0.0.1.
+    const next = `<${elsewhere}/repos/${repo}/issues?state=all&per_page=100&page=2>`;
+    return send(res, 200, [issue(1, 'one', [], 'ana', { '+1': 1, '-1': 0 })], { link: `${next}; rel="next"` });
+  }
   if (repo !== 'aurora-org/aurora') return send(res, 404, { message: 'Not Found' });
   if (m[3] === undefined) {
     if (url.searchParams.get('state') !== 'all' || url.searchParams.get('per_page') !== '100')
@@ -104,8 +112,18 @@ beforeAll(async () => {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  other = createServer((req, res) => {
+    seenElsewhere.push(req.headers.authorization);
+    send(res, 200, []);
+  });
+  other.listen(0, '127.0.0.1');
+  await once(other, 'listening');
+  elsewhere = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => other.close(() => r()));
+});
 
 const options = (repo: string, env: Record<string, string> = {}, wanted = [10, 11, 13]) => {
   const warnings: string[] = [];
@@ -173,6 +191,15 @@ describe('fetchGithubIssues', () => {
     );
     expect(err).toMatchObject({ code: 'E_ISSUES', exit: 1 });
     expect(err!.message).toContain(message);
+  });
+
+  it('never sends the token to another origin, whatever a Link header says', async () => {
+    const { opts } = options('elsewhere/repo', {}, [1]);
+    await expect(fetchGithubIssues(opts)).rejects.toMatchObject({
+      code: 'E_ISSUES',
+      message: `GitHub elsewhere/repo: the API pointed to another site (${elsewhere}); refusing to send the token there`,
+    });
+    expect(seenElsewhere).toEqual([]);
   });
 
   it('says when the API cannot be reached', async () => {

@@ -139,6 +139,20 @@ describe('friday cut (calver-week)', () => {
     expect(await tags(two)).toEqual([]);
   });
 
+  it('needs a build section, even with --skip-build, and says so naming the config (exit 2, nothing written)', async () => {
+    const repo = await project({ build: undefined });
+    for (const args of [[], ['--skip-build']]) {
+      const r = await cut(repo, ...args);
+      expect(r.code).toBe(2);
+      expect(r.json.error).toEqual({
+        code: 'E_CONFIG',
+        message: "friday.config.json: build: required by cut (build.artifacts finds each device's image)",
+      });
+    }
+    expect(await tags(repo)).toEqual([]);
+    expect(existsSync(join(repo.dir, 'ota'))).toBe(false);
+  });
+
   it('writes nothing with --dry-run', async () => {
     const repo = await project();
     const r = await cut(repo, '--dry-run');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assemble, escapeMd, refsOf, renderMarkdown, type AssembleInput } from '../../src/core/changelog.js';
-import type { Issue } from '../../src/core/votes.js';
+import type { Issue } from '../../src/core/votes/validate.js';
 
 describe('refsOf: which issues a commit references', () => {
   it('finds #N in the subject and the body, each once, in order', () => {

@@ -54,6 +54,13 @@ describe('friday.config.json corpus', () => {
     expect(err.message).toContain('build.artifacts:');
   });
 
+  it('accepts a config without a build section: only cut needs one', async () => {
+    vol.fromJSON({ '/repo/friday.config.json': JSON.stringify({ product: 'aurora', devices: ['umi'] }) });
+    const p = await loadProject(ctx);
+    expect(p.config.build).toBeUndefined();
+    expect(p.config.product).toBe('aurora');
+  });
+
   it('says how to start when there is no config', async () => {
     const err = await failure({ '/repo/README': 'x' });
     expect(err.message).toBe('friday.config.json: no such file');
@@ -64,7 +71,7 @@ describe('friday.config.json corpus', () => {
     vol.fromJSON({ '/repo/friday.config.json': GOOD_CONFIG, '/repo/channels/beta.json': JSON.stringify({ name: 'beta' }) });
     const p = await loadProject(ctx);
     expect(p.config.versioning).toEqual({ scheme: 'calver-week', tagPrefix: 'v' });
-    expect(p.config.build.timeoutMinutes).toBe(120);
+    expect(p.config.build?.timeoutMinutes).toBe(120);
     expect(p.config.votes.weights.default).toBe(1);
     expect(p.config.publish.dir).toBe('ota');
     expect(p.publishDir).toBe('/repo/ota');

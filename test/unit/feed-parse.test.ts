@@ -4,6 +4,7 @@ import { fastTime } from '../../src/core/feed/bytes.js';
 import { LineParser, REJECT_REASONS, UNKNOWN } from '../../src/core/feed/parse.js';
 import { parseTime } from '../../src/core/time.js';
 import { event as ev, NOW } from '../helpers/feed-reference.js';
+import { prng } from '../helpers/index.js';
 
 function parse(line: string) {
   const p = new LineParser();
@@ -128,8 +129,7 @@ describe('a feed line', () => {
   });
 
   it('reads timestamps exactly as parseTime does (property)', () => {
-    let seed = 7;
-    const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const r = prng(7);
     const pad = (n: number, w = 2) => String(n).padStart(w, '0');
     for (let i = 0; i < 5000; i++) {
       const s = `${1990 + Math.floor(r() * 80)}-${pad(Math.floor(r() * 14))}-${pad(Math.floor(r() * 33))}T${pad(Math.floor(r() * 26))}:${pad(Math.floor(r() * 61))}:${pad(Math.floor(r() * 61))}${r() < 0.3 ? `.${pad(Math.floor(r() * 1000), 3)}` : ''}Z`;

@@ -12,6 +12,7 @@ import {
   type CandidateCounts,
   type UnitCounts,
 } from '../../src/core/health.js';
+import { prng } from '../helpers/index.js';
 
 const policy = { ...HEALTH_DEFAULTS };
 
@@ -26,17 +27,6 @@ function lambdaBySpec(xC: number, nC: number, xB: number, nB: number, rho0: numb
     sum += Math.exp(xC * Math.log(p(rho) / p(rho0)) + (K - xC) * Math.log((1 - p(rho)) / (1 - p(rho0))));
   }
   return sum / 60;
-}
-
-/** A small deterministic PRNG for the property tests (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const cand = (c: Partial<CandidateCounts>): CandidateCounts => ({
@@ -81,7 +71,7 @@ describe('spike evidence Λ', () => {
   });
 
   it('never falls when a candidate crash unit is added, never rises when candidate exposure is added (property)', () => {
-    const r = rng(42);
+    const r = prng(42);
     for (let i = 0; i < 2000; i++) {
       const nC = 1 + Math.floor(r() * 5000);
       const nB = 1 + Math.floor(r() * 50000);

@@ -1,5 +1,8 @@
+import compare from 'semver/functions/compare.js';
 import { describe, expect, it } from 'vitest';
+import { compareVersions } from '../../src/client/version.js';
 import { bumpOf, bumpOfAll, nextCalver, nextSemver, releaseVersionOf } from '../../src/core/version.js';
+import { prng } from '../helpers/index.js';
 
 const friday = new Date('2026-11-27T17:00:00Z');
 
@@ -42,5 +45,47 @@ describe('semver from Conventional Commits', () => {
     expect(releaseVersionOf('v1.2', 'v')).toBeNull();
     expect(releaseVersionOf('vendor-1', 'v')).toBeNull();
     expect(releaseVersionOf('1.2.3', 'v')).toBeNull();
+  });
+});
+
+describe('compareVersions (the one version order: src/client/version.ts)', () => {
+  it('orders the precedence example of semver.org', () => {
+    const order = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+    ];
+    expect([...order].reverse().sort(compareVersions)).toEqual(order);
+    expect(compareVersions('1.0.0+build.5', '1.0.0+build.7')).toBe(0);
+  });
+
+  it('orders numbers past 2^53 by their digits, where the copy in the changelog command called them equal', () => {
+    // Both read as the double 1e20: `changelog` picked either tag when both were on one commit.
+    expect(Number('99999999999999999999')).toBe(Number('100000000000000000000'));
+    expect(compareVersions('1.0.0-99999999999999999999', '1.0.0-100000000000000000000')).toBe(-1);
+    expect(compareVersions('2026.48.100000000000000000000', '2026.48.99999999999999999999')).toBe(1);
+    expect(compareVersions('2026.48.9007199254740993', '2026.48.9007199254740992')).toBe(1);
+    expect(compareVersions('2026.48.9007199254740993', '2026.48.9007199254740993')).toBe(0);
+  });
+
+  it('agrees with the semver package on valid versions (property)', () => {
+    const r = prng(48);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+    const nums = ['0', '1', '2', '9', '10', '11', '48', '2026'];
+    const ids = [...nums, 'alpha', 'beta', 'rc', 'a1', '1a', 'x-y', '-', 'A', 'Z'];
+    const version = () =>
+      `${pick(nums)}.${pick(nums)}.${pick(nums)}` +
+      (r() < 0.6 ? `-${Array.from({ length: 1 + Math.floor(r() * 3) }, () => pick(ids)).join('.')}` : '') +
+      (r() < 0.2 ? '+b.1' : '');
+    for (let i = 0; i < 5000; i++) {
+      const a = version(),
+        b = version();
+      expect([a, b, compareVersions(a, b)]).toEqual([a, b, compare(a, b)]);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareRank, tally, timeOf, validateIssues, validateTiers, type Vote, type Weighting } from '../../src/core/votes.js';
+import { compareRank, tally, type Weighting } from '../../src/core/votes/count.js';
+import { validateIssues, validateTiers, type Vote } from '../../src/core/votes/validate.js';
 
 const CUT = Date.parse('2026-11-27T17:00:00Z');
 const weighting = (over: Partial<Weighting> = {}): Weighting => ({
@@ -122,30 +123,6 @@ describe('compareRank', () => {
       { id: 7, score: 12, voters: 1 },
     ];
     expect([...entries].sort(compareRank).map((e) => e.id)).toEqual([7, 4, 2, 9, 1]);
-  });
-});
-
-describe('timeOf', () => {
-  it('reads ISO 8601 times with Z or an offset, and bare dates as UTC midnight', () => {
-    expect(timeOf('2026-11-20T10:00:00Z')).toBe(Date.UTC(2026, 10, 20, 10));
-    expect(timeOf('2026-11-20T12:00:00+02:00')).toBe(Date.UTC(2026, 10, 20, 10));
-    expect(timeOf('2026-11-20T10:00:00.250Z')).toBe(Date.UTC(2026, 10, 20, 10, 0, 0, 250));
-    expect(timeOf('2026-11-20')).toBe(Date.UTC(2026, 10, 20));
-    expect(timeOf('2028-02-29T00:00:00Z')).toBe(Date.UTC(2028, 1, 29));
-  });
-
-  it('refuses times without a zone, impossible days and other text', () => {
-    for (const bad of [
-      '2026-11-20T10:00:00',
-      '2026-02-31T00:00:00Z',
-      '2026-02-29T00:00:00Z',
-      '2026-13-01T00:00:00Z',
-      'yesterday',
-      '2026-11-20T24:00:00Z',
-      '',
-    ]) {
-      expect(timeOf(bad), bad).toBeNaN();
-    }
   });
 });
 
