@@ -180,8 +180,8 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
     );
     await writeFileAtomic(join(tmpDir, 'build.json'), toJsonText(record));
     const files = await changelog.files;
-    for (const w of files?.warnings ?? []) ctx.warn(w);
-    for (const [name, text] of Object.entries(files?.texts ?? {})) await writeFileAtomic(join(tmpDir, name), text);
+    for (const w of files.warnings) ctx.warn(w);
+    for (const [name, text] of Object.entries(files.texts)) await writeFileAtomic(join(tmpDir, name), text);
     if (await pathExists(finalDir)) {
       ctx.warn(`replacing ${rel(ctx, finalDir)}: it was never tagged (an interrupted cut)`);
       await fs.rm(finalDir, { recursive: true, force: true });
@@ -297,22 +297,14 @@ async function findArtifacts(ctx: Context, project: Project): Promise<{ device: 
   return found;
 }
 
-/** The changelog files (formats.md) by name, when the changelog module provides them. */
+/** The changelog files of the release (docs/changelog.md), by name. */
 async function readChangelog(
   ctx: Context,
   project: Project,
   r: { previousTag: string | null; head: string; tag: string; version: string },
-): Promise<{ texts: Record<string, string>; warnings: string[] } | null> {
-  const mod = (await import('./changelog.js')) as Record<string, unknown>;
-  const build = mod.buildChangelog as
-    | undefined
-    | ((
-        c: Context,
-        p: Project,
-        a: { from: string | null; to: string; label: { from: string | null; to: string }; version: string | null; cutTime: Date },
-      ) => Promise<{ json: unknown; markdown: string; warnings: string[] }>);
-  if (typeof build !== 'function') return null;
-  const cl = await build(ctx, project, {
+): Promise<{ texts: Record<string, string>; warnings: string[] }> {
+  const { buildChangelog } = await import('../workflow/changelog.js');
+  const cl = await buildChangelog(ctx, project, {
     from: r.previousTag,
     to: r.head,
     label: { from: r.previousTag, to: r.tag },

@@ -4,6 +4,7 @@
  * reader is `readBuildRecord` in src/io/releases.ts.
  */
 import { isPlainFileName } from '../client/manifest.js';
+import { timeOf } from '../client/time.js';
 
 export const BUILD_TYPE = 'friday.build/v1';
 
@@ -34,7 +35,8 @@ export function buildRecordProblems(value: unknown, expect: { product: string; v
   if (v.type !== BUILD_TYPE) problems.push(`type: must be "${BUILD_TYPE}"`);
   if (v.product !== expect.product) problems.push(`product: must be "${expect.product}"`);
   if (v.version !== expect.version) problems.push(`version: must be "${expect.version}"`);
-  for (const f of ['tag', 'commit', 'builtAt']) if (typeof v[f] !== 'string' || !v[f]) problems.push(`${f}: must be a non-empty string`);
+  for (const f of ['tag', 'commit']) if (typeof v[f] !== 'string' || !v[f]) problems.push(`${f}: must be a non-empty string`);
+  if (typeof v.builtAt !== 'string' || !Number.isFinite(timeOf(v.builtAt))) problems.push('builtAt: must be an ISO 8601 time in UTC');
   if (v.previousTag !== undefined && v.previousTag !== null && typeof v.previousTag !== 'string')
     problems.push('previousTag: must be a tag name or null');
   const arts = Array.isArray(v.artifacts) ? (v.artifacts as Record<string, unknown>[]) : null;
