@@ -6,7 +6,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { validateConfig } from '../core/config.js';
+import { PLACEHOLDER_BUILD, PLACEHOLDER_DEVICE, validateConfig } from '../core/config.js';
 import type { Context, Outcome } from '../context.js';
 import { usageError } from '../errors.js';
 import { displayPath } from '../io/display.js';
@@ -18,13 +18,6 @@ export interface InitOptions {
   devices?: string;
   force?: boolean;
 }
-
-/**
- * What `init` writes until the user says: a build that fails at once, saying what to edit, and a
- * device name no phone has; `cut` refuses both before it starts (src/core/config.ts).
- */
-export const PLACEHOLDER_BUILD = `echo "friday: set build.command in friday.config.json to your ROM's build (e.g. make otapackage)" >&2; exit 1`;
-export const PLACEHOLDER_DEVICE = 'set-devices-in-friday-config';
 
 export async function run(ctx: Context, opts: InitOptions): Promise<Outcome> {
   // Read.

@@ -76,6 +76,25 @@ export const configSchema = z.strictObject({
 
 export type Config = z.output<typeof configSchema>;
 
+/**
+ * What `friday init` writes until the user says: a build that fails at once, saying what to
+ * edit, and a device name no phone has; `cut` refuses both before it starts.
+ */
+export const PLACEHOLDER_BUILD = `echo "friday: set build.command in friday.config.json to your ROM's build (e.g. make otapackage)" >&2; exit 1`;
+export const PLACEHOLDER_DEVICE = 'set-devices-in-friday-config';
+
+/** `build.artifacts` with its placeholders checked: `{device}` (required) and `{version}`, nothing else. */
+export function artifactPattern(raw: string, version: string): { ok: true; pattern: string } | { ok: false; why: string; hint: string } {
+  const unknown = [...raw.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((n) => n !== 'device' && n !== 'version');
+  if (unknown.length)
+    return {
+      ok: false,
+      why: `unknown placeholder {${unknown[0]}}`,
+      hint: 'build.artifacts knows {device} (required) and {version}, e.g. "out/{device}/aurora-{device}-{version}.zip"',
+    };
+  return { ok: true, pattern: raw.replaceAll('{version}', version) };
+}
+
 export const HEALTH_DEFAULTS = {
   windowHours: 24,
   baselineHours: 168,
