@@ -37,4 +37,9 @@ export interface Outcome {
   result: unknown;
   text?: string;
   exit?: 0 | 1 | 3;
+  /**
+   * A failure beside a result (a `watch` check that judged but could not act): printed on stderr
+   * as `friday: <message>` with its hint, in every mode; the result carries it for --json.
+   */
+  problem?: { message: string; hint?: string | undefined };
 }

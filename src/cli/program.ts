@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { reportError } from './report.js';
+import { printProblem, reportError } from './report.js';
 import { createContext, type Context, type GlobalOptions, type Outcome } from './context.js';
 
 type Run<O> = (ctx: Context, opts: O) => Promise<Outcome>;
@@ -307,6 +307,7 @@ export async function runCli(argv: readonly string[], io: Printer, env: NodeJS.P
   const program = buildProgram(io, env, (outcome, ctx) => {
     if (ctx.json) io.out(JSON.stringify(outcome.result, null, 2) + '\n');
     else if (!ctx.quiet && outcome.text) io.out(outcome.text.endsWith('\n') ? outcome.text : outcome.text + '\n');
+    if (outcome.problem) printProblem(outcome.problem, io);
     exit = outcome.exit ?? 0;
   });
   if (argv.length === 0) {

@@ -84,14 +84,18 @@ export function reportError(err: unknown, o: ReportOptions): number {
   );
 }
 
+/** The error's line and its hint's, on stderr. */
+export function printProblem(p: { message: string; hint?: string | undefined }, io: Printer): void {
+  io.err(`friday: ${oneLine(p.message)}\n`);
+  if (p.hint) io.err(`  ${oneLine(p.hint)}\n`);
+}
+
 /** cli.md: the error is one line, the hint another, whatever text (a flag's value, a tool's output) went into them. */
 const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
 function printError(err: FridayError, { json, io, debug }: ReportOptions, cause?: Error): number {
-  const message = oneLine(err.message);
-  if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, message } }, null, 2) + '\n');
-  io.err(`friday: ${message}\n`);
-  if (err.hint) io.err(`  ${oneLine(err.hint)}\n`);
+  if (json) io.out(JSON.stringify({ ok: false, error: { code: err.code, message: oneLine(err.message) } }, null, 2) + '\n');
+  printProblem(err, io);
   if (debug) io.err(`${(cause ?? err).stack ?? ''}\n`);
   return err.exit;
 }

@@ -31,6 +31,26 @@ export function expiredStaged(verb: 'sign' | 'publish', staged: ManifestBody, no
 
 const stageAgain = (s: ManifestBody) => `stage it again: friday stage --channel ${s.channel} --version ${s.release.version}`;
 
+/**
+ * A stage that would change nothing: the release is already live at that rollout, or already
+ * staged for the next serial (re-staging would drop the co-signatures it gathered). `--force`
+ * stages it again all the same.
+ */
+export function alreadyStaged(i: {
+  live: ManifestBody | null;
+  staged: ManifestBody | null;
+  version: string;
+  percent: number | null;
+  force: boolean;
+}): { where: 'live' | 'staged'; serial: number } | null {
+  if (i.force) return null;
+  const same = (m: ManifestBody | null) =>
+    m !== null && m.release.version === i.version && (i.percent === null || m.rollout.percent === i.percent);
+  if (same(i.staged) && i.staged!.serial === (i.live?.serial ?? 0) + 1) return { where: 'staged', serial: i.staged!.serial };
+  if (same(i.live) && i.live!.rollback === null) return { where: 'live', serial: i.live!.serial };
+  return null;
+}
+
 /** What a rollback manifest carries: a release as it was served (with its salt) or as it was cut. */
 export type RollbackGood = Pick<ManifestBody, 'release' | 'artifacts' | 'notes'> & { salt?: string };
 

@@ -40,6 +40,8 @@ export interface WatchResult {
   consecutive: { needed: number; unhealthy: number };
   renewed: boolean;
   rollback: { from: string; to: string; serial: number; published: boolean } | null;
+  /** What kept the check from acting (nothing to roll back to, a co-signature needed, a failed renewal), else null. */
+  error: { code: string; message: string } | null;
 }
 
 const TOP_SIGNATURES = 10;

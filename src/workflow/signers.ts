@@ -28,8 +28,17 @@ export async function requireSigners(
       'pass the private key with --key <file>, or put its PEM text in FRIDAY_SIGNING_KEY; no key yet? `friday keys generate <name>`, then `friday keys trust <name>.pub`',
     );
   }
-  for (const s of signers)
-    if (!trust.keys.has(s.keyid)) ctx.warn(`key ${s.keyid.slice(0, 12)}… is not in trust.json: its signature will not count`);
+  const untrusted = signers.filter((s) => !trust.keys.has(s.keyid));
+  // Nothing signed by these keys would count: refused before anything is written.
+  if (untrusted.length === signers.length) {
+    const names = [...trust.keys.values()].map((k) => k.name ?? `${k.keyid.slice(0, 12)}…`);
+    throw usageError(
+      'E_KEY',
+      `${need.what}: no key given is trusted (${untrusted.map((s) => `${s.keyid.slice(0, 12)}…`).join(', ')} ${untrusted.length === 1 ? 'is' : 'are'} not in trust.json${names.length ? `, which lists ${names.join(', ')}` : ''})`,
+      'pass the private key of a trusted key with --key <file>, or trust this one first: friday keys trust <name>.pub',
+    );
+  }
+  for (const s of untrusted) ctx.warn(`key ${s.keyid.slice(0, 12)}… is not in trust.json: its signature will not count`);
   return signers;
 }
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { compareVersions } from '../client/index.js';
 import { newestVersion, parsePercent, signBody, soakCheck, stageBody } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
+import { alreadyStaged } from '../core/channel.js';
 import { failure, usageError } from '../errors.js';
 import { appendEvent, readEvents, readLiveManifest, stagedPath, writeManifest } from '../io/channel.js';
 import { displayPath } from '../io/display.js';
@@ -36,6 +37,8 @@ export interface StageResult {
   threshold: number;
   staged: string;
   published: boolean;
+  /** Set when nothing was written: the release is already live, or already staged (docs/cli.md `stage`). */
+  unchanged?: 'live' | 'staged';
 }
 
 export async function stageRelease(ch: Channel, req: StageRequest): Promise<StageResult> {
@@ -70,6 +73,10 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
     if (version === undefined) throw failure('E_NOTHING', `stage ${name}: no release has been cut`, 'cut one with `friday cut`');
   }
 
+  // A re-run Friday job: the release is already there, so nothing is hashed or signed again.
+  const there = await unchanged(ch, version, req);
+  if (there) return there;
+
   const build = await readBuildRecord(place, version);
   const missing = project.config.devices.filter((d) => !build.artifacts.some((a) => a.device === d));
   if (missing.length) ctx.warn(`release ${version} has no artifact for ${missing.join(', ')}`);
@@ -99,6 +106,8 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
   const chosen = version;
 
   return ch.locked(async () => {
+    const again = await unchanged(ch, chosen, req);
+    if (again) return again;
     const live = await ch.live();
     if (refuseBlocked(ch, live?.signed.blocked ?? [], chosen, req.force))
       ctx.warn(`${chosen} is blocked on ${name}; staged anyway (--force)`);
@@ -155,6 +164,31 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
   });
 }
 
+/** The result of a stage with nothing to do, or null when there is something. */
+async function unchanged(ch: Channel, version: string, req: StageRequest): Promise<StageResult | null> {
+  const live = await ch.live();
+  const staged = await ch.staged().catch(() => null);
+  const percent = req.rollout === undefined ? null : parsePercent(req.rollout);
+  const there = alreadyStaged({ live: live?.signed ?? null, staged: staged?.signed ?? null, version, percent, force: req.force === true });
+  // `--publish` of a release that waits in staged.json: stage and publish it as asked.
+  if (!there || (there.where === 'staged' && req.publish)) return null;
+  const doc = there.where === 'live' ? live! : staged!;
+  const count = signatureCount(doc, ch.trust);
+  return {
+    channel: ch.name,
+    version,
+    serial: there.serial,
+    rollout: doc.signed.rollout.percent,
+    issuedAt: doc.signed.issuedAt,
+    expiresAt: doc.signed.expiresAt,
+    signatures: count.valid,
+    threshold: count.threshold,
+    staged: stagedPath(ch.project.publishDir, ch.name),
+    published: false,
+    unchanged: there.where,
+  };
+}
+
 /** True when `version` is blocked on the channel and --force stages it anyway; an error without --force. */
 function refuseBlocked(ch: Channel, blocked: readonly string[], version: string, force: boolean | undefined): boolean {
   if (!blocked.includes(version)) return false;
@@ -169,6 +203,12 @@ function refuseBlocked(ch: Channel, blocked: readonly string[], version: string,
 
 /** The human lines for a stage (and promote): what was staged, and the next command. */
 export function describeStage(r: StageResult, dryRun: boolean): string {
+  if (r.unchanged === 'live')
+    return `${r.channel}: ${r.version} is already live (serial ${r.serial}, ${r.rollout}%); nothing to do (--force stages it again)`;
+  if (r.unchanged === 'staged')
+    return `${r.channel}: ${r.version} is already staged as serial ${r.serial} with ${r.signatures} of ${r.threshold} signatures; nothing to do\n${
+      r.signatures < r.threshold ? `co-sign it: friday sign --channel ${r.channel} --key <file>, then ` : ''
+    }publish it: friday publish --channel ${r.channel}`;
   const would = dryRun ? 'would have ' : '';
   const head = `${r.channel}: ${would}staged ${r.version} as serial ${r.serial} at ${r.rollout}% (expires ${r.expiresAt}), ${r.signatures} of ${r.threshold} signatures`;
   if (r.published) return `${head}\n${r.channel}: ${would}published serial ${r.serial}`;

@@ -26,6 +26,7 @@ export interface WatchCheck {
   result: WatchResult;
   text: string;
   exit: 0 | 1 | 3;
+  problem?: FridayError;
 }
 
 export async function watchChannel(ch: Channel, opts: { feed?: string | undefined }): Promise<WatchCheck> {
@@ -42,7 +43,7 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
   let renewed = false;
   try {
     renewed = (await renew(ch, { force: false })).renewed;
-    if (renewed) ctx.info(`${channel}: manifest renewed`);
+    if (renewed) ctx.info(`${channel}: ${ctx.dryRun ? 'would renew the manifest (dry run: nothing written)' : 'manifest renewed'}`);
   } catch (err) {
     if (!isFridayError(err)) throw err;
     if (err.code === 'E_NOTHING') throw nothingLive(channel);
@@ -104,8 +105,9 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
     rejectedBy: scan.rejectedBy,
     lines: scan.lines,
     consecutive: { needed: h.consecutive, unhealthy: trailingUnhealthy(previous, judgement.verdict) },
-    renewed,
+    renewed: renewed && !ctx.dryRun,
     rollback: null,
+    error: null,
   };
 
   // Write: the check first, so the audit log reads check → rollback.
@@ -116,44 +118,68 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
     watchEvent(ctx.now, live.signed.serial, candidate, await ch.actor(), judgement, cand, base, scan),
   );
 
-  let exit: 0 | 1 | 3 = renewError ? 1 : 0;
-  const notes: string[] = renewError ? [`renew failed: ${renewError.message}`] : [];
+  let exit: 0 | 1 | 3 = 0;
+  const notes: string[] = [];
+  // What kept the check from doing its job: on stderr in every mode, in the JSON as `error`.
+  let problem: FridayError | null =
+    renewError && failure(renewError.code, `watch ${channel}: renew failed: ${renewError.message}`, renewError.hint);
   const cosign = `friday sign --channel ${channel} --key <file>, then friday publish --channel ${channel}`;
   if (action.kind === 'wait') {
     notes.push(`unhealthy ${result.consecutive.unhealthy} check(s) in a row; rolling back after ${h.consecutive}`);
   } else if (action.kind === 'rollback-waiting') {
-    exit = 1;
-    notes.push(`a rollback of ${candidate} is already staged as serial ${action.serial}, waiting for a co-signature: ${cosign}`);
+    problem = failure(
+      'E_THRESHOLD',
+      `watch ${channel}: ${candidate} is unhealthy; its rollback is staged as serial ${action.serial}, waiting for a co-signature`,
+      `co-sign it: ${cosign}`,
+    );
   } else if (action.kind === 'roll-back' && ctx.dryRun) {
     const target = rollbackTarget(
       (await ch.history()).map((m) => m.signed),
       candidate,
       [...live.signed.blocked, candidate],
     );
-    exit = target ? 3 : 1;
-    notes.push(
-      target
-        ? `would roll ${channel} back from ${candidate} to ${target.release.version} (dry run: nothing written)`
-        : `${candidate} is unhealthy but ${channel} has nothing to roll back to`,
-    );
+    if (target) {
+      exit = 3;
+      notes.push(`would roll ${channel} back from ${candidate} to ${target.release.version} (dry run: nothing written)`);
+    } else problem = nothingToRollBackTo(channel, candidate);
   } else if (action.kind === 'roll-back') {
     try {
       const r = await rollBack(ch, { reason: `watch: ${judgement.rule} rule: ${judgement.reason}` });
       result.rollback = { from: r.fromVersion, to: r.toVersion, serial: r.serial, published: r.published };
       result.rolledBack = r.published;
-      exit = r.published ? 3 : 1;
-      notes.push(
-        r.published
-          ? `rolled ${channel} back from ${r.fromVersion} to ${r.toVersion} (serial ${r.serial}); ${r.fromVersion} is blocked`
-          : `rollback ${r.fromVersion} → ${r.toVersion} staged as serial ${r.serial}, NOT live: it needs a co-signature: ${cosign}`,
-      );
+      if (r.published) {
+        exit = 3;
+        notes.push(`rolled ${channel} back from ${r.fromVersion} to ${r.toVersion} (serial ${r.serial}); ${r.fromVersion} is blocked`);
+      } else {
+        problem = failure(
+          'E_THRESHOLD',
+          `watch ${channel}: rollback ${r.fromVersion} → ${r.toVersion} staged as serial ${r.serial}, NOT live: ${r.signatures} of the ${r.threshold} signatures needed`,
+          `co-sign it now: ${cosign}`,
+        );
+      }
     } catch (err) {
       if (!isFridayError(err) || err.code !== 'E_NOTHING') throw err;
-      exit = 1;
-      notes.push(`${candidate} is unhealthy but ${err.message}`);
+      problem = nothingToRollBackTo(channel, candidate);
     }
   }
-  return { result, text: renderReport(result, judgement, cand, base, scan, ctx.now, h.windowHours, notes), exit };
+  if (problem) {
+    if (exit === 0) exit = 1;
+    result.error = { code: problem.code, message: problem.message };
+  }
+  return {
+    result,
+    text: renderReport(result, judgement, cand, base, scan, ctx.now, h.windowHours, notes),
+    exit,
+    ...(problem ? { problem } : {}),
+  };
+}
+
+function nothingToRollBackTo(channel: string, candidate: string): FridayError {
+  return failure(
+    'E_NOTHING',
+    `watch ${channel}: ${candidate} is unhealthy but there is nothing to roll back to (no earlier release of ${channel} that is not blocked)`,
+    `stage a fixed release (friday stage --channel ${channel} --version <v> --publish), or roll back to a cut one: friday rollback --channel ${channel} --to <version> --reason "…"`,
+  );
 }
 
 function nothingLive(channel: string): FridayError {

@@ -67,14 +67,44 @@ describe('stage and publish', () => {
     const refused = await f.friday(['publish', '--channel', 'beta', '--json']);
     expect(refused.code).toBe(1);
     expect(refused.json.error.code).toBe('E_THRESHOLD');
+    // A key trust.json does not list signs for nothing: refused before anything is written.
+    const before = await snapshot(join(f.ota, 'channels'));
     const untrusted = await f.friday(['sign', '--channel', 'beta', '--key', f.carol.path, '--json']);
-    expect(untrusted.json).toMatchObject({ signatures: 1, threshold: 2, ready: false });
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.json.error.code).toBe('E_KEY');
+    expect(untrusted.json.error.message).toMatch(
+      /^sign beta: no key given is trusted \(\w{12}… is not in trust\.json, which lists alice, bob\)$/,
+    );
+    expect(await snapshot(join(f.ota, 'channels'))).toEqual(before);
     const signed = await f.friday(['sign', '--channel', 'beta', '--key', f.bob.path, '--json']);
     expect(signed.json).toMatchObject({ serial: 1, signatures: 2, threshold: 2, ready: true });
     const pub = await f.friday(['publish', '--channel', 'beta']);
     expect(pub.code, pub.stderr).toBe(0);
-    expect((await f.live('beta')).signatures).toHaveLength(3);
-    expect((await f.events('beta')).map((e) => e.action)).toEqual(['stage', 'sign', 'sign', 'publish']);
+    expect((await f.live('beta')).signatures).toHaveLength(2);
+    expect((await f.events('beta')).map((e) => e.action)).toEqual(['stage', 'sign', 'publish']);
+  });
+
+  it('a re-run stage of the release already live, or already staged, does nothing; --force stages it again', async () => {
+    const f = await makeFixture({ channelThresholds: { beta: 2 } });
+    const key = ['--key', f.alice.path];
+    expect((await f.friday(['stage', '--channel', 'beta', ...key])).code).toBe(0);
+    const before = await snapshot(join(f.ota, 'channels'));
+    const again = await f.friday(['stage', '--channel', 'beta', ...key]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe(
+      'beta: 2026.48.0 is already staged as serial 1 with 1 of 2 signatures; nothing to do\nco-sign it: friday sign --channel beta --key <file>, then publish it: friday publish --channel beta\n',
+    );
+    expect(again.stderr).not.toContain('checking'); // nothing hashed again
+    expect(await snapshot(join(f.ota, 'channels'))).toEqual(before);
+
+    expect((await f.friday(['sign', '--channel', 'beta', '--key', f.bob.path])).code).toBe(0);
+    expect((await f.friday(['publish', '--channel', 'beta'])).code).toBe(0);
+    const live = await f.friday(['stage', '--channel', 'beta', ...key, '--json']);
+    expect(live.code).toBe(0);
+    expect(live.json).toMatchObject({ version: '2026.48.0', serial: 1, unchanged: 'live', published: false });
+    const forced = await f.friday(['stage', '--channel', 'beta', ...key, '--force', '--json']);
+    expect(forced.json).toMatchObject({ version: '2026.48.0', serial: 2 });
+    expect(forced.json.unchanged).toBeUndefined();
   });
 
   it('refuses a stale staged manifest and a release whose files changed after the cut', async () => {

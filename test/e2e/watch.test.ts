@@ -122,8 +122,20 @@ describe('watch', () => {
     const r = await watch(f);
     expect(r.code, r.stderr).toBe(1);
     expect(r.json).toMatchObject({ verdict: 'unhealthy', rule: 'absolute', baseline: null, ratio: null, rolledBack: false });
+    // Nothing to roll back to is a failure said as one: an error object in --json, a `friday:` line on stderr in every mode.
+    expect(r.json.error).toEqual({
+      code: 'E_NOTHING',
+      message: `watch beta: ${NEW} is unhealthy but there is nothing to roll back to (no earlier release of beta that is not blocked)`,
+    });
+    expect(r.stderr).toContain(`friday: watch beta: ${NEW} is unhealthy but there is nothing to roll back to`);
     const text = await f.friday(['watch', '--channel', 'beta', '--key', f.alice.path], { FRIDAY_NOW: NOW });
-    expect(text.stdout).toMatch(/nothing to roll back to/);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('UNHEALTHY (absolute rule)');
+    expect(text.stderr.split('\n').filter((l) => l.startsWith('friday: watch beta:'))).toHaveLength(1);
+    expect(text.stderr).toMatch(/\n {2}stage a fixed release \(friday stage --channel beta --version <v> --publish\)/);
+    const dry = await f.friday(['watch', '--channel', 'beta', '--key', f.alice.path, '--dry-run'], { FRIDAY_NOW: NOW });
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toContain('is unhealthy but there is nothing to roll back to');
     expect((await f.live('beta')).signed.release.version).toBe(NEW);
   });
 
@@ -140,7 +152,9 @@ describe('watch', () => {
     expect(staged.signed.rollback.from).toBe(NEW);
     const text = await f.friday(['watch', '--channel', 'beta', '--key', f.alice.path], { FRIDAY_NOW: '2026-11-28T05:10:00Z' });
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(/already staged .* co-signature/);
+    expect(text.stderr).toMatch(
+      /friday: watch beta: .* its rollback is staged as serial \d+, waiting for a co-signature\n {2}co-sign it: friday sign --channel beta/,
+    );
     expect(JSON.parse(await fs.readFile(join(f.ota, 'channels', 'beta', 'staged.json'), 'utf8'))).toEqual(staged);
     expect((await f.live('beta')).signed.release.version).toBe(NEW);
   });
@@ -150,6 +164,13 @@ describe('watch', () => {
     await writeFeed(f, { devices: 400, oldRate: 0.01, newRate: 0.01 });
     const before = await f.live('beta');
     const later = '2026-12-07T05:00:00Z'; // beta manifests last 14 days: under a third left
+    // A dry run says it would renew, never that it renewed.
+    const dry = await f.friday(['watch', '--channel', 'beta', '--key', f.alice.path, '--json', '--dry-run'], { FRIDAY_NOW: later });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json.renewed).toBe(false);
+    expect(dry.stderr).toContain('beta: would renew the manifest (dry run: nothing written)');
+    expect(dry.stderr).not.toMatch(/\brenewed\b/);
+    expect((await f.live('beta')).signed.serial).toBe(before.signed.serial);
     const r = await f.friday(['watch', '--channel', 'beta', '--key', f.alice.path, '--json'], { FRIDAY_NOW: later });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.renewed).toBe(true);
