@@ -111,10 +111,24 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
       );
     chosen = [opts.channel];
   }
-  const channels = chosen.map((name) => channelStatus(ctx, project.root, publishDir, name, trust));
+  // Every channel is shown, whatever state another is in; a damaged one is named, and the run
+  // then fails (exit 1) after showing the rest.
+  const channels = chosen.map((name) => {
+    try {
+      return channelStatus(ctx, project.root, publishDir, name, trust);
+    } catch (err) {
+      if (!isFridayError(err)) throw err;
+      return { ...emptyChannel(name), error: { code: err.code, message: err.message, hint: err.hint ?? null } };
+    }
+  });
   for (const c of channels) for (const w of c.warnings) ctx.warn(`${c.name}: ${w}`);
   const result = { product: project.config.product, publishDir, releases, channels };
-  return { result, text: render(result) };
+  const damaged = channels.find((c) => c.error !== null);
+  return {
+    result,
+    text: render(result),
+    ...(damaged?.error ? { exit: 1 as const, problem: { message: damaged.error.message, hint: damaged.error.hint ?? undefined } } : {}),
+  };
 }
 
 function channelStatus(ctx: Context, root: string, publishDir: string, name: string, trust: TrustInfo | null) {
@@ -154,6 +168,12 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
         stale: staged.signed.serial !== (live?.signed.serial ?? 0) + 1,
       }
     : null;
+  // A threshold raised after the manifest was signed leaves it short: devices now refuse it.
+  const short = liveOut?.signatures && liveOut.signatures.signers < liveOut.signatures.threshold ? liveOut.signatures : null;
+  if (short)
+    warnings.push(
+      `the live manifest has ${short.signers} of the ${short.threshold} trusted signatures the threshold now needs: devices refuse it; re-sign it with ${short.threshold} trusted keys: friday renew --channel ${name} --force${' --key <file>'.repeat(short.threshold)}`,
+    );
   return {
     name,
     live: liveOut,
@@ -161,7 +181,12 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
     blocked: live?.signed.blocked ?? [],
     lastWatch: lastWatch(join(dir, 'events.ndjson')),
     warnings,
+    error: null as { code: string; message: string; hint: string | null } | null,
   };
+}
+
+function emptyChannel(name: string): Omit<ReturnType<typeof channelStatus>, 'error'> {
+  return { name, live: null, staged: null, blocked: [], lastWatch: null, warnings: [] };
 }
 
 type StatusResult = {
@@ -178,6 +203,10 @@ function render(r: StatusResult): string {
   );
   for (const c of r.channels) {
     out.push('', `${c.name}`);
+    if (c.error) {
+      out.push(`  DAMAGED   ${c.error.message}`);
+      continue;
+    }
     if (c.live) {
       const l = c.live;
       out.push(

@@ -383,3 +383,21 @@ describe('a staged release waiting for publish', () => {
     expect((await f.live('beta')).signed.release.version).toBe('2026.46.0');
   });
 });
+
+describe('status of a live manifest the threshold has outgrown', () => {
+  it('says devices refuse it and how to re-sign it; following the hint (renew with enough keys) fixes it', async () => {
+    const f = await makeFixture();
+    expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    const trust = JSON.parse(await fs.readFile(f.trustPath, 'utf8'));
+    trust.threshold = 2;
+    await fs.writeFile(f.trustPath, JSON.stringify(trust));
+    const s = await f.friday(['status']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toContain(
+      'friday: warning: beta: the live manifest has 1 of the 2 trusted signatures the threshold now needs: devices refuse it; re-sign it with 2 trusted keys: friday renew --channel beta --force --key <file> --key <file>',
+    );
+    const renewed = await f.friday(['renew', '--channel', 'beta', '--force', '--key', f.alice.path, '--key', f.bob.path]);
+    expect(renewed.code, renewed.stderr).toBe(0);
+    expect((await f.friday(['status'])).stderr).not.toContain('devices refuse it');
+  });
+});

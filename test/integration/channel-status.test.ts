@@ -63,15 +63,27 @@ const status = (dir: string, opts: { channel?: string } = {}) => {
   return run(ctx, opts).then((outcome) => ({ ...(outcome.result as any), warnings }));
 };
 
-async function refusal(dir: string, exit = 2): Promise<FridayError> {
-  const err = await status(dir).then(
-    () => null,
-    (e: unknown) => e,
+/**
+ * A refusal: the user's own input is an error (exit 2) before anything is shown; a damaged managed
+ * manifest is exit 1 after every channel was shown, with the damage named in its channel.
+ */
+async function refusal(dir: string, exit = 2): Promise<{ code?: string; message: string; hint?: string | undefined; channels?: any[] }> {
+  const ctx = createContext({ cwd: dir, now: '2026-11-28T12:00:00Z' }, {}, { write: () => {} });
+  const r = await run(ctx, {}).then(
+    (outcome) => ({ outcome, err: null }),
+    (err: unknown) => ({ outcome: null, err }),
   );
-  expect(err).toBeInstanceOf(FridayError);
-  expect((err as FridayError).exit).toBe(exit);
-  expect((err as FridayError).message.split('\n')).toHaveLength(1);
-  return err as FridayError;
+  if (exit === 2) {
+    expect(r.err).toBeInstanceOf(FridayError);
+    expect((r.err as FridayError).exit).toBe(2);
+    expect((r.err as FridayError).message.split('\n')).toHaveLength(1);
+    return r.err as FridayError;
+  }
+  expect(r.err).toBeNull();
+  expect(r.outcome!.exit).toBe(1);
+  const problem = r.outcome!.problem!;
+  expect(problem.message.split('\n')).toHaveLength(1);
+  return { ...problem, channels: (r.outcome!.result as any).channels };
 }
 
 describe('friday status', () => {
@@ -179,5 +191,10 @@ describe('friday status', () => {
     const err = await refusal(await repo({ 'ota/channels/stable/manifest.json': JSON.stringify(doc) }), 1);
     expect(err.message).toBe('ota/channels/stable/manifest.json: not a manifest: signed.expiresAt: must be an ISO 8601 UTC time');
     expect(err.hint).toContain('history/');
+    // Every other channel is still shown; the damaged one says so.
+    expect(err.channels!.map((c) => [c.name, c.error?.code ?? null])).toEqual([
+      ['beta', null],
+      ['stable', 'E_STATE'],
+    ]);
   });
 });
