@@ -70,7 +70,7 @@ export const configSchema = z.strictObject({
     ),
     z.transform((v: { weights: Record<string, number>; tiers?: string | undefined }) => ({ ...v, weights: { default: 1, ...v.weights } })),
   ),
-  publish: z._default(z.strictObject({ dir: z._default(nonEmpty(), 'ota') }), { dir: 'ota' }),
+  publish: z._default(z.strictObject({ dir: z._default(nonEmpty(), 'ota'), actor: z.optional(nonEmpty()) }), { dir: 'ota' }),
   feedback: z._default(z.strictObject({ path: z._default(nonEmpty(), 'feedback/crashes.ndjson') }), { path: 'feedback/crashes.ndjson' }),
 });
 

@@ -31,7 +31,7 @@ export interface Channel {
   policy: ChannelPolicy;
   trust: Trust;
   store: Store;
-  /** Who is acting, for the audit log: the git user name, else $USER (asked once, when first needed). */
+  /** Who is acting, for the audit log (`actorOf`; asked once, when first needed). */
   actor(): Promise<string>;
   /** The `--key` signers (or FRIDAY_SIGNING_KEY); a clear error naming `what` when there is none. */
   signers(what: string): Promise<Signer[]>;
@@ -41,6 +41,16 @@ export interface Channel {
   events(): Promise<AuditEvent[]>;
   /** Run `fn` under the channel lock, after completing a killed publish. Under --dry-run nothing is locked or completed. */
   locked<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Who is acting, as the audit log (served with the publish root) names them: FRIDAY_ACTOR (a CI
+ * job's role), else the configuration's `publish.actor`, else the git user name, else $USER.
+ */
+async function actorOf(ctx: Context, project: Project): Promise<string> {
+  return (
+    ctx.env.FRIDAY_ACTOR || project.config.publish.actor || (await gitUserName(ctx.cwd)) || ctx.env.USER || ctx.env.USERNAME || 'unknown'
+  );
 }
 
 export interface OpenOptions {
@@ -67,7 +77,7 @@ export async function openChannel(ctx: Context, name: string, opts: OpenOptions 
     policy,
     trust,
     store,
-    actor: () => (actor ??= gitUserName(ctx.cwd).then((n) => n || ctx.env.USER || ctx.env.USERNAME || 'unknown')),
+    actor: () => (actor ??= actorOf(ctx, project)),
     signers: async (what) => (signers ??= await requireSigners(ctx, opts.keyFiles, { what, channel: name, trust })),
     live: () => readLiveManifest(publishDir, name, root),
     staged: () => readStagedManifest(publishDir, name, root),

@@ -401,3 +401,24 @@ describe('status of a live manifest the threshold has outgrown', () => {
     expect((await f.friday(['status'])).stderr).not.toContain('devices refuse it');
   });
 });
+
+describe('who the audit log names', () => {
+  it('is FRIDAY_ACTOR, else publish.actor, else the git user name: the log is served with the publish root', async () => {
+    const f = await makeFixture();
+    const key = ['--key', f.alice.path];
+    expect((await f.friday(['stage', '--channel', 'beta', ...key, '--publish'])).code).toBe(0);
+    const config = JSON.parse(await fs.readFile(join(f.dir, 'friday.config.json'), 'utf8'));
+    config.publish = { ...config.publish, actor: 'aurora-release-team' };
+    await fs.writeFile(join(f.dir, 'friday.config.json'), JSON.stringify(config));
+    expect((await f.friday(['rollout', '--channel', 'beta', '--percent', '50', ...key])).code).toBe(0);
+    expect((await f.friday(['renew', '--channel', 'beta', '--force', ...key], { FRIDAY_ACTOR: 'friday-ci' })).code).toBe(0);
+    expect((await f.events('beta')).map((e) => [e.action, e.actor])).toEqual([
+      ['stage', 'Release Bot'],
+      ['publish', 'Release Bot'],
+      ['rollout', 'aurora-release-team'],
+      ['publish', 'aurora-release-team'],
+      ['renew', 'friday-ci'],
+      ['publish', 'friday-ci'],
+    ]);
+  });
+});

@@ -32,7 +32,17 @@ export interface RunResult {
 /** The environment a spawned friday sees: the parent's, minus anything that would change its behaviour. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['FRIDAY_NOW', 'FRIDAY_SIGNING_KEY', 'FRIDAY_DEBUG', 'FRIDAY_KEYS_DIR', 'GITHUB_TOKEN', 'GITHUB_API_URL']) delete env[k];
+  for (const k of [
+    'FRIDAY_NOW',
+    'FRIDAY_SIGNING_KEY',
+    'FRIDAY_DEBUG',
+    'FRIDAY_KEYS_DIR',
+    'FRIDAY_ACTOR',
+    'FRIDAY_TEST_KILL_AFTER',
+    'GITHUB_TOKEN',
+    'GITHUB_API_URL',
+  ])
+    delete env[k];
   env.CI = 'true';
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
