@@ -1,13 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
 // `npm run test:fast` (FRIDAY_TEST_FAST=1) is the inner loop: it leaves out the SIGKILL loops,
-// the feed worker on a large feed, the whole-week demo and the updater build of the client package. `npm test` (and CI) runs everything.
+// the feed worker on a large feed, the whole-week demo, the updater build of the client package
+// and the README quick start from a packed tarball. `npm test` (and CI) runs everything.
 const slow = [
   'test/e2e/crash-safety.test.ts',
   'test/e2e/cut-crash-safety.test.ts',
   'test/e2e/feed-worker.test.ts',
   'test/e2e/demo.test.ts',
   'test/e2e/client-package.test.ts',
+  'test/e2e/quickstart.test.ts',
 ];
 
 export default defineConfig({
