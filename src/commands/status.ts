@@ -7,17 +7,19 @@
  * parsers: no git, no signing, no locks. Signatures are counted by trusted keyid here, not
  * verified; `friday verify` verifies.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { timeOf, type SignedManifest } from '../client/manifest.js';
 import { compareVersions } from '../client/version.js';
 import { isFridayError, usageError } from '../errors.js';
+import { lastWatch } from '../io/audit-tail.js';
 import { displayPath } from '../io/display.js';
 import { readManagedManifest } from '../io/manifest-file.js';
 import { loadProject } from '../io/project.js';
 import { readBuildRecord } from '../io/releases.js';
 import { readTrustIfAny } from '../io/trust-file.js';
+import { renderStatus, WARN_HOURS, type ChannelStatus } from '../core/status-report.js';
 
 /** What status needs of trust.json: which keyids count, and each channel's threshold. */
 interface TrustInfo {
@@ -25,56 +27,11 @@ interface TrustInfo {
   threshold(channel: string): number;
 }
 
-const WARN_HOURS = 72;
-
 function list(dir: string): string[] {
   try {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-/** The last `watch` line of events.ndjson, reading from the end: the log grows with every check. */
-export function lastWatch(path: string): { at: string; version: string | null; verdict: unknown } | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    let end = fstatSync(fd).size;
-    let carry = '';
-    const chunk = 64 * 1024;
-    while (end > 0) {
-      const start = Math.max(0, end - chunk);
-      const buf = Buffer.alloc(end - start);
-      readSync(fd, buf, 0, buf.length, start);
-      const lines = (buf.toString('utf8') + carry).split('\n');
-      carry = start > 0 ? lines.shift()! : '';
-      for (let i = lines.length - 1; i >= 0; i--) {
-        if (!lines[i]!.includes('"watch"')) continue;
-        try {
-          const e = JSON.parse(lines[i]!) as { at: string; action: string; version: string | null; detail?: { verdict?: unknown } };
-          if (e.action === 'watch') return { at: e.at, version: e.version ?? null, verdict: e.detail?.verdict ?? null };
-        } catch {
-          // a torn line: skip
-        }
-      }
-      end = start;
-    }
-    if (carry.includes('"watch"')) {
-      try {
-        const e = JSON.parse(carry) as { at: string; action: string; version: string | null; detail?: { verdict?: unknown } };
-        if (e.action === 'watch') return { at: e.at, version: e.version ?? null, verdict: e.detail?.verdict ?? null };
-      } catch {
-        // ignore
-      }
-    }
-    return null;
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -126,12 +83,12 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
   const damaged = channels.find((c) => c.error !== null);
   return {
     result,
-    text: render(result),
+    text: renderStatus(result),
     ...(damaged?.error ? { exit: 1 as const, problem: { message: damaged.error.message, hint: damaged.error.hint ?? undefined } } : {}),
   };
 }
 
-function channelStatus(ctx: Context, root: string, publishDir: string, name: string, trust: TrustInfo | null) {
+function channelStatus(ctx: Context, root: string, publishDir: string, name: string, trust: TrustInfo | null): ChannelStatus {
   const dir = join(publishDir, 'channels', name);
   const warnings: string[] = [];
   const read = (file: string) => readManagedManifest(join(dir, file), displayPath(root, join(dir, file)));
@@ -185,51 +142,6 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
   };
 }
 
-function emptyChannel(name: string): Omit<ReturnType<typeof channelStatus>, 'error'> {
+function emptyChannel(name: string): Omit<ChannelStatus, 'error'> {
   return { name, live: null, staged: null, blocked: [], lastWatch: null, warnings: [] };
-}
-
-type StatusResult = {
-  product: string | null;
-  releases: { version: string; builtAt: string | null }[];
-  channels: ReturnType<typeof channelStatus>[];
-};
-
-function render(r: StatusResult): string {
-  const out: string[] = [];
-  const latest = r.releases.slice(0, 5).map((x) => `${x.version}${x.builtAt ? ` (${x.builtAt})` : ''}`);
-  out.push(
-    `${r.product ?? 'product?'}: ${r.releases.length} release${r.releases.length === 1 ? '' : 's'} cut${latest.length ? `: ${latest.join(', ')}${r.releases.length > 5 ? ', …' : ''}` : ''}`,
-  );
-  for (const c of r.channels) {
-    out.push('', `${c.name}`);
-    if (c.error) {
-      out.push(`  DAMAGED   ${c.error.message}`);
-      continue;
-    }
-    if (c.live) {
-      const l = c.live;
-      out.push(
-        `  live      ${l.version}  serial ${l.serial}  rollout ${l.rollout}%${l.rollback ? `  (rollback from ${l.rollback.from}: ${l.rollback.reason})` : ''}`,
-      );
-      const when =
-        l.expiresInHours <= 0
-          ? 'EXPIRED'
-          : `in ${l.expiresInHours < 48 ? `${l.expiresInHours} h` : `${(l.expiresInHours / 24).toFixed(1)} days`}`;
-      out.push(`  expires   ${l.expiresAt}  (${when})${l.expiresInHours < WARN_HOURS ? '  ⚠ renew now' : ''}`);
-      if (l.signatures)
-        out.push(
-          `  signed    by ${l.signatures.signers} trusted key${l.signatures.signers === 1 ? '' : 's'}, threshold ${l.signatures.threshold}`,
-        );
-    } else out.push('  live      nothing published');
-    if (c.staged)
-      out.push(
-        `  staged    ${c.staged.version}  serial ${c.staged.serial}  rollout ${c.staged.rollout}%${c.staged.signatures ? `  ${c.staged.signatures.signers} of ${c.staged.signatures.threshold} signatures` : ''}${c.staged.stale ? '  (stale: stage again)' : ''}`,
-      );
-    if (c.blocked.length) out.push(`  blocked   ${c.blocked.join(', ')}`);
-    out.push(
-      `  watch     ${c.lastWatch ? `${String(c.lastWatch.verdict)} (${c.lastWatch.at}${c.lastWatch.version ? `, ${c.lastWatch.version}` : ''})` : 'never checked'}`,
-    );
-  }
-  return out.join('\n');
 }

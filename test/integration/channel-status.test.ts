@@ -8,7 +8,8 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/context.js';
-import { lastWatch, run } from '../../src/commands/status.js';
+import { run } from '../../src/commands/status.js';
+import { lastWatch } from '../../src/io/audit-tail.js';
 import { FridayError } from '../../src/errors.js';
 import { ROOT, tmpDir } from '../helpers/index.js';
 
