@@ -9,6 +9,7 @@ export { bucketOf, inRollout } from './rollout.js';
 export {
   decodeBase64,
   keyidOfRaw,
+  weakKeyProblem,
   parseTrust,
   publicKeyFromRaw,
   readTrustFile,
@@ -23,6 +24,7 @@ export {
   isPlainFileName,
   isSafeRelativeUrl,
   MANIFEST_TYPE,
+  MAX_FILE_NAME_BYTES,
   parseManifest,
   parseManifestBytes,
   parseManifestWithBytes,
@@ -37,4 +39,5 @@ export { checkSignatures, verifyManifest, type SignatureCheck, type Verified, ty
 export { checkReplay, compareVersions, decide, type Decision, type DecideInput, type DecideResult } from './decide.js';
 export { defaultStatePath, readState, recordSerial, stateKey, writeState, STATE_TYPE, type DeviceState } from './state.js';
 export { downloadArtifact, locate, MANIFEST_LIMIT, parseSource, readManifestBytes, type FetchLike, type Source } from './source.js';
+export { printable } from './printable.js';
 export { pull, type PullOptions, type PullResult } from './pull.js';

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { ClientError } from './errors.js';
 import type { ManifestArtifact } from './manifest.js';
 import { fsyncDir } from './state.js';
@@ -32,9 +32,22 @@ export function parseSource(text: string, cwd: string = process.cwd()): Source {
   return { kind: 'dir', root: resolve(cwd, text) };
 }
 
-/** Where a path relative to the publish root lives. `rel` must already be a safe relative url. */
+/**
+ * Where a path relative to the publish root lives. `rel` has passed isSafeRelativeUrl; the result
+ * is checked again as it will be fetched (same origin, under the source's path; under its folder),
+ * so no spelling the URL parser rewrites can lead anywhere else.
+ */
 export function locate(source: Source, rel: string): string {
-  return source.kind === 'http' ? new URL(rel, source.base).href : join(source.root, ...rel.split('/'));
+  if (source.kind === 'http') {
+    const u = new URL(rel, source.base);
+    if (u.origin !== source.base.origin || !u.pathname.startsWith(source.base.pathname) || u.search || u.hash)
+      throw new ClientError('E_PATH', `${JSON.stringify(rel)}: resolves to ${u.href}, outside ${source.base.href}`);
+    return u.href;
+  }
+  const p = resolve(source.root, ...rel.split('/'));
+  const inside = source.root.endsWith(sep) ? source.root : source.root + sep;
+  if (!p.startsWith(inside)) throw new ClientError('E_PATH', `${JSON.stringify(rel)}: resolves to ${p}, outside ${source.root}`);
+  return p;
 }
 
 const TIMEOUT_MS = 60_000;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ManifestBody } from '../../src/client/manifest.js';
 import { runFriday, tmpDir } from '../helpers/index.js';
-import { makeKey, signDoc, snapshot, trustDoc, type TestKey } from '../integration/channel-fixture.js';
+import { makeKey, manifestBody, signDoc, snapshot, trustDoc, type TestKey } from '../integration/channel-fixture.js';
 
 const NOW = '2026-11-28T12:00:00Z';
 const IMAGE = Buffer.from('the umi image, version 2026.48.0\n'.repeat(1000));
@@ -56,28 +56,7 @@ async function world(): Promise<World> {
     alice,
     bob,
     mallory,
-    body: (over = {}) => ({
-      type: 'friday.manifest/v1',
-      product: 'aurora',
-      channel: 'beta',
-      serial: 8,
-      issuedAt: '2026-11-27T17:00:00Z',
-      expiresAt: '2026-12-11T17:00:00Z',
-      release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
-      rollout: { percent: 100, salt: '0123456789abcdef0123456789abcdef' },
-      artifacts: {
-        umi: {
-          file: 'aurora-umi-2026.48.0.zip',
-          url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip',
-          size: IMAGE.length,
-          sha256: createHash('sha256').update(IMAGE).digest('hex'),
-        },
-      },
-      notes: { popcorn: null, changelog: null },
-      rollback: null,
-      blocked: [],
-      ...over,
-    }),
+    body: (over = {}) => manifestBody(IMAGE, { serial: 8, rollout: { percent: 100, salt: '0123456789abcdef0123456789abcdef' }, ...over }),
     async serve(doc, channel = 'beta') {
       await fs.mkdir(join(source, 'channels', channel), { recursive: true });
       await fs.writeFile(
@@ -310,5 +289,92 @@ describe('the caller’s own input', () => {
     const s = await w2.pull();
     expect(s.code).toBe(2);
     expect(s.json.error.code).toBe('E_STATE');
+  });
+});
+
+describe('security review', () => {
+  const IDENTITY = Buffer.from('01' + '00'.repeat(31), 'hex');
+
+  it('a small-order key in trust.json is refused (E_TRUST, exit 2), though it would verify a forged manifest', async () => {
+    const w = await world();
+    const keyid = createHash('sha256').update(IDENTITY).digest('hex');
+    const t = JSON.parse(await fs.readFile(w.trust, 'utf8'));
+    t.keys[keyid] = { type: 'ed25519', public: IDENTITY.toString('base64'), name: 'neutral' };
+    await fs.writeFile(w.trust, JSON.stringify(t));
+    // R = the identity point, S = 0: valid under the identity key for every message.
+    const sig = Buffer.concat([IDENTITY, Buffer.alloc(32)]).toString('base64');
+    await w.serve({ signed: w.body({ serial: 9, release: { ...w.body().release, version: '6.6.6' } }), signatures: [{ keyid, sig }] });
+    const before = await w.deviceFiles();
+    const r = await w.pull();
+    expect(r.code).toBe(2);
+    expect(r.json.error.code).toBe('E_TRUST');
+    expect(r.json.error.message).toContain(`keys.${keyid}: public is a weak Ed25519 key`);
+    expect(await w.deviceFiles()).toEqual(before);
+  });
+
+  it('`friday keys trust` refuses a small-order public key file, and a trust.json that holds one (exit 2)', async () => {
+    const dir = tmpDir();
+    await runFriday(['init', '--product', 'aurora', '--devices', 'umi', '-C', dir]);
+    const der = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), IDENTITY]);
+    const pem = `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+    await fs.writeFile(join(dir, 'neutral.pub'), pem);
+    const r = await runFriday(['keys', 'trust', join(dir, 'neutral.pub'), '-C', dir, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json.error.code).toBe('E_KEY');
+    expect(r.json.error.message).toContain('weak Ed25519 public key');
+    await expect(fs.access(join(dir, 'ota/trust.json'))).rejects.toThrow();
+
+    const alice = await makeKey(join(dir, 'keys'), 'alice');
+    const keyid = createHash('sha256').update(IDENTITY).digest('hex');
+    const planted = {
+      type: 'friday.trust/v1',
+      product: 'aurora',
+      threshold: 1,
+      keys: { [keyid]: { type: 'ed25519', public: IDENTITY.toString('base64'), name: 'n' } },
+    };
+    await fs.mkdir(join(dir, 'ota'), { recursive: true });
+    await fs.writeFile(join(dir, 'ota/trust.json'), JSON.stringify(planted));
+    const again = await runFriday(['keys', 'trust', alice.pubPath, '-C', dir, '--json']);
+    expect(again.code).toBe(2);
+    expect(again.json.error).toMatchObject({ code: 'E_TRUST' });
+    expect(again.json.error.message).toContain(`keys.${keyid}.public: a weak Ed25519 key`);
+    expect(JSON.parse(await fs.readFile(join(dir, 'ota/trust.json'), 'utf8'))).toEqual(planted);
+  });
+
+  it('a url that starts with a space (or holds any whitespace or control character) is refused, not fetched elsewhere', async () => {
+    const w = await world();
+    for (const url of [
+      ' /etc/passwd',
+      ' https:127.0.0.1:9/x.zip',
+      'releases/2026.48.0/a\tb.zip',
+      '\nreleases/x.zip',
+      'releases/\u0085x.zip',
+    ]) {
+      const body = w.body();
+      body.artifacts.umi = { ...body.artifacts.umi!, url };
+      await w.serve(signDoc(body, [w.alice]));
+      const r = await refused(w, 'E_PATH');
+      expect(r.json.error.message).toContain('artifacts.umi.url');
+    }
+  });
+
+  it('control characters a server sends never reach the terminal raw', async () => {
+    const w = await world();
+    await w.serve(Buffer.from('\x1b]0;owned\x07\x1b[2J\x1b[31m\u009b31m not json at all'));
+    const r = await refused(w, 'E_FORMAT');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f]/);
+    expect(r.stderr).toContain('\\x1b');
+    expect(JSON.stringify(r.json)).not.toMatch(/\\u001b|\\u0007|\u009b/);
+  });
+
+  it('a file name with a C1 control character is refused', async () => {
+    const w = await world();
+    for (const file of ['aurora-umi\u009b31m.zip', 'aurora\u0085umi.zip']) {
+      const body = w.body();
+      body.artifacts.umi = { ...body.artifacts.umi!, file };
+      await w.serve(signDoc(body, [w.alice]));
+      await refused(w, 'E_PATH');
+    }
   });
 });

@@ -59,6 +59,31 @@ export function trustDoc(product: string, keys: TestKey[], threshold = 1, channe
   };
 }
 
+/**
+ * A beta manifest body of aurora 2026.48.0 at 100 %, serial 3, live from 2026-11-27 for two
+ * weeks, whose one artifact (device umi) is `image`, changed by `over`.
+ */
+export function manifestBody(image: Buffer, over: Partial<ManifestBody> = {}): ManifestBody {
+  const file = 'aurora-umi-2026.48.0.zip';
+  return {
+    type: 'friday.manifest/v1',
+    product: 'aurora',
+    channel: 'beta',
+    serial: 3,
+    issuedAt: '2026-11-27T17:00:00Z',
+    expiresAt: '2026-12-11T17:00:00Z',
+    release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
+    rollout: { percent: 100, salt: 'fedcba9876543210fedcba9876543210' },
+    artifacts: {
+      umi: { file, url: `releases/2026.48.0/${file}`, size: image.length, sha256: createHash('sha256').update(image).digest('hex') },
+    },
+    notes: { popcorn: null, changelog: null },
+    rollback: null,
+    blocked: [],
+    ...over,
+  };
+}
+
 export function signDoc(body: ManifestBody, keys: { keyid: string; sign(d: Uint8Array): Buffer }[]): SignedManifest {
   const data = canonicalBytes(body);
   return { signed: body, signatures: keys.map((k) => ({ keyid: k.keyid, sig: k.sign(data).toString('base64') })) };
