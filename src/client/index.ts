@@ -37,7 +37,7 @@ export {
 } from './manifest.js';
 export { checkSignatures, verifyManifest, type SignatureCheck, type Verified, type VerifyOptions } from './verify.js';
 export { checkReplay, compareVersions, decide, type Decision, type DecideInput, type DecideResult } from './decide.js';
-export { defaultStatePath, readState, recordSerial, stateKey, writeState, STATE_TYPE, type DeviceState } from './state.js';
+export { defaultStatePath, readState, recordSerial, stateKey, updateState, writeState, STATE_TYPE, type DeviceState } from './state.js';
 export { downloadArtifact, locate, MANIFEST_LIMIT, parseSource, readManifestBytes, type FetchLike, type Source } from './source.js';
 export { printable } from './printable.js';
 export { pull, type PullOptions, type PullResult } from './pull.js';

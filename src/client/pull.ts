@@ -1,13 +1,14 @@
 /**
  * `pull`, what a tester's device runs: state → fetch (bounded) → verify → replay → device and
  * decision → download (checked before it is moved into place) → state. The state file is written
- * last, only once everything before it passed, so a refusal leaves no trace on the device.
+ * last, only once everything before it passed, so a refusal leaves no trace on the device; it is
+ * updated under its lock and the serial compared again there, so two pulls at once never lower it.
  */
 import { ClientError } from './errors.js';
 import { checkReplay, decide, type Decision } from './decide.js';
 import { parseManifestWithBytes } from './manifest.js';
 import { downloadArtifact, parseSource, readManifestBytes, type FetchLike } from './source.js';
-import { readState, recordSerial, stateKey, writeState } from './state.js';
+import { readState, recordSerial, stateKey, updateState } from './state.js';
 import type { Trust } from './trust.js';
 import { verifyManifest } from './verify.js';
 
@@ -67,8 +68,14 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   if (decision === 'update' && opts.download !== undefined && !opts.dryRun) {
     downloaded = await downloadArtifact(source, artifact, opts.download, opts.fetch ? { fetch: opts.fetch } : {});
   }
-  const next = recordSerial(state, key, body.serial);
-  if (next !== state && !opts.dryRun) await writeState(opts.statePath, next);
+  // Nothing to record (the serial was seen before): no lock, no write.
+  if (!opts.dryRun && recordSerial(state, key, body.serial) !== state) {
+    await updateState(opts.statePath, (current) => {
+      // Another pull may have accepted a newer manifest since this one read the state.
+      checkReplay(body, current.serials[key], location);
+      return recordSerial(current, key, body.serial);
+    });
+  }
   return {
     decision,
     channel: body.channel,

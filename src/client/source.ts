@@ -5,9 +5,10 @@
  * its size and SHA-256 matched, and nothing is left behind on failure.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { ClientError } from './errors.js';
+import { readRegularFileSync, type ReadProblem } from './files.js';
 import type { ManifestArtifact } from './manifest.js';
 import { fsyncDir } from './state.js';
 
@@ -77,36 +78,12 @@ export async function readManifestBytes(
   const location = locate(source, `channels/${channel}/manifest.json`);
   const tooBig = () => new ClientError('E_FETCH', `${location}: over ${limit} bytes, refused without reading further`);
   if (source.kind === 'dir') {
-    // Synchronous on purpose: at most 1 MiB from a local disk, and no thread-pool round trips
-    // on a device's start-up path (quality.md: pull within 1.2× of `friday --version`).
-    let fd: number;
     try {
-      fd = openSync(location, 'r');
+      return { bytes: readRegularFileSync(location, limit), location };
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ClientError(
-        'E_FETCH',
-        `${location}: ${code === 'ENOENT' ? 'no such file (nothing published on this channel?)' : `cannot read (${code})`}`,
-      );
-    }
-    try {
-      const st = fstatSync(fd);
-      if (st.isFile() && st.size > limit) throw tooBig();
-      // Read one byte past the limit at most, so a file that grows or is not a regular file is still bounded.
-      const buf = Buffer.allocUnsafe(limit + 1);
-      let n = 0;
-      for (;;) {
-        const got = readSync(fd, buf, n, buf.length - n, null);
-        if (got === 0) break;
-        n += got;
-        if (n > limit) throw tooBig();
-      }
-      return { bytes: buf.subarray(0, n), location };
-    } catch (err) {
-      if (err instanceof ClientError) throw err;
-      throw new ClientError('E_FETCH', `${location}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    } finally {
-      closeSync(fd);
+      const problem = err as ReadProblem;
+      const why = problem.code === 'ENOENT' ? 'no such file (nothing published on this channel?)' : problem.message;
+      throw new ClientError('E_FETCH', `${location}: ${why}`);
     }
   }
   const res = await httpGet(location, opts.fetch ?? fetch);

@@ -3,11 +3,13 @@
  * manifest from a publish root on disk, runs `friday pull` as a device would, and asserts the
  * refusal's code, exit 1, and that nothing was written (no state file change, no download).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ManifestBody } from '../../src/client/manifest.js';
+import { startServer } from '../helpers/http-server.js';
 import { runFriday, tmpDir } from '../helpers/index.js';
 import { makeKey, manifestBody, signDoc, snapshot, trustDoc, type TestKey } from '../integration/channel-fixture.js';
 
@@ -376,5 +378,63 @@ describe('security review', () => {
       await w.serve(signDoc(body, [w.alice]));
       await refused(w, 'E_PATH');
     }
+  });
+
+  it('two pulls at once on one state file: the slower never writes a lower serial over the one just recorded', async () => {
+    const server = await startServer();
+    try {
+      const w = await world();
+      await fs.rm(w.state);
+      server.file('/fast/channels/beta/manifest.json', Buffer.from(JSON.stringify(signDoc(w.body({ serial: 2 }), [w.alice]))));
+      // The slow mirror holds its (older, valid) manifest back until the fast pull has finished.
+      let release!: () => void;
+      const held = new Promise<void>((ok) => (release = ok));
+      let asked!: () => void;
+      const slowAsked = new Promise<void>((ok) => (asked = ok));
+      const older = Buffer.from(JSON.stringify(signDoc(w.body({ serial: 1 }), [w.alice])));
+      server.handle('/slow/channels/beta/manifest.json', (_req, res) => {
+        asked();
+        void held.then(() => res.writeHead(200, { 'content-length': older.length }).end(older));
+      });
+      const pull = (source: string) =>
+        runFriday(['pull', '--channel', 'beta', '--source', source, '--trust', w.trust, '--device', 'umi', '--state', w.state, '--json'], {
+          env: { FRIDAY_NOW: NOW },
+        });
+      const slow = pull(`${server.base}/slow`);
+      await slowAsked;
+      const fast = await pull(`${server.base}/fast`);
+      expect(fast.code, fast.stderr).toBe(0);
+      expect(JSON.parse(await fs.readFile(w.state, 'utf8')).serials['aurora/beta']).toBe(2);
+      release();
+      const late = await slow;
+      expect(late.code).toBe(1);
+      expect(late.json.error.code).toBe('E_REPLAY');
+      expect(late.json.error.message).toContain('serial 1 is below 2');
+      expect(JSON.parse(await fs.readFile(w.state, 'utf8')).serials['aurora/beta']).toBe(2);
+      expect(await fs.readdir(join(w.root, 'device'))).toEqual(['state.json', 'updates']); // the lock is gone
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a state file that is a dangling symbolic link is an error (E_STATE), not a fresh start', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body(), [w.alice]));
+    await fs.rm(w.state);
+    await fs.symlink(join(w.root, 'unmounted/state.json'), w.state);
+    const r = await w.pull();
+    expect(r.code).toBe(2);
+    expect(r.json.error.code).toBe('E_STATE');
+    expect(r.json.error.message).toContain('symbolic link to a missing file');
+    expect(await fs.readlink(w.state)).toBe(join(w.root, 'unmounted/state.json'));
+    expect(await fs.readdir(w.download)).toEqual([]);
+  });
+
+  it('a manifest.json that is a FIFO nobody writes to is refused at once, not waited on', async () => {
+    const w = await world();
+    await fs.mkdir(join(w.source, 'channels/beta'), { recursive: true });
+    execFileSync('mkfifo', [join(w.source, 'channels/beta/manifest.json')]);
+    const r = await refused(w, 'E_FETCH');
+    expect(r.json.error.message).toContain('not a regular file (a FIFO)');
   });
 });
