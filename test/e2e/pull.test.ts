@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../src/client/rollout.js';
 import type { ManifestBody } from '../../src/client/manifest.js';
 import { runFriday, tmpDir } from '../helpers/index.js';
-import { makeKey, signDoc, trustDoc, type TestKey } from '../integration/channel-fixture.js';
+import { makeKey, manifestBody, signDoc, trustDoc, type TestKey } from '../integration/channel-fixture.js';
 
 const NOW = '2026-11-28T12:00:00Z';
 const IMAGE = Buffer.from('umi image 2026.48.0\n'.repeat(5000));
@@ -22,30 +22,7 @@ let key: TestKey;
 let root: string;
 let trustPath: string;
 
-function body(over: Partial<ManifestBody> = {}): ManifestBody {
-  return {
-    type: 'friday.manifest/v1',
-    product: 'aurora',
-    channel: 'beta',
-    serial: 3,
-    issuedAt: '2026-11-27T17:00:00Z',
-    expiresAt: '2026-12-11T17:00:00Z',
-    release: { version: '2026.48.0', tag: 'v2026.48.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T16:40:00Z' },
-    rollout: { percent: 100, salt: SALT },
-    artifacts: {
-      umi: {
-        file: 'aurora-umi-2026.48.0.zip',
-        url: 'releases/2026.48.0/aurora-umi-2026.48.0.zip',
-        size: IMAGE.length,
-        sha256: createHash('sha256').update(IMAGE).digest('hex'),
-      },
-    },
-    notes: { popcorn: null, changelog: null },
-    rollback: null,
-    blocked: [],
-    ...over,
-  };
-}
+const body = (over: Partial<ManifestBody> = {}): ManifestBody => manifestBody(IMAGE, over); // its salt is SALT
 const serveManifest = (b: ManifestBody, extra: { chunked?: boolean } = {}) =>
   routes.set('/ota/channels/beta/manifest.json', { body: Buffer.from(JSON.stringify(signDoc(b, [key]))), ...extra });
 
@@ -103,8 +80,11 @@ describe('pull over http', () => {
         sha256: createHash('sha256').update(IMAGE).digest('hex'),
       },
       downloaded: join(dir, 'dl', 'aurora-umi-2026.48.0.zip'),
+      attempts: 1,
+      resumedFrom: 0,
     });
     expect(await fs.readFile(join(dir, 'dl', 'aurora-umi-2026.48.0.zip'))).toEqual(IMAGE);
+    expect(await fs.readdir(join(dir, 'dl'))).toEqual(['aurora-umi-2026.48.0.zip']); // no .part, record or lock left
     expect(JSON.parse(await fs.readFile(join(dir, 'state.json'), 'utf8'))).toEqual({
       type: 'friday.state/v1',
       serials: { 'aurora/beta': 3 },

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ManifestBody } from '../../src/client/manifest.js';
+import { MAX_FILE_NAME_BYTES, type ManifestBody } from '../../src/client/manifest.js';
 import { startServer } from '../helpers/http-server.js';
 import { runFriday, tmpDir } from '../helpers/index.js';
 import { makeKey, manifestBody, signDoc, snapshot, trustDoc, type TestKey } from '../integration/channel-fixture.js';
@@ -360,26 +360,6 @@ describe('security review', () => {
     }
   });
 
-  it('control characters a server sends never reach the terminal raw', async () => {
-    const w = await world();
-    await w.serve(Buffer.from('\x1b]0;owned\x07\x1b[2J\x1b[31m\u009b31m not json at all'));
-    const r = await refused(w, 'E_FORMAT');
-    // eslint-disable-next-line no-control-regex
-    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f]/);
-    expect(r.stderr).toContain('\\x1b');
-    expect(JSON.stringify(r.json)).not.toMatch(/\\u001b|\\u0007|\u009b/);
-  });
-
-  it('a file name with a C1 control character is refused', async () => {
-    const w = await world();
-    for (const file of ['aurora-umi\u009b31m.zip', 'aurora\u0085umi.zip']) {
-      const body = w.body();
-      body.artifacts.umi = { ...body.artifacts.umi!, file };
-      await w.serve(signDoc(body, [w.alice]));
-      await refused(w, 'E_PATH');
-    }
-  });
-
   it('two pulls at once on one state file: the slower never writes a lower serial over the one just recorded', async () => {
     const server = await startServer();
     try {
@@ -430,11 +410,66 @@ describe('security review', () => {
     expect(await fs.readdir(w.download)).toEqual([]);
   });
 
+  it('control characters a server sends never reach the terminal raw', async () => {
+    const w = await world();
+    await w.serve(Buffer.from('\x1b]0;owned\x07\x1b[2J\x1b[31m\u009b31m not json at all'));
+    const r = await refused(w, 'E_FORMAT');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f]/);
+    expect(r.stderr).toContain('\\x1b');
+    expect(JSON.stringify(r.json)).not.toMatch(/\\u001b|\\u0007|\u009b/);
+  });
+
+  it('a file name with a C1 control character is refused', async () => {
+    const w = await world();
+    for (const file of ['aurora-umi\u009b31m.zip', 'aurora\u0085umi.zip']) {
+      const body = w.body();
+      body.artifacts.umi = { ...body.artifacts.umi!, file };
+      await w.serve(signDoc(body, [w.alice]));
+      await refused(w, 'E_PATH');
+    }
+  });
+
   it('a manifest.json that is a FIFO nobody writes to is refused at once, not waited on', async () => {
     const w = await world();
     await fs.mkdir(join(w.source, 'channels/beta'), { recursive: true });
     execFileSync('mkfifo', [join(w.source, 'channels/beta/manifest.json')]);
     const r = await refused(w, 'E_FETCH');
     expect(r.json.error.message).toContain('not a regular file (a FIFO)');
+  });
+
+  it('a 250-byte file name is refused before anything is written; the longest allowed one downloads, and resumes', async () => {
+    const w = await world();
+    const fresh = join(w.root, 'device/new/updates');
+    const body = w.body();
+    body.artifacts.umi = { ...body.artifacts.umi!, file: 'a'.repeat(246) + '.zip' };
+    await w.serve(signDoc(body, [w.alice]));
+    const r = await w.pull(['--download', fresh]);
+    expect(r.json.error.code).toBe('E_PATH');
+    await expect(fs.access(join(w.root, 'device/new'))).rejects.toThrow();
+
+    // The longest name, with a .part and record of its own to resume from.
+    const longest = 'b'.repeat(MAX_FILE_NAME_BYTES - 4) + '.zip';
+    body.artifacts.umi = { ...body.artifacts.umi!, file: longest };
+    await w.serve(signDoc(body, [w.alice]));
+    await fs.writeFile(join(w.download, `${longest}.part`), IMAGE.subarray(0, 1000));
+    const a = body.artifacts.umi;
+    const record = { type: 'friday.download/v1', url: a.url, size: a.size, sha256: a.sha256, from: null, etag: null, lastModified: null };
+    await fs.writeFile(join(w.download, `${longest}.part.json`), JSON.stringify({ ...record, offset: 1000 }));
+    const ok = await w.pull();
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json).toMatchObject({ downloaded: join(w.download, longest), resumedFrom: 1000 });
+    expect(await fs.readdir(w.download)).toEqual([longest]);
+  });
+
+  it('a download folder the pull created is removed when it fails before writing anything', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body(), [w.alice]));
+    await fs.rm(join(w.source, 'releases'), { recursive: true });
+    const r = await w.pull(['--download', join(w.root, 'device/a/b/c')]);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe('E_FETCH');
+    expect(r.json.error.message).toContain('no such file');
+    expect(await fs.readdir(join(w.root, 'device'))).toEqual(['state.json', 'updates']);
   });
 });
