@@ -270,13 +270,15 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       'friday pull --channel beta --source https://ota.example.org --trust trust.json --device umi --device-id 8c1f --download ./updates',
     )
       .requiredOption('--channel <name>', 'channel')
-      .requiredOption('--source <dir-or-url>', 'publish root: a folder or an http(s) URL')
+      .requiredOption('--source <dir-or-url>', 'publish root: a folder or an http(s) URL; repeat it for mirrors', collect)
       .requiredOption('--trust <file>', 'trust file')
       .requiredOption('--device <codename>', 'device codename')
       .option('--device-id <id>', 'this device (for the rollout bucket)')
       .option('--current <version>', 'the version installed now')
       .option('--download <dir>', 'download and check the artifact into this folder')
-      .option('--state <file>', 'state file (default under the user state directory)'),
+      .option('--state <file>', 'state file (default under the user state directory)')
+      .option('--stall-timeout <seconds>', 'give up on a request after this long without a byte (default 30)')
+      .option('--retries <n>', 'failed requests in a row before the download gives up (default 5)'),
     async () => (await import('../commands/pull.js')).run,
   );
   runWith(

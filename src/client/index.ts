@@ -1,7 +1,8 @@
 /**
  * The embeddable update client: everything a device updater needs to check a friday channel
  * manifest and fetch its artifact safely. It depends on node: builtins and `canonicalize` only,
- * never on the rest of the CLI. The format and the checks are described in docs/manifest.md.
+ * never on the rest of the CLI. The format and the checks are described in docs/manifest.md,
+ * this API in docs/client.md.
  */
 export { ClientError, isClientError, type ClientErrorCode, type RefusalCode } from './errors.js';
 export { canonicalBytes, canonicalString } from './canonical.js';
@@ -9,6 +10,7 @@ export { bucketOf, inRollout } from './rollout.js';
 export {
   decodeBase64,
   keyidOfRaw,
+  weakKeyProblem,
   parseTrust,
   publicKeyFromRaw,
   readTrustFile,
@@ -23,6 +25,7 @@ export {
   isPlainFileName,
   isSafeRelativeUrl,
   MANIFEST_TYPE,
+  MAX_FILE_NAME_BYTES,
   parseManifest,
   parseManifestBytes,
   parseManifestWithBytes,
@@ -35,6 +38,9 @@ export {
 } from './manifest.js';
 export { checkSignatures, verifyManifest, type SignatureCheck, type Verified, type VerifyOptions } from './verify.js';
 export { checkReplay, compareVersions, decide, type Decision, type DecideInput, type DecideResult } from './decide.js';
-export { defaultStatePath, readState, recordSerial, stateKey, writeState, STATE_TYPE, type DeviceState } from './state.js';
-export { downloadArtifact, locate, MANIFEST_LIMIT, parseSource, readManifestBytes, type FetchLike, type Source } from './source.js';
+export { defaultStatePath, readState, recordSerial, stateKey, updateState, writeState, STATE_TYPE, type DeviceState } from './state.js';
+export { locate, MANIFEST_LIMIT, parseSource, readManifestBytes, type ReadOptions, type Source } from './source.js';
+export { downloadArtifact, type DownloadOptions, type Downloaded } from './download.js';
+export type { OnEvent, PullEvent } from './events.js';
+export { printable } from './printable.js';
 export { pull, type PullOptions, type PullResult } from './pull.js';

@@ -46,18 +46,38 @@ export interface SignedManifest {
 const HEX64 = /^[0-9a-f]{64}$/;
 const SALT = /^[0-9a-f]{32}$/;
 
+/**
+ * The longest file name, in bytes of UTF-8. A download writes `<file>.part`, its record
+ * `<file>.part.json`, the record's temporary file `.<file>.part.json.<pid>.<8 hex>.tmp` and the
+ * lock `<file>.part.lock` (created through `<file>.part.lock.<16 hex>`); the longest of these adds
+ * 32 bytes (a pid has at most 7 digits), and a name must fit in 255 bytes on every common file
+ * system. A longer name would pass the check and fail the download half-way.
+ */
+export const MAX_FILE_NAME_BYTES = 255 - '..part.json.4194304.01234567.tmp'.length;
+
+// No separator, no `..`, no C0, DEL or C1 control character, no lone surrogate (it would be
+// written as U+FFFD: another name than the one signed).
 // eslint-disable-next-line no-control-regex
-const PLAIN_FILE = /^(?!\.$)(?!.*\.\.)[^/\\\u0000-\u001f\u007f]{1,255}$/;
+const PLAIN_FILE = /^(?!\.$)(?!.*\.\.)[^/\\\u0000-\u001f\u007f-\u009f\ud800-\udfff]+$/u;
+// What is fetched is exactly this string resolved against the source: no scheme, and nothing the
+// URL parser would drop or rewrite (whitespace, controls, a backslash) or that changes the path (`?#%`).
 // eslint-disable-next-line no-control-regex
-const URL_CHARS = /^(?![a-zA-Z][a-zA-Z0-9+.-]*:)[^\\\u0000-\u001f\u007f?#%]{1,2048}$/;
+const URL_CHARS = /^(?![a-zA-Z][a-zA-Z0-9+.-]*:)[^\\\s\u0000-\u001f\u007f-\u009f\ud800-\udfff?#%]{1,2048}$/u;
 const URL_BAD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
-/** A plain file name: no `/`, `\`, `..`, NUL or control characters, not empty (formats.md). */
+/**
+ * A plain file name: no `/`, `\`, `..`, control characters (C0, DEL, C1) or lone surrogates, not
+ * empty, at most MAX_FILE_NAME_BYTES bytes of UTF-8 (formats.md).
+ */
 export function isPlainFileName(name: string): boolean {
-  return PLAIN_FILE.test(name);
+  return PLAIN_FILE.test(name) && Buffer.byteLength(name, 'utf8') <= MAX_FILE_NAME_BYTES;
 }
 
-/** A url relative to the publish root that cannot climb out of it: no scheme, no leading `/`, no `..` segment. */
+/**
+ * A url relative to the publish root that cannot climb out of it: no scheme, no leading `/`, no
+ * `.` or `..` segment, no whitespace or control character anywhere (the URL parser strips leading
+ * spaces and drops tabs and newlines, so `" /x"` would otherwise be fetched as `/x`).
+ */
 export function isSafeRelativeUrl(url: string): boolean {
   // Segments that are empty, `.` or `..` (a leading `/` is an empty first segment) are refused.
   return URL_CHARS.test(url) && !URL_BAD_SEGMENT.test(url);

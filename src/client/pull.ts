@@ -1,20 +1,24 @@
 /**
- * `pull`, what a tester's device runs: state → fetch (bounded) → verify → replay → device and
- * decision → download (checked before it is moved into place) → state. The state file is written
- * last, only once everything before it passed, so a refusal leaves no trace on the device.
+ * `pull`, what a tester's device runs: state → fetch from every source (bounded) → verify →
+ * newest valid manifest → replay → device and decision → download into a `.part` (checked before
+ * it is moved into place) → state. The serial is compared again under the state file's lock, and
+ * the file moved into place there, so two pulls at once never lower the serial and a refusal
+ * leaves no trace on the device.
  */
 import { ClientError } from './errors.js';
 import { checkReplay, decide, type Decision } from './decide.js';
-import { parseManifestWithBytes } from './manifest.js';
-import { downloadArtifact, parseSource, readManifestBytes, type FetchLike } from './source.js';
-import { readState, recordSerial, stateKey, writeState } from './state.js';
+import { DEFAULT_RETRIES, prepareArtifact, type Prepared } from './download.js';
+import type { OnEvent } from './events.js';
+import { parseManifestWithBytes, type ManifestBody } from './manifest.js';
+import { DEFAULT_STALL_MS, parseSource, readManifestBytes, sourceName, type Source } from './source.js';
+import { readState, recordSerial, stateKey, updateState } from './state.js';
 import type { Trust } from './trust.js';
 import { verifyManifest } from './verify.js';
 
 export interface PullOptions {
   channel: string;
-  /** The publish root: a folder or an http(s) URL. */
-  source: string;
+  /** The publish root: a folder or an http(s) URL; several are mirrors of one another. */
+  source: string | string[];
   trust: Trust;
   device: string;
   deviceId?: string;
@@ -24,9 +28,16 @@ export interface PullOptions {
   statePath: string;
   now: Date;
   cwd?: string;
-  fetch?: FetchLike;
   /** Check everything, download nothing, remember nothing. */
   dryRun?: boolean;
+  /** No byte for this long (ms) is a stall. Default 30 000; it also bounds each source's manifest fetch. */
+  stallTimeoutMs?: number;
+  /** Failed requests in a row before the download gives up. Default 5. */
+  retries?: number;
+  /** Stops the pull (E_INTERRUPTED); a download's `.part` and its record are kept for the next run. */
+  signal?: AbortSignal;
+  /** Progress, retries, restarts and failing mirrors, as they happen. */
+  onEvent?: OnEvent;
 }
 
 export interface PullResult {
@@ -37,21 +48,74 @@ export interface PullResult {
   rollback: boolean;
   artifact: { file: string; url: string; size: number; sha256: string };
   downloaded: string | null;
+  /** HTTP requests (or folder reads) made for the artifact in this run. */
+  attempts: number;
+  /** The offset of the last request that resumed a `.part`, 0 if none did. */
+  resumedFrom: number;
 }
 
 const CHANNEL = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export async function pull(opts: PullOptions): Promise<PullResult> {
+interface Candidate {
+  source: Source;
+  location: string;
+  body: ManifestBody;
+}
+
+function checkOptions(opts: PullOptions): void {
   if (!CHANNEL.test(opts.channel))
     throw new ClientError('E_USAGE', `--channel ${opts.channel}: not a channel name ([a-z0-9][a-z0-9-]{0,62})`, 2);
-  const source = parseSource(opts.source, opts.cwd);
+  const stall = opts.stallTimeoutMs;
+  if (stall !== undefined && !(Number.isFinite(stall) && stall > 0))
+    throw new ClientError('E_USAGE', `--stall-timeout: must be a positive number of seconds`, 2);
+  const retries = opts.retries;
+  if (retries !== undefined && !(Number.isSafeInteger(retries) && retries >= 0))
+    throw new ClientError('E_USAGE', `--retries ${retries}: must be a whole number of 0 or more`, 2);
+}
+
+export async function pull(opts: PullOptions): Promise<PullResult> {
+  checkOptions(opts);
+  const texts = Array.isArray(opts.source) ? opts.source : [opts.source];
+  if (texts.length === 0) throw new ClientError('E_USAGE', '--source: at least one is needed', 2);
+  const sources = texts.map((t) => parseSource(t, opts.cwd));
   const state = await readState(opts.statePath);
   const key = stateKey(opts.trust.product, opts.channel);
+  const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
+  const { signal, onEvent } = opts;
 
-  const { bytes, location } = await readManifestBytes(source, opts.channel, opts.fetch ? { fetch: opts.fetch } : {});
-  const { doc, signedBytes } = parseManifestWithBytes(bytes, location);
-  const { manifest } = verifyManifest(doc, opts.trust, { channel: opts.channel, now: opts.now, label: location, signedBytes });
-  const body = manifest.signed;
+  // Every source is asked (at once, each within the stall timeout); the newest valid manifest
+  // wins, so a lagging mirror can neither hold the pull nor hide a newer one, a signed rollback
+  // included.
+  const results = await Promise.all(
+    sources.map(async (source): Promise<Candidate | ClientError> => {
+      try {
+        const { bytes, location } = await readManifestBytes(source, opts.channel, { stallMs, ...(signal ? { signal } : {}) });
+        const { doc, signedBytes } = parseManifestWithBytes(bytes, location);
+        const { manifest } = verifyManifest(doc, opts.trust, { channel: opts.channel, now: opts.now, label: location, signedBytes });
+        return { source, location, body: manifest.signed };
+      } catch (err) {
+        if (err instanceof ClientError) return err;
+        throw err;
+      }
+    }),
+  );
+  if (signal?.aborted) throw new ClientError('E_INTERRUPTED', `${opts.channel}: interrupted while fetching the manifest`);
+  const valid = results.filter((r): r is Candidate => !(r instanceof ClientError));
+  const failed = results.flatMap((r, i) => (r instanceof ClientError ? [{ source: sources[i]!, err: r }] : []));
+  const best = valid.reduce<Candidate | null>((b, c) => (b === null || c.body.serial > b.body.serial ? c : b), null);
+  if (sources.length > 1) {
+    for (const f of failed) onEvent?.({ type: 'source', source: sourceName(f.source), problem: f.err.message });
+    for (const c of valid)
+      if (best && c.body.serial < best.body.serial)
+        onEvent?.({
+          type: 'source',
+          source: sourceName(c.source),
+          problem: `serves serial ${c.body.serial}, older than serial ${best.body.serial} from ${sourceName(best.source)} (lagging)`,
+        });
+  }
+  if (!best) throw failed[0]!.err;
+
+  const { body, location } = best;
   checkReplay(body, state.serials[key], location);
   const { decision, artifact } = decide(
     body,
@@ -63,12 +127,32 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     location,
   );
 
-  let downloaded: string | null = null;
+  let prepared: Prepared | null = null;
   if (decision === 'update' && opts.download !== undefined && !opts.dryRun) {
-    downloaded = await downloadArtifact(source, artifact, opts.download, opts.fetch ? { fetch: opts.fetch } : {});
+    // The artifact may come from any source: the one whose manifest won first, then the others.
+    const order = [best.source, ...sources.filter((s) => s !== best.source)];
+    prepared = await prepareArtifact(order, artifact, opts.download, {
+      stallTimeoutMs: stallMs,
+      retries: opts.retries ?? DEFAULT_RETRIES,
+      ...(signal ? { signal } : {}),
+      ...(onEvent ? { onEvent } : {}),
+    });
   }
-  const next = recordSerial(state, key, body.serial);
-  if (next !== state && !opts.dryRun) await writeState(opts.statePath, next);
+  // Nothing to record and nothing to move (the serial was seen before): no lock, no write.
+  if (!opts.dryRun && (prepared || recordSerial(state, key, body.serial) !== state)) {
+    try {
+      // Not interruptible: the lock is held for milliseconds, and a verified download is not lost to a late Ctrl-C.
+      await updateState(opts.statePath, async (current) => {
+        // Another pull may have accepted a newer manifest since this one read the state.
+        checkReplay(body, current.serials[key], location);
+        await prepared?.commit();
+        return recordSerial(current, key, body.serial);
+      });
+    } catch (err) {
+      await prepared?.discard();
+      throw err;
+    }
+  }
   return {
     decision,
     channel: body.channel,
@@ -76,6 +160,8 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     version: body.release.version,
     rollback: body.rollback !== null,
     artifact: { file: artifact.file, url: artifact.url, size: artifact.size, sha256: artifact.sha256 },
-    downloaded,
+    downloaded: prepared?.path ?? null,
+    attempts: prepared?.attempts ?? 0,
+    resumedFrom: prepared?.resumedFrom ?? 0,
   };
 }

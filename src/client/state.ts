@@ -9,10 +9,12 @@
  * src/io/store.ts re-uses these rather than the reverse.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs, readFileSync } from 'node:fs';
+import { constants, promises as fs, lstatSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ClientError } from './errors.js';
+import { readRegularFileSync, type ReadProblem } from './files.js';
+import { acquireLock } from './lock.js';
 
 export const STATE_TYPE = 'friday.state/v1';
 
@@ -33,13 +35,33 @@ export function defaultStatePath(
   return join(base, 'friday', 'state.json');
 }
 
+const STATE_LIMIT = 1024 * 1024;
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 export async function readState(path: string): Promise<DeviceState> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8'); // a few bytes; synchronous keeps the start-up path short
+    text = readRegularFileSync(path, STATE_LIMIT).toString('utf8'); // small; synchronous keeps the start-up path short
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { serials: {} };
-    throw new ClientError('E_STATE', `${path}: cannot read the state file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 2);
+    const problem = err as ReadProblem;
+    if (problem.code === 'ENOENT') {
+      // No file is a first run; a symbolic link that leads nowhere is not: the serials seen are
+      // wherever it pointed (a volume not mounted yet, a file moved away).
+      if (!isLink(path)) return { serials: {} };
+      throw new ClientError(
+        'E_STATE',
+        `${path}: the state file is a symbolic link to a missing file; it keeps the serials seen, so it is not reset silently`,
+        2,
+      );
+    }
+    throw new ClientError('E_STATE', `${path}: cannot read the state file: ${problem.message}`, 2);
   }
   let value: unknown;
   try {
@@ -166,4 +188,26 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function writeState(path: string, state: DeviceState): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(state.serials).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   await writeUserFile(path, JSON.stringify({ type: STATE_TYPE, serials: sorted }, null, 2) + '\n');
+}
+
+/**
+ * Read the state, let `change` decide the next one, and write it, all under `<path>.lock`: two
+ * pulls at once each see what the other recorded before deciding (`change` compares again, so a
+ * slower pull never writes a lower serial over a higher one just recorded). The lock is held for
+ * milliseconds, so one older than 30 s is left over from a process that died.
+ */
+export async function updateState(
+  path: string,
+  change: (current: DeviceState) => Promise<DeviceState> | DeviceState,
+): Promise<DeviceState> {
+  await fs.mkdir(dirname(path), { recursive: true });
+  const lock = await acquireLock(`${path}.lock`, { what: `${path}: the state file`, waitMs: 30_000, staleMs: 30_000 });
+  try {
+    const current = await readState(path);
+    const next = await change(current);
+    if (next !== current) await writeState(path, next);
+    return next;
+  } finally {
+    await lock.release();
+  }
 }

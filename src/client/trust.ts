@@ -5,10 +5,12 @@
  * user's own input (exit 2).
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ClientError } from './errors.js';
+import { readRegularFileSync, type ReadProblem } from './files.js';
 
 export const TRUST_TYPE = 'friday.trust/v1';
+/** trust.md: each trust file is read up to 1 MiB. */
+const TRUST_LIMIT = 1024 * 1024;
 
 export interface TrustedKey {
   keyid: string;
@@ -37,6 +39,29 @@ export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
 /** keyid = lowercase hex SHA-256 of the raw 32-byte public key. */
 export function keyidOfRaw(raw: Uint8Array): string {
   return createHash('sha256').update(raw).digest('hex');
+}
+
+const P = 2n ** 255n - 19n;
+// y of the points of order 8 (RFC 8032 encodes a point as y, little-endian, with x's sign in bit 255).
+const Y8 = 0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7n;
+// Every point of small order (1, 2, 4, 8) has one of these y: the identity (1), order 2 (−1),
+// order 4 (0) and order 8 (±Y8).
+const SMALL_ORDER_Y = new Set([0n, 1n, P - 1n, Y8, P - Y8]);
+
+/**
+ * Why an Ed25519 public key must not be trusted, or null. A key of small order (the identity
+ * `0100…00` and the other "neutral" points) verifies a forged signature over any message, so
+ * anyone could sign manifests with it; an encoding with y ≥ p is non-canonical (it names one of
+ * those points, or another point a second way). Both are checked on y alone, whatever the x sign
+ * bit says, so the non-canonical encodings of the small-order points are caught too.
+ */
+export function weakKeyProblem(raw: Uint8Array): string | null {
+  if (raw.length !== 32) return 'not 32 bytes';
+  let y = 0n;
+  for (let i = 31; i >= 0; i--) y = (y << 8n) | BigInt(i === 31 ? raw[i]! & 0x7f : raw[i]!);
+  if (SMALL_ORDER_Y.has(y % P)) return 'a point of small order, which verifies forged signatures over any message';
+  if (y >= P) return 'a non-canonical encoding (y ≥ 2^255 − 19)';
+  return null;
 }
 
 /** Strict base64 (RFC 4648 alphabet with padding); Buffer.from alone accepts anything. */
@@ -72,6 +97,11 @@ export function parseTrust(value: unknown, label = 'trust.json'): Trust {
       const raw = typeof entry.public === 'string' ? decodeBase64(entry.public) : null;
       if (!raw || raw.length !== 32) {
         problems.push(`${at}: public must be 32 bytes of base64`);
+        continue;
+      }
+      const weak = weakKeyProblem(raw);
+      if (weak) {
+        problems.push(`${at}: public is a weak Ed25519 key (${weak})`);
         continue;
       }
       if (KEYID.test(keyid) && keyidOfRaw(raw) !== keyid) {
@@ -119,10 +149,9 @@ export function thresholdFor(trust: Trust, channel: string): number {
 export async function readTrustFile(path: string, label: string = path): Promise<Trust> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8'); // small, and read once at start-up
+    text = readRegularFileSync(path, TRUST_LIMIT).toString('utf8'); // small, and read once at start-up
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ClientError('E_TRUST', `${label}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`}`, 2);
+    throw new ClientError('E_TRUST', `${label}: ${(err as ReadProblem).message}`, 2);
   }
   let value: unknown;
   try {

@@ -8,7 +8,7 @@
 import { verify as edVerify } from 'node:crypto';
 import { canonicalBytes } from './canonical.js';
 import { ClientError } from './errors.js';
-import { isPlainFileName, isSafeRelativeUrl, parseManifest, timeOf, type SignedManifest } from './manifest.js';
+import { isPlainFileName, isSafeRelativeUrl, MAX_FILE_NAME_BYTES, parseManifest, timeOf, type SignedManifest } from './manifest.js';
 import { decodeBase64, thresholdFor, type Trust } from './trust.js';
 
 export interface SignatureCheck {
@@ -105,7 +105,10 @@ export function verifyManifest(value: unknown, trust: Trust, opts: VerifyOptions
   }
   for (const [device, a] of Object.entries(s.artifacts)) {
     if (!isPlainFileName(a.file))
-      throw new ClientError('E_PATH', `${label}: artifacts.${device}.file: not a plain file name: ${JSON.stringify(a.file)}`);
+      throw new ClientError(
+        'E_PATH',
+        `${label}: artifacts.${device}.file: not a plain file name (no /, \\, .. or control character, at most ${MAX_FILE_NAME_BYTES} bytes): ${JSON.stringify(a.file)}`,
+      );
     if (!isSafeRelativeUrl(a.url))
       throw new ClientError('E_PATH', `${label}: artifacts.${device}.url: not a safe relative url: ${JSON.stringify(a.url)}`);
   }

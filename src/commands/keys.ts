@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
+import { weakKeyProblem } from '../client/trust.js';
 import { errnoCode, usageError } from '../errors.js';
 import { generateKeyPair, keyidOf, publicRawFromPem } from '../io/keys.js';
 import { loadProject } from '../io/project.js';
@@ -84,6 +85,8 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
     } catch (err) {
       throw usageError('E_KEY', `${file}: ${(err as Error).message}`);
     }
+    const weak = weakKeyProblem(raw);
+    if (weak) throw usageError('E_KEY', `${file}: a weak Ed25519 public key (${weak}); it cannot be trusted`);
     const keyid = keyidOf(raw);
     const name = basename(file).replace(/\.(pub|pem)$/, '');
     incoming[keyid] = { type: 'ed25519', public: raw.toString('base64'), name };
@@ -140,6 +143,8 @@ function checkTrust(raw: unknown, label: string): TrustFile {
     const raw = Buffer.from(String(k.public ?? ''), 'base64');
     if (raw.length !== 32) throw bad(`keys.${id}`, 'public must be 32 bytes of base64');
     if (keyidOf(raw) !== id) throw bad(`keys.${id}`, 'keyid is not the SHA-256 of the public key');
+    const weak = weakKeyProblem(raw);
+    if (weak) throw bad(`keys.${id}.public`, `a weak Ed25519 key (${weak})`);
   }
   if (!Number.isInteger(t.threshold) || (t.threshold as number) < 1) throw bad('threshold', 'must be a whole number of at least 1');
   return { ...t, channels: t.channels ?? {} } as TrustFile;

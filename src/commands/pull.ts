@@ -1,23 +1,154 @@
 /**
- * `friday pull`: what a tester or a device updater runs (cli.md). A thin shell over the embeddable
- * client (src/client): it reads the trust file and hands the rest over.
+ * `friday pull`: what a tester or a device updater runs (cli.md, tester.md). A thin shell over the
+ * embeddable client (src/client): it reads the trust file, hands the rest over, draws the
+ * download's progress on stderr and turns Ctrl-C or SIGTERM into a clean stop.
  */
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
-import { pull, defaultStatePath, readTrustFile } from '../client/index.js';
-import { fromClient, usageError } from '../errors.js';
+import { pull, defaultStatePath, printable, readTrustFile, type PullEvent } from '../client/index.js';
+import { RateMeter } from '../client/events.js';
+import { FridayError, fromClient, usageError } from '../errors.js';
 
 export interface PullCommandOptions {
   channel: string;
-  source: string;
+  source: string[];
   trust: string;
   device: string;
   deviceId?: string;
   current?: string;
   download?: string;
   state?: string;
+  stallTimeout?: string;
+  retries?: string;
 }
+
+const MiB = 1024 * 1024;
+const mib = (n: number) => (n / MiB).toFixed(1);
+const size = (n: number) => (n >= 1024 * MiB ? `${(n / 1024 / MiB).toFixed(2)} GiB` : `${mib(n)} MiB`);
+const clock = (s: number) => {
+  const t = Math.round(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const ss = String(t % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+};
+
+/**
+ * Progress on stderr (also with --json, whose stdout stays one document). On a terminal, one
+ * live line redrawn in place: bytes of total, rate, time left. Elsewhere (a pipe, CI=true,
+ * NO_COLOR), a line at least every 5 s that reads well in a log: percent, MiB, rate.
+ */
+function progressView(ctx: Context, write: (s: string) => void, columns: () => number) {
+  const live = !ctx.plain;
+  let last: Extract<PullEvent, { type: 'progress' }> | null = null;
+  // The rate shown is measured here too, so it falls while no byte comes (a stall), between events.
+  const meter = new RateMeter();
+  let rate = 0;
+  let shown = '';
+  let lastLineAt = 0;
+  let lastDrawAt = 0;
+  let waiting = false; // between a failed request and the next: the retry line says it all
+  let timer: NodeJS.Timeout | null = null;
+
+  const liveText = (p: NonNullable<typeof last>) => {
+    const left = p.phase === 'download' && rate > 0 ? `  ${clock((p.total - p.done) / rate)} left` : '';
+    const verb = p.phase === 'check' ? 'checking ' : '';
+    const text = `${verb}${printable(p.file)}  ${size(p.done)} of ${size(p.total)}  ${mib(rate)} MiB/s${left}`;
+    const width = columns() > 0 ? columns() : 80; // a terminal may not say its width
+    return text.slice(0, Math.max(20, width - 1));
+  };
+  const plainText = (p: NonNullable<typeof last>) => {
+    const pct = p.total > 0 ? Math.floor((p.done * 100) / p.total) : 100;
+    return `${p.phase === 'check' ? 'checking ' : ''}${printable(p.file)}: ${pct}% (${mib(p.done)} of ${mib(p.total)} MiB) at ${mib(rate)} MiB/s`;
+  };
+  const clear = () => {
+    if (shown) write('\r\x1b[K');
+    shown = '';
+  };
+  const draw = () => {
+    if (!last || ctx.quiet) return;
+    if (live) {
+      shown = liveText(last);
+      write(`\r\x1b[K${shown}`);
+    } else {
+      ctx.info(plainText(last));
+    }
+    lastLineAt = lastDrawAt = Date.now();
+  };
+  const say = (line: string, warn = false) => {
+    clear();
+    if (warn) ctx.warn(line);
+    else ctx.info(line);
+    if (live && last && !waiting) draw();
+  };
+  const tick = () => {
+    if (!last || waiting) return;
+    rate = meter.add(last.done);
+    // A stalled transfer sends no event: the line still comes, every 5 s off a terminal.
+    if (live || Date.now() - lastLineAt >= 5_000) draw();
+  };
+
+  return {
+    onEvent(e: PullEvent): void {
+      switch (e.type) {
+        case 'source':
+          say(`${printable(e.source)}: ${printable(e.problem)}`, true);
+          return;
+        case 'download':
+          waiting = false;
+          // The rate counts from where this request starts (and keeps the idle time before it).
+          if (last?.phase !== 'download') meter.reset();
+          meter.add(e.offset);
+          if (e.offset > 0) say(`resuming ${printable(e.file)} at ${size(e.offset)} of ${size(e.size)} from ${printable(e.from)}`);
+          else if (e.attempt === 1) say(`downloading ${printable(e.file)} (${size(e.size)}) from ${printable(e.from)}`);
+          timer ??= setInterval(tick, 1_000).unref();
+          return;
+        case 'retry':
+          waiting = true;
+          say(`${printable(e.reason)}; retrying in ${(e.delayMs / 1000).toFixed(1)} s`);
+          return;
+        case 'restart':
+          meter.reset();
+          say(`${printable(e.reason)}; starting over from zero`);
+          return;
+        case 'progress': {
+          const first = last === null || last.phase !== e.phase;
+          if (first && e.phase === 'check') meter.reset();
+          last = e;
+          rate = meter.add(e.done);
+          const now = Date.now();
+          const end = e.done === e.total;
+          if (live ? first || end || now - lastDrawAt >= 100 : first || end || now - lastLineAt >= 5_000) draw();
+          return;
+        }
+      }
+    },
+    stop(): void {
+      if (timer) clearInterval(timer);
+      timer = null;
+      clear();
+    },
+  };
+}
+
+function seconds(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw usageError('E_USAGE', `--stall-timeout ${text}: must be a positive number of seconds`);
+  return n * 1000;
+}
+
+function count(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
+    throw usageError('E_USAGE', `--retries ${text}: must be a whole number of 0 or more`);
+  return n;
+}
+
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outcome> {
   const download = opts.download !== undefined ? resolve(ctx.cwd, opts.download) : undefined;
@@ -25,6 +156,24 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
   // after the manifest was fetched and checked.
   const st = download === undefined ? null : await fs.stat(download).catch(() => null);
   if (st && !st.isDirectory()) throw usageError('E_USAGE', `--download ${opts.download}: not a folder`, 'name the folder to download into');
+  const stallTimeoutMs = seconds(opts.stallTimeout);
+  const retries = count(opts.retries);
+  // Ctrl-C or SIGTERM stop the pull cleanly: the download's .part and its record stay for the next
+  // run, nothing else is written. A second one stops at once.
+  const stop = new AbortController();
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
+    if (stop.signal.aborted) process.exit(SIGNAL_EXIT[signal]);
+    stop.abort(signal);
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const view = progressView(
+    ctx,
+    (s) => process.stderr.write(s),
+    () => process.stderr.columns ?? 80,
+  );
   try {
     const trust = await readTrustFile(resolve(ctx.cwd, opts.trust), opts.trust);
     const r = await pull({
@@ -38,29 +187,54 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
       ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}),
       ...(opts.current !== undefined ? { current: opts.current } : {}),
       ...(download !== undefined ? { download } : {}),
+      ...(stallTimeoutMs !== undefined ? { stallTimeoutMs } : {}),
+      ...(retries !== undefined ? { retries } : {}),
       dryRun: ctx.dryRun,
+      signal: stop.signal,
+      onEvent: (e) => view.onEvent(e),
     });
+    view.stop();
     // Without --device-id there is no rollout bucket: only a full rollout or a rollback applies.
     const noId = r.decision === 'not-in-rollout' && opts.deviceId === undefined;
+    const version = printable(r.version);
     const what =
       r.decision === 'update'
-        ? `update to ${r.version}${r.rollback ? ' (a rollback: the last good release)' : ''}`
+        ? `update to ${version}${r.rollback ? ' (a rollback: the last good release)' : ''}`
         : r.decision === 'up-to-date'
-          ? `up to date (${r.version} is live)`
+          ? `up to date (${version} is live)`
           : noId
-            ? `not in rollout: ${r.version} is live to part of the devices, and without a device id this one has no place in its rollout`
-            : `${r.version} is live but this device is not in its rollout yet`;
-    const lines = [`${r.channel}: serial ${r.serial}: ${what}`];
+            ? `not in rollout: ${version} is live to part of the devices, and without a device id this one has no place in its rollout`
+            : `${version} is live but this device is not in its rollout yet`;
+    const lines = [`${printable(r.channel)}: serial ${r.serial}: ${what}`];
     const hint = 'pass --device-id <id> (a stable id of this device) to be placed in the rollout';
     if (noId) {
       if (ctx.json) ctx.info(hint);
       else lines.push(hint);
     }
-    if (r.downloaded) lines.push(`downloaded ${r.downloaded} (${r.artifact.size} bytes, sha256 ${r.artifact.sha256})`);
-    else if (r.decision === 'update') lines.push(`artifact: ${r.artifact.url} (${r.artifact.size} bytes, sha256 ${r.artifact.sha256})`);
+    const artifact = `${r.artifact.size} bytes, sha256 ${r.artifact.sha256}`;
+    if (r.downloaded) {
+      const how = r.attempts === 0 ? 'already there, checked' : r.resumedFrom > 0 ? `resumed at byte ${r.resumedFrom}` : '';
+      lines.push(`downloaded ${printable(r.downloaded)} (${artifact}${how ? `; ${how}` : ''})`);
+    } else if (r.decision === 'update') lines.push(`artifact: ${printable(r.artifact.url)} (${artifact})`);
     return { result: r, text: lines.join('\n') };
   } catch (err) {
+    view.stop();
+    const signal = stop.signal.reason as keyof typeof SIGNAL_EXIT | undefined;
+    if (stop.signal.aborted && signal && SIGNAL_EXIT[signal]) {
+      // FridayError's exits are 1–3; the shell convention for a stop by signal is 128 + its number.
+      process.once('exit', () => (process.exitCode = SIGNAL_EXIT[signal]));
+      const message = err instanceof Error ? err.message : String(err);
+      throw new FridayError(
+        'E_INTERRUPTED',
+        `pull: stopped by ${signal}: ${message}`,
+        1,
+        'run the same pull again: a download resumes where it stopped',
+      );
+    }
     // The client's refusal keeps its code (E_SIGNATURE, E_REPLAY…) and exit (1, or 2 for the trust file).
     throw fromClient(err);
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
   }
 }

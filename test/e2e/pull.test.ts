@@ -80,8 +80,11 @@ describe('pull over http', () => {
         sha256: createHash('sha256').update(IMAGE).digest('hex'),
       },
       downloaded: join(dir, 'dl', 'aurora-umi-2026.48.0.zip'),
+      attempts: 1,
+      resumedFrom: 0,
     });
     expect(await fs.readFile(join(dir, 'dl', 'aurora-umi-2026.48.0.zip'))).toEqual(IMAGE);
+    expect(await fs.readdir(join(dir, 'dl'))).toEqual(['aurora-umi-2026.48.0.zip']); // no .part, record or lock left
     expect(JSON.parse(await fs.readFile(join(dir, 'state.json'), 'utf8'))).toEqual({
       type: 'friday.state/v1',
       serials: { 'aurora/beta': 3 },

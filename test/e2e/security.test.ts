@@ -3,10 +3,13 @@
  * manifest from a publish root on disk, runs `friday pull` as a device would, and asserts the
  * refusal's code, exit 1, and that nothing was written (no state file change, no download).
  */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ManifestBody } from '../../src/client/manifest.js';
+import { MAX_FILE_NAME_BYTES, type ManifestBody } from '../../src/client/manifest.js';
+import { startServer } from '../helpers/http-server.js';
 import { runFriday, tmpDir } from '../helpers/index.js';
 import { makeKey, manifestBody, signDoc, snapshot, trustDoc, type TestKey } from '../integration/channel-fixture.js';
 
@@ -288,5 +291,185 @@ describe('the caller’s own input', () => {
     const s = await w2.pull();
     expect(s.code).toBe(2);
     expect(s.json.error.code).toBe('E_STATE');
+  });
+});
+
+describe('security review', () => {
+  const IDENTITY = Buffer.from('01' + '00'.repeat(31), 'hex');
+
+  it('a small-order key in trust.json is refused (E_TRUST, exit 2), though it would verify a forged manifest', async () => {
+    const w = await world();
+    const keyid = createHash('sha256').update(IDENTITY).digest('hex');
+    const t = JSON.parse(await fs.readFile(w.trust, 'utf8'));
+    t.keys[keyid] = { type: 'ed25519', public: IDENTITY.toString('base64'), name: 'neutral' };
+    await fs.writeFile(w.trust, JSON.stringify(t));
+    // R = the identity point, S = 0: valid under the identity key for every message.
+    const sig = Buffer.concat([IDENTITY, Buffer.alloc(32)]).toString('base64');
+    await w.serve({ signed: w.body({ serial: 9, release: { ...w.body().release, version: '6.6.6' } }), signatures: [{ keyid, sig }] });
+    const before = await w.deviceFiles();
+    const r = await w.pull();
+    expect(r.code).toBe(2);
+    expect(r.json.error.code).toBe('E_TRUST');
+    expect(r.json.error.message).toContain(`keys.${keyid}: public is a weak Ed25519 key`);
+    expect(await w.deviceFiles()).toEqual(before);
+  });
+
+  it('`friday keys trust` refuses a small-order public key file, and a trust.json that holds one (exit 2)', async () => {
+    const dir = tmpDir();
+    await runFriday(['init', '--product', 'aurora', '--devices', 'umi', '-C', dir]);
+    const der = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), IDENTITY]);
+    const pem = `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+    await fs.writeFile(join(dir, 'neutral.pub'), pem);
+    const r = await runFriday(['keys', 'trust', join(dir, 'neutral.pub'), '-C', dir, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json.error.code).toBe('E_KEY');
+    expect(r.json.error.message).toContain('weak Ed25519 public key');
+    await expect(fs.access(join(dir, 'ota/trust.json'))).rejects.toThrow();
+
+    const alice = await makeKey(join(dir, 'keys'), 'alice');
+    const keyid = createHash('sha256').update(IDENTITY).digest('hex');
+    const planted = {
+      type: 'friday.trust/v1',
+      product: 'aurora',
+      threshold: 1,
+      keys: { [keyid]: { type: 'ed25519', public: IDENTITY.toString('base64'), name: 'n' } },
+    };
+    await fs.mkdir(join(dir, 'ota'), { recursive: true });
+    await fs.writeFile(join(dir, 'ota/trust.json'), JSON.stringify(planted));
+    const again = await runFriday(['keys', 'trust', alice.pubPath, '-C', dir, '--json']);
+    expect(again.code).toBe(2);
+    expect(again.json.error).toMatchObject({ code: 'E_TRUST' });
+    expect(again.json.error.message).toContain(`keys.${keyid}.public: a weak Ed25519 key`);
+    expect(JSON.parse(await fs.readFile(join(dir, 'ota/trust.json'), 'utf8'))).toEqual(planted);
+  });
+
+  it('a url that starts with a space (or holds any whitespace or control character) is refused, not fetched elsewhere', async () => {
+    const w = await world();
+    for (const url of [
+      ' /etc/passwd',
+      ' https:127.0.0.1:9/x.zip',
+      'releases/2026.48.0/a\tb.zip',
+      '\nreleases/x.zip',
+      'releases/\u0085x.zip',
+    ]) {
+      const body = w.body();
+      body.artifacts.umi = { ...body.artifacts.umi!, url };
+      await w.serve(signDoc(body, [w.alice]));
+      const r = await refused(w, 'E_PATH');
+      expect(r.json.error.message).toContain('artifacts.umi.url');
+    }
+  });
+
+  it('two pulls at once on one state file: the slower never writes a lower serial over the one just recorded', async () => {
+    const server = await startServer();
+    try {
+      const w = await world();
+      await fs.rm(w.state);
+      server.file('/fast/channels/beta/manifest.json', Buffer.from(JSON.stringify(signDoc(w.body({ serial: 2 }), [w.alice]))));
+      // The slow mirror holds its (older, valid) manifest back until the fast pull has finished.
+      let release!: () => void;
+      const held = new Promise<void>((ok) => (release = ok));
+      let asked!: () => void;
+      const slowAsked = new Promise<void>((ok) => (asked = ok));
+      const older = Buffer.from(JSON.stringify(signDoc(w.body({ serial: 1 }), [w.alice])));
+      server.handle('/slow/channels/beta/manifest.json', (_req, res) => {
+        asked();
+        void held.then(() => res.writeHead(200, { 'content-length': older.length }).end(older));
+      });
+      const pull = (source: string) =>
+        runFriday(['pull', '--channel', 'beta', '--source', source, '--trust', w.trust, '--device', 'umi', '--state', w.state, '--json'], {
+          env: { FRIDAY_NOW: NOW },
+        });
+      const slow = pull(`${server.base}/slow`);
+      await slowAsked;
+      const fast = await pull(`${server.base}/fast`);
+      expect(fast.code, fast.stderr).toBe(0);
+      expect(JSON.parse(await fs.readFile(w.state, 'utf8')).serials['aurora/beta']).toBe(2);
+      release();
+      const late = await slow;
+      expect(late.code).toBe(1);
+      expect(late.json.error.code).toBe('E_REPLAY');
+      expect(late.json.error.message).toContain('serial 1 is below 2');
+      expect(JSON.parse(await fs.readFile(w.state, 'utf8')).serials['aurora/beta']).toBe(2);
+      expect(await fs.readdir(join(w.root, 'device'))).toEqual(['state.json', 'updates']); // the lock is gone
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a state file that is a dangling symbolic link is an error (E_STATE), not a fresh start', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body(), [w.alice]));
+    await fs.rm(w.state);
+    await fs.symlink(join(w.root, 'unmounted/state.json'), w.state);
+    const r = await w.pull();
+    expect(r.code).toBe(2);
+    expect(r.json.error.code).toBe('E_STATE');
+    expect(r.json.error.message).toContain('symbolic link to a missing file');
+    expect(await fs.readlink(w.state)).toBe(join(w.root, 'unmounted/state.json'));
+    expect(await fs.readdir(w.download)).toEqual([]);
+  });
+
+  it('control characters a server sends never reach the terminal raw', async () => {
+    const w = await world();
+    await w.serve(Buffer.from('\x1b]0;owned\x07\x1b[2J\x1b[31m\u009b31m not json at all'));
+    const r = await refused(w, 'E_FORMAT');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f]/);
+    expect(r.stderr).toContain('\\x1b');
+    expect(JSON.stringify(r.json)).not.toMatch(/\\u001b|\\u0007|\u009b/);
+  });
+
+  it('a file name with a C1 control character is refused', async () => {
+    const w = await world();
+    for (const file of ['aurora-umi\u009b31m.zip', 'aurora\u0085umi.zip']) {
+      const body = w.body();
+      body.artifacts.umi = { ...body.artifacts.umi!, file };
+      await w.serve(signDoc(body, [w.alice]));
+      await refused(w, 'E_PATH');
+    }
+  });
+
+  it('a manifest.json that is a FIFO nobody writes to is refused at once, not waited on', async () => {
+    const w = await world();
+    await fs.mkdir(join(w.source, 'channels/beta'), { recursive: true });
+    execFileSync('mkfifo', [join(w.source, 'channels/beta/manifest.json')]);
+    const r = await refused(w, 'E_FETCH');
+    expect(r.json.error.message).toContain('not a regular file (a FIFO)');
+  });
+
+  it('a 250-byte file name is refused before anything is written; the longest allowed one downloads, and resumes', async () => {
+    const w = await world();
+    const fresh = join(w.root, 'device/new/updates');
+    const body = w.body();
+    body.artifacts.umi = { ...body.artifacts.umi!, file: 'a'.repeat(246) + '.zip' };
+    await w.serve(signDoc(body, [w.alice]));
+    const r = await w.pull(['--download', fresh]);
+    expect(r.json.error.code).toBe('E_PATH');
+    await expect(fs.access(join(w.root, 'device/new'))).rejects.toThrow();
+
+    // The longest name, with a .part and record of its own to resume from.
+    const longest = 'b'.repeat(MAX_FILE_NAME_BYTES - 4) + '.zip';
+    body.artifacts.umi = { ...body.artifacts.umi!, file: longest };
+    await w.serve(signDoc(body, [w.alice]));
+    await fs.writeFile(join(w.download, `${longest}.part`), IMAGE.subarray(0, 1000));
+    const a = body.artifacts.umi;
+    const record = { type: 'friday.download/v1', url: a.url, size: a.size, sha256: a.sha256, from: null, etag: null, lastModified: null };
+    await fs.writeFile(join(w.download, `${longest}.part.json`), JSON.stringify({ ...record, offset: 1000 }));
+    const ok = await w.pull();
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json).toMatchObject({ downloaded: join(w.download, longest), resumedFrom: 1000 });
+    expect(await fs.readdir(w.download)).toEqual([longest]);
+  });
+
+  it('a download folder the pull created is removed when it fails before writing anything', async () => {
+    const w = await world();
+    await w.serve(signDoc(w.body(), [w.alice]));
+    await fs.rm(join(w.source, 'releases'), { recursive: true });
+    const r = await w.pull(['--download', join(w.root, 'device/a/b/c')]);
+    expect(r.code).toBe(1);
+    expect(r.json.error.code).toBe('E_FETCH');
+    expect(r.json.error.message).toContain('no such file');
+    expect(await fs.readdir(join(w.root, 'device'))).toEqual(['state.json', 'updates']);
   });
 });

@@ -1,5 +1,5 @@
 /** The embeddable client's pure checks, on literals: canonical form, trust parsing, verification order, decisions. */
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   bucketOf,
@@ -12,7 +12,14 @@ import {
   isPlainFileName,
   isSafeRelativeUrl,
   keyidOfRaw,
+  locate,
+  MAX_FILE_NAME_BYTES,
   parseManifest,
+  parseManifestBytes,
+  parseSource,
+  printable,
+  publicKeyFromRaw,
+  weakKeyProblem,
   parseTrust,
   recordSerial,
   verifyManifest,
@@ -64,6 +71,15 @@ const codeOf = (fn: () => unknown) => {
     throw err;
   }
   return 'ok';
+};
+const errorOf = (fn: () => unknown): ClientError => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ClientError) return err;
+    throw err;
+  }
+  throw new Error('no error');
 };
 
 describe('canonical form (RFC 8785)', () => {
@@ -148,6 +164,112 @@ describe('names', () => {
     expect(isSafeRelativeUrl('releases/2026.48.0/a.zip')).toBe(true);
     for (const bad of ['/etc/passwd', '../a', 'a/../../b', 'https://x/y', 'file:///etc', 'a//b', 'a/./b', 'a\\b', 'a?b', '%2e%2e/x', ''])
       expect(isSafeRelativeUrl(bad)).toBe(false);
+  });
+});
+
+describe('names from a manifest (security review)', () => {
+  it('refuses C1 control characters and lone surrogates in a file name, as C0 ones', () => {
+    for (const bad of ['a\u0085b.zip', 'a\u009b31m.zip', 'a\u0080.zip', 'a\u009f', 'a\ud800.zip', 'a\x7f.zip'])
+      expect(isPlainFileName(bad), JSON.stringify(bad)).toBe(false);
+    expect(isPlainFileName('aurora-ümi-🍿.zip')).toBe(true);
+  });
+
+  it('limits a name so that every file the download derives from it fits in 255 bytes', () => {
+    expect(MAX_FILE_NAME_BYTES).toBe(223);
+    expect(isPlainFileName('a'.repeat(MAX_FILE_NAME_BYTES))).toBe(true);
+    expect(isPlainFileName('a'.repeat(MAX_FILE_NAME_BYTES + 1))).toBe(false);
+    expect(isPlainFileName('a'.repeat(250))).toBe(false);
+    // Bytes, not characters: 112 two-byte letters are 224 bytes.
+    expect(isPlainFileName('é'.repeat(111))).toBe(true);
+    expect(isPlainFileName('é'.repeat(112))).toBe(false);
+  });
+
+  it('refuses a url with whitespace or a control character anywhere (the URL parser would drop it)', () => {
+    for (const bad of [
+      ' /x',
+      ' https:127.0.0.1:9/x',
+      'releases/a b.zip',
+      'releases/a\tb.zip',
+      '\nreleases/a.zip',
+      'a.zip ',
+      'a\u00a0.zip',
+      'a\u0085.zip',
+      'a\u2028.zip',
+    ])
+      expect(isSafeRelativeUrl(bad), JSON.stringify(bad)).toBe(false);
+  });
+
+  it('checks where a url resolves, as it will be fetched, even past the name check', () => {
+    const http = parseSource('http://127.0.0.1:8080/ota');
+    expect(locate(http, 'releases/a.zip')).toBe('http://127.0.0.1:8080/ota/releases/a.zip');
+    for (const rel of [' /x', ' https:127.0.0.1:9/x', '/x', '//evil.example/x', 'a?b'])
+      expect(
+        codeOf(() => locate(http, rel)),
+        rel,
+      ).toBe('E_PATH');
+    const dir = parseSource('/srv/ota');
+    expect(locate(dir, 'releases/a.zip')).toBe('/srv/ota/releases/a.zip');
+    expect(codeOf(() => locate(dir, '../etc/passwd'))).toBe('E_PATH');
+  });
+});
+
+describe('weak keys (security review)', () => {
+  // The 8 points of small order in their canonical encodings, then non-canonical ones (y ≥ p, or
+  // the x sign bit set where x = 0): every one verifies a forged signature or names such a point.
+  const WEAK = [
+    '0100000000000000000000000000000000000000000000000000000000000000',
+    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    '0000000000000000000000000000000000000000000000000000000000000000',
+    '0000000000000000000000000000000000000000000000000000000000000080',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+    '0100000000000000000000000000000000000000000000000000000000000080',
+    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+    'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+    'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+    'efffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  ];
+
+  it('the identity key verifies a forged signature over any message (why it must be refused)', () => {
+    const identity = publicKeyFromRaw(Buffer.from(WEAK[0]!, 'hex'));
+    const forged = Buffer.concat([Buffer.from(WEAK[0]!, 'hex'), Buffer.alloc(32)]); // R = identity, S = 0
+    expect(verify(null, Buffer.from('any manifest at all'), identity, forged)).toBe(true);
+  });
+
+  it('parseTrust refuses every small-order and non-canonical encoding (E_TRUST, exit 2), naming the key', () => {
+    for (const hex of WEAK) {
+      const raw = Buffer.from(hex, 'hex');
+      const keyid = keyidOfRaw(raw);
+      const value = { ...trustValue(), keys: { [keyid]: { type: 'ed25519', public: raw.toString('base64') } } };
+      const err = errorOf(() => parseTrust(value));
+      expect(err.code, hex).toBe('E_TRUST');
+      expect(err.exit).toBe(2);
+      expect(err.message).toContain(`keys.${keyid}: public is a weak Ed25519 key`);
+      expect(weakKeyProblem(raw), hex).not.toBeNull();
+    }
+    expect(weakKeyProblem(alice.raw)).toBeNull();
+  });
+});
+
+describe('printable (security review)', () => {
+  it('shows control, C1 and invisible format characters as escapes, and leaves text alone', () => {
+    expect(printable('\x1b]0;owned\x07\x1b[31mred\r\n')).toBe('\\x1b]0;owned\\x07\\x1b[31mred\\x0d\\x0a');
+    expect(printable('a\u009b31mb\u0085')).toBe('a\\x9b31mb\\x85');
+    expect(printable('gpj.\u202eexe\u200b')).toBe('gpj.\\u202eexe\\u200b');
+    expect(printable('lone \ud800 surrogate')).toBe('lone \\ud800 surrogate');
+    expect(printable('Café “Popcorn” 🍿 2026.48.0')).toBe('Café “Popcorn” 🍿 2026.48.0');
+  });
+
+  it('every client error message is printable, whatever it quotes', () => {
+    const err = errorOf(() => parseManifestBytes(Buffer.from('\x1b[2J\x07\u009b not json'), 'm.json'));
+    expect(err.code).toBe('E_FORMAT');
+    // eslint-disable-next-line no-control-regex
+    expect(err.message).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+    expect(err.message).toContain('\\x1b');
   });
 });
 
