@@ -106,6 +106,8 @@ describe('friday pull', () => {
   it('--state through a symlink keeps the link and writes the file it names', async () => {
     const { root, pull } = await publishRoot();
     await fs.mkdir(join(root, 'dotfiles'));
+    // The state a device kept so far (a link to nothing is refused: the serials seen are not reset silently).
+    await fs.writeFile(join(root, 'dotfiles/state.json'), JSON.stringify({ type: 'friday.state/v1', serials: { 'aurora/beta': 2 } }));
     await fs.symlink(join(root, 'dotfiles/state.json'), join(root, 'state.json'));
     const r = await pull('--state', join(root, 'state.json'), '--current', '2026.48.0');
     expect(r.code, r.stderr).toBe(0);
