@@ -2,12 +2,12 @@
  * Messages a tired release engineer can act on: each situation is made for real, the message is
  * checked, and where it gives a command or a step, the test follows it and checks that it works.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeFixture, type Fixture } from '../integration/channel-fixture.js';
-import { runFriday, type RunResult } from '../helpers/index.js';
+import { BIN, BUILD_SCRIPT, cleanEnv, gitRepo, initProject, runFriday, type RunResult } from '../helpers/index.js';
 
 const NOW = '2026-11-27T17:00:00Z';
 
@@ -152,5 +152,48 @@ describe('signing keys', () => {
     expect(errorOf(r).hint).toBe(
       `  put the file's text in it: FRIDAY_SIGNING_KEY="$(cat ${f.alice.path})", or pass the file: --key ${f.alice.path}`,
     );
+  });
+});
+
+describe('Ctrl-C during the build of a cut', () => {
+  it('says it was interrupted, that no tag and no release folder were made, and exits 130; the cut then runs again', async () => {
+    const repo = await gitRepo();
+    // The build waits while out/hold exists (out/ is ignored, so the tree stays clean).
+    const build = `import { existsSync } from 'node:fs';\nif (existsSync('out/hold')) { console.log('holding'); setInterval(() => {}, 1000); }\nelse await import('./build.mjs');\n`;
+    await initProject(repo, { config: { build: { command: 'node hold.mjs', artifacts: 'out/{device}/*.zip', timeoutMinutes: 5 } } });
+    await repo.commit('build: hold', { files: { 'hold.mjs': build, 'build.mjs': BUILD_SCRIPT } });
+    mkdirSync(join(repo.dir, 'out'));
+    await fs.writeFile(join(repo.dir, 'out/hold'), '');
+
+    const child = spawn(process.execPath, [BIN, 'cut'], {
+      cwd: repo.dir,
+      env: cleanEnv({ FRIDAY_NOW: NOW }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    await new Promise<void>((building) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (stderr.includes('build | holding')) building();
+      });
+    });
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+
+    const { line, hint } = errorOf({ code: 130, stdout, stderr });
+    expect(line).toBe('friday: build: interrupted (SIGINT): the build was stopped, and no tag and no release folder were made');
+    expect(stderr).not.toMatch(/failed/);
+    expect(hint).toBe('  run the cut again when you are ready');
+    expect(await repo.git(['tag', '--list'])).toBe('');
+    const releases = await fs.readdir(join(repo.dir, 'ota/releases')).catch(() => []);
+    expect(releases.filter((n) => !n.startsWith('.'))).toEqual([]);
+
+    await fs.rm(join(repo.dir, 'out/hold'));
+    const again = await runFriday(['cut', '--json'], { cwd: repo.dir, env: { FRIDAY_NOW: NOW } });
+    ok(again, 'the cut run again');
+    expect(await repo.git(['tag', '--list'])).toBe(`v${again.json.version}`);
   });
 });
