@@ -197,3 +197,67 @@ describe('Ctrl-C during the build of a cut', () => {
     expect(await repo.git(['tag', '--list'])).toBe(`v${again.json.version}`);
   });
 });
+
+describe('the soak', () => {
+  it('says which stretch counts and the exact UTC time the release may move on; promote then succeeds at that time', async () => {
+    const f = await makeFixture();
+    ok(await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path, '--publish']), 'beta');
+    const promote = (now: string) =>
+      f.friday(['promote', '--from', 'beta', '--to', 'stable', '--key', f.alice.path, '--publish', '--json'], { FRIDAY_NOW: now });
+
+    const early = await promote('2026-11-28T23:00:00Z');
+    expect(early.code).toBe(1);
+    expect(early.json.error.code).toBe('E_SOAK');
+    const { line, hint } = errorOf(early);
+    expect(line).toBe(
+      'friday: promote --from beta --to stable: 2026.48.0 has been live on beta since 2026-11-27T17:00:00Z, 30.0 h of the 168 h soak ' +
+        '(the soak counts from when it last went live on beta, for as long as it stays live there without interruption and is not blocked); ' +
+        'it may move on at 2026-12-04T17:00:00Z',
+    );
+    expect(hint).toBe('  run it again at or after 2026-12-04T17:00:00Z');
+
+    const at = /at or after (\S+)$/.exec(hint)![1]!;
+    const justBefore = await promote(new Date(Date.parse(at) - 1000).toISOString());
+    expect(justBefore.json.error.code).toBe('E_SOAK');
+    const done = await promote(at);
+    ok(done, 'promote at the time given');
+    expect(done.json).toMatchObject({ channel: 'stable', version: '2026.48.0', from: 'beta', published: true });
+  });
+});
+
+describe('promote names promote', () => {
+  it('a refusal inside the stage step it shares reads `promote --from … --to …`, not `stage stable`', async () => {
+    const f = await makeFixture({ releases: ['2026.46.0', '2026.47.0'], channelThresholds: { stable: 2 } });
+    const t0 = { FRIDAY_NOW: '2026-11-20T17:00:00Z' };
+    const t1 = { FRIDAY_NOW: '2026-11-27T17:00:00Z' };
+    const t2 = { FRIDAY_NOW: '2026-12-04T17:00:00Z' };
+    const promote = (keys: string[], env: Record<string, string>) =>
+      f.friday(['promote', '--from', 'beta', '--to', 'stable', ...keys.flatMap((k) => ['--key', k]), '--publish', '--json'], env);
+    ok(await f.friday(['stage', '--channel', 'beta', '--version', '2026.46.0', '--key', f.alice.path, '--publish'], t0), 'beta');
+
+    const noKey = await promote([], t1);
+    expect(noKey.json.error.message).toMatch(/^promote --from beta --to stable: no signing key: /);
+
+    const short = await promote([f.alice.path], t1);
+    expect(short.code).toBe(1);
+    expect(short.json.error).toEqual({
+      code: 'E_THRESHOLD',
+      message: 'promote --from beta --to stable: serial 1 has 1 of the 2 signatures needed to publish; it is staged',
+    });
+    // Its hint, followed: a co-signature, then publish.
+    const { hint } = errorOf(short);
+    expect(hint).toBe('  add one with: friday sign --channel stable --key <file>, then friday publish --channel stable');
+    ok(await f.friday(['sign', '--channel', 'stable', '--key', f.bob.path], t1), 'sign');
+    ok(await f.friday(['publish', '--channel', 'stable'], t1), 'publish');
+
+    ok(await f.friday(['stage', '--channel', 'beta', '--version', '2026.47.0', '--key', f.alice.path, '--publish'], t1), 'beta');
+    ok(await promote([f.alice.path, f.bob.path], t2), 'promote 2026.47.0');
+    const back = ['rollback', '--channel', 'stable', '--reason', 'bootloop on umi', '--key', f.alice.path, '--key', f.bob.path];
+    ok(await f.friday(back, t2), 'rollback');
+    const blocked = await promote([f.alice.path, f.bob.path], t2);
+    expect(blocked.json.error).toEqual({
+      code: 'E_BLOCKED',
+      message: 'promote --from beta --to stable: 2026.47.0 is blocked on stable (it was rolled back)',
+    });
+  });
+});
