@@ -2,12 +2,12 @@
  * Messages a tired release engineer can act on: each situation is made for real, the message is
  * checked, and where it gives a command or a step, the test follows it and checks that it works.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, promises as fs } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeFixture, type Fixture } from '../integration/channel-fixture.js';
-import { BIN, BUILD_SCRIPT, cleanEnv, gitRepo, initProject, runFriday, type RunResult } from '../helpers/index.js';
+import { BIN, BUILD_SCRIPT, cleanEnv, gitRepo, initProject, ROOT, runFriday, tmpDir, type RunResult } from '../helpers/index.js';
 
 const NOW = '2026-11-27T17:00:00Z';
 
@@ -259,5 +259,55 @@ describe('promote names promote', () => {
       code: 'E_BLOCKED',
       message: 'promote --from beta --to stable: 2026.47.0 is blocked on stable (it was rolled back)',
     });
+  });
+});
+
+describe('output into a closed pipe', () => {
+  it('`friday <cmd> --help | head -1` prints the first line and exits 0, with nothing on stderr', () => {
+    for (const cmd of ['status', 'cut', 'keys generate']) {
+      const r = spawnSync(
+        'bash',
+        ['-c', `"${process.execPath}" "${BIN}" ${cmd} --help | head -1; echo "friday exited \${PIPESTATUS[0]}" >&2`],
+        {
+          encoding: 'utf8',
+          env: cleanEnv(),
+        },
+      );
+      expect(r.stdout, cmd).toBe(`Usage: friday ${cmd} [options]${cmd === 'keys generate' ? ' <name>' : ''}\n`);
+      expect(r.stderr, cmd).toBe('friday exited 0\n');
+    }
+  });
+
+  it("a reader that is gone before anything is written: no EPIPE stack, and the exit code is the command's", async () => {
+    const run = (args: string[], close: ('stdout' | 'stderr')[]) =>
+      new Promise<{ code: number | null; stderr: string }>((done) => {
+        const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+        for (const s of close) child[s].destroy();
+        let stderr = '';
+        if (!close.includes('stderr')) child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('close', (code) => done({ code, stderr }));
+      });
+    expect(await run(['cut', '--help'], ['stdout'])).toEqual({ code: 0, stderr: '' });
+    expect(await run(['--help'], ['stdout'])).toEqual({ code: 0, stderr: '' });
+    const bad = await run(['status', '--bogus', '--json'], ['stdout']);
+    expect(bad).toEqual({ code: 2, stderr: "friday: status: unknown option '--bogus'\n  see friday status --help\n" });
+    expect((await run(['status', '--bogus'], ['stdout', 'stderr'])).code).toBe(2);
+  });
+});
+
+describe('npm install', () => {
+  it('builds quietly: the prepare script prints nothing on success', () => {
+    const prepare = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.prepare as string;
+    const out = tmpDir('friday-prepare-');
+    // The same command into a folder of its own, so the dist/ the other tests run stays as it is.
+    const r = spawnSync('sh', ['-c', `${prepare} --out-dir "${out}"`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...cleanEnv(), PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('');
+    expect(existsSync(join(out, 'cli/main.js'))).toBe(true);
   });
 });
