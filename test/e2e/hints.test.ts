@@ -311,3 +311,43 @@ describe('npm install', () => {
     expect(existsSync(join(out, 'cli/main.js'))).toBe(true);
   });
 });
+
+describe('help', () => {
+  it('friday --help has an example and says to start with `friday demo`; so does friday with no arguments', async () => {
+    const top = await runFriday(['--help']);
+    ok(top, '--help');
+    expect(top.stdout).toMatch(/\nExamples:\n {2}\$ friday demo\n/);
+    expect(top.stdout).toContain('start with `friday demo`');
+    const none = await runFriday([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('start with `friday demo`');
+  });
+
+  it("lists every command's own options before the global ones, and never `(default: [])`", async () => {
+    const commands = ['init', 'keys generate', 'keys trust', 'cut', 'changelog', 'stage', 'sign', 'publish', 'rollout', 'promote'];
+    commands.push('rollback', 'renew', 'watch', 'status', 'verify', 'pull', 'prune', 'demo');
+    for (const c of ['', 'keys', ...commands]) {
+      const r = await runFriday([...c.split(' ').filter(Boolean), '--help']);
+      ok(r, `${c} --help`);
+      expect(r.stdout, c).not.toContain('(default: [])');
+      if (!commands.includes(c)) continue;
+      const own = r.stdout.indexOf('\nOptions:\n');
+      const global = r.stdout.indexOf('\nGlobal options:\n');
+      expect(own, c).toBeGreaterThan(0);
+      expect(global, c).toBeGreaterThan(own);
+      const ownPart = r.stdout.slice(own, global);
+      expect(ownPart, c).not.toMatch(/--cwd|--config|--json|--dry-run|--now|--quiet/);
+      expect(r.stdout.slice(global), c).toMatch(/-C, --cwd <dir>[\s\S]*-q, --quiet/);
+    }
+  });
+
+  it.skipIf(process.env.FRIDAY_TEST_FAST)(
+    'following it: `friday demo` runs a whole week',
+    async () => {
+      const dir = tmpDir('friday-demo-');
+      const r = await runFriday(['demo', '--dir', join(dir, 'sandbox')]);
+      ok(r, 'friday demo');
+    },
+    180_000,
+  );
+});
