@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'E_FEED' // watch: the crash feed
   | 'E_GIT'
   | 'E_INPUT' // a JSON file the user gave
+  | 'E_INTERRUPTED' // cut: friday was interrupted (Ctrl-C, SIGTERM) while the build ran
   | 'E_INTERNAL'
   | 'E_IO' // a failed system call
   | 'E_ISSUES' // the issues source
@@ -30,6 +31,9 @@ export type ErrorCode =
   | 'E_STALE' // a staged manifest whose serial is not live + 1
   | 'E_THRESHOLD'; // fewer trusted signatures than the channel's threshold
 
+/** 130 and 143: stopped by SIGINT (Ctrl-C) or SIGTERM, 128 + the signal's number as a shell reports it. */
+export type ErrorExit = 1 | 2 | 3 | 130 | 143;
+
 /**
  * One error class for everything the user should see. `message` reads "<what failed>: <why>";
  * the CLI prints it as `friday: <message>`, the hint on a second line, and exits with `exit`.
@@ -37,12 +41,12 @@ export type ErrorCode =
  */
 export class FridayError extends Error {
   readonly code: ErrorCode;
-  readonly exit: 1 | 2 | 3;
+  readonly exit: ErrorExit;
   readonly hint?: string;
   /** A result to print with --json instead of the error document (watch's exit 3). */
   result?: unknown;
 
-  constructor(code: ErrorCode, message: string, exit: 1 | 2 | 3 = 1, hint?: string) {
+  constructor(code: ErrorCode, message: string, exit: ErrorExit = 1, hint?: string) {
     super(message);
     this.name = 'FridayError';
     this.code = code;

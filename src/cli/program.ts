@@ -22,8 +22,12 @@ function packageVersion(): string {
   }
 }
 
-/** Global options are accepted before and after the command (cli.md). */
-function addGlobals(cmd: Command, withVersion = false): Command {
+/**
+ * Global options are accepted before and after the command (cli.md). A command gets them after
+ * its own options, under their own heading, so its help leads with what is particular to it.
+ */
+function addGlobals(cmd: Command, opts: { version?: boolean; heading?: string } = {}): Command {
+  if (opts.heading) cmd.optionsGroup(opts.heading);
   cmd
     .option('-C, --cwd <dir>', 'the ROM repository (default: the current directory)')
     .option('--config <file>', 'configuration file (default friday.config.json in the repository)')
@@ -31,10 +35,23 @@ function addGlobals(cmd: Command, withVersion = false): Command {
     .option('--dry-run', 'do everything but write: no tag, no file, no push')
     .option('--now <iso>', 'the clock for every time read or recorded (also FRIDAY_NOW)')
     .option('-q, --quiet', 'errors only');
-  if (withVersion) cmd.version(packageVersion(), '--version', 'print the version of friday');
+  if (opts.version) cmd.version(packageVersion(), '--version', 'print the version of friday');
   return cmd;
 }
 
+const GLOBAL_HEADING = 'Global options:';
+
+/** What `friday --help` says after the commands: where to begin, and a week in three commands. */
+const PROGRAM_HELP_END = `
+Examples:
+  $ friday demo
+  $ friday cut --push
+  $ friday stage --channel beta --key ~/.config/friday/keys/alice.key --publish
+
+First time here: start with \`friday demo\`, a whole week (cut, changelog,
+beta, stable, a crash and its rollback) in a sandbox folder.
+\`friday <command> --help\` shows a command's options and an example.
+`;
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The command as typed (`keys generate`); empty for the program itself. */
@@ -53,12 +70,13 @@ export interface Printer {
 }
 
 function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Outcome, ctx: Context) => void): Command {
-  const program = addGlobals(new Command('friday'), true)
+  const program = addGlobals(new Command('friday'), { version: true })
     .description(
       'Weekly release pipeline for community-built firmware: cut, fan-voted changelog, signed OTA channels, crash-watch rollback.',
     )
     .enablePositionalOptions()
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .addHelpText('after', PROGRAM_HELP_END);
 
   /** Output through `io`, and errors thrown (not exited) with the command they came from. */
   const wire = (cmd: Command): Command =>
@@ -68,16 +86,16 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     });
   wire(program);
 
-  /** A command (of the program or of a group) with the global options and an example in its help. */
+  /** A command (of the program or of a group) with an example in its help; `runWith` adds the global options after its own. */
   const commandOf = (parent: Command, name: string, summary: string, example: string): Command => {
-    const cmd = wire(addGlobals(parent.command(name).description(summary)));
+    const cmd = wire(parent.command(name).description(summary));
     cmd.addHelpText('after', `\nExample:\n  $ ${example}\n`);
     return cmd;
   };
   const command = (name: string, summary: string, example: string) => commandOf(program, name, summary, example);
 
   const runWith = <O>(cmd: Command, load: () => Promise<Run<O>>, extra: (args: unknown[]) => Partial<O> = () => ({})) =>
-    cmd.action(async (...args: unknown[]) => {
+    addGlobals(cmd, { heading: GLOBAL_HEADING }).action(async (...args: unknown[]) => {
       const self = args[args.length - 1] as Command;
       const merged: Record<string, unknown> = { ...self.opts() };
       // A global option may be given to the command, to its group (`keys`) or to the program:
@@ -105,10 +123,13 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     async () => (await import('../commands/init.js')).run,
   );
 
-  const keys = command(
-    'keys',
-    'manage Ed25519 signing keys and the trust file',
-    'friday keys generate alice && friday keys trust ~/.config/friday/keys/alice.pub',
+  // A group has no options of its own: its global ones need no heading.
+  const keys = addGlobals(
+    command(
+      'keys',
+      'manage Ed25519 signing keys and the trust file',
+      'friday keys generate alice && friday keys trust ~/.config/friday/keys/alice.pub',
+    ),
   );
   const keysCommand = (name: string, summary: string, example: string) => commandOf(keys, name, summary, example);
   runWith(
@@ -166,7 +187,7 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       .requiredOption('--channel <name>', 'channel')
       .option('--version <v>', 'release to stage (default: newest cut, or the one live on the `from` channel)')
       .option('--rollout <percent>', 'rollout percent (default: the policy first stage)')
-      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect)
       .option('--publish', 'publish right after staging')
       .option('--force', 'stage a release blocked on this channel anyway (never skips the soak)'),
     async () => (await import('../commands/stage.js')).run,
@@ -174,7 +195,7 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
   runWith(
     command('sign', 'add a signature to the staged manifest', 'friday sign --channel stable --key bob.key')
       .requiredOption('--channel <name>', 'channel')
-      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect),
     async () => (await import('../commands/sign.js')).run,
   );
   runWith(
@@ -193,7 +214,7 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       .requiredOption('--channel <name>', 'channel')
       .option('--percent <p>', 'rollout percent, 0 to 100')
       .option('--next', 'the next stage of the policy')
-      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect),
     async () => (await import('../commands/rollout.js')).run,
   );
   runWith(
@@ -204,7 +225,7 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     )
       .requiredOption('--from <channel>', 'source channel')
       .requiredOption('--to <channel>', 'target channel')
-      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect)
       .option('--publish', 'publish right after staging')
       .option('--force', 'promote a release blocked on --to anyway (never skips the soak)'),
     async () => (await import('../commands/promote.js')).run,
@@ -218,7 +239,7 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       .requiredOption('--channel <name>', 'channel')
       .option('--to <version>', 'release to go back to (default: the last good one)')
       .requiredOption('--reason <text>', 'why, written into the signed manifest')
-      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect),
     async () => (await import('../commands/rollback.js')).run,
   );
   runWith(
@@ -228,7 +249,7 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       'friday renew --channel stable --key alice.key',
     )
       .requiredOption('--channel <name>', 'channel')
-      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, [])
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect)
       .option('--force', 'renew now, whatever the expiry'),
     async () => (await import('../commands/renew.js')).run,
   );
@@ -240,7 +261,7 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     )
       .requiredOption('--channel <name>', 'channel')
       .option('--feed <file>', 'crash feed (default feedback.path of the config)')
-      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect, []),
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect),
     async () => (await import('../commands/watch.js')).run,
   );
   runWith(
@@ -313,7 +334,7 @@ export async function runCli(argv: readonly string[], io: Printer, env: NodeJS.P
     exit = outcome.exit ?? 0;
   });
   if (argv.length === 0) {
-    io.err(program.helpInformation());
+    program.outputHelp({ error: true });
     return 2;
   }
   try {

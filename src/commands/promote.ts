@@ -24,6 +24,11 @@ export async function run(
   const live = await readLiveManifest(project.publishDir, opts.from, project.root);
   if (!live) throw failure('E_NOTHING', `promote: nothing is live on ${opts.from}`);
   const ch = await openChannel(ctx, opts.to, { project, flag: '--to', keyFiles: opts.key });
-  const r = await stageRelease(ch, { version: live.signed.release.version, publish: opts.publish, force: opts.force });
+  const r = await stageRelease(ch, {
+    as: `promote --from ${opts.from} --to ${opts.to}`,
+    version: live.signed.release.version,
+    publish: opts.publish,
+    force: opts.force,
+  });
   return { result: { ...r, from: opts.from }, text: describeStage(r, ctx.dryRun) };
 }

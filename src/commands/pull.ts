@@ -221,13 +221,12 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
     view.stop();
     const signal = stop.signal.reason as keyof typeof SIGNAL_EXIT | undefined;
     if (stop.signal.aborted && signal && SIGNAL_EXIT[signal]) {
-      // FridayError's exits are 1–3; the shell convention for a stop by signal is 128 + its number.
-      process.once('exit', () => (process.exitCode = SIGNAL_EXIT[signal]));
+      // The shell's convention for a stop by a signal: 128 + its number.
       const message = err instanceof Error ? err.message : String(err);
       throw new FridayError(
         'E_INTERRUPTED',
         `pull: stopped by ${signal}: ${message}`,
-        1,
+        SIGNAL_EXIT[signal],
         'run the same pull again: a download resumes where it stopped',
       );
     }

@@ -37,6 +37,8 @@ export interface Judgement {
   recent: { devices: number; crashed: number; rate: number; lower: number; upper: number };
   /** What a release engineer reads first: which rule fired and why, or why not. */
   reason: string;
+  /** The policy's bars the figures were held against, for saying how far off they are. */
+  limits: { minDevices: number; maxCrashRate: number; windowHours: number };
 }
 
 /** Minimums of the spike and absolute rules (formats.md): a handful of crashes is never a spike. */
@@ -194,7 +196,8 @@ export function judge(candidate: CandidateCounts, baseline: UnitCounts | null, p
   const rule: Rule = spike ? 'spike' : absolute ? 'absolute' : null;
   const verdict: Verdict = rule !== null ? 'unhealthy' : candidate.devices >= policy.minDevices ? 'healthy' : 'insufficient-data';
   const evidence = Math.min(Math.exp(logEvidence), Number.MAX_VALUE);
-  const j: Judgement = { verdict, rule, logEvidence, evidence, threshold, ratio, recent, reason: '' };
+  const limits = { minDevices: policy.minDevices, maxCrashRate: policy.maxCrashRate, windowHours: policy.windowHours };
+  const j: Judgement = { verdict, rule, logEvidence, evidence, threshold, ratio, recent, reason: '', limits };
   j.reason = reasonLine(j, candidate, hasBaseline ? baseline : null, policy, { evidenceOk, ratioOk, unitsOk, devicesOk });
   return j;
 }

@@ -211,12 +211,14 @@ export function baselineVersion(events: readonly EventLike[], candidate: string,
   return null;
 }
 
-export type SoakVerdict = { ok: true; hours: number } | { ok: false; why: string };
+/** `allowedAt`: when the release passes the soak if it stays live and unblocked (whole seconds, rounded up). */
+export type SoakVerdict = { ok: true; hours: number } | { ok: false; why: string; allowedAt: string | null };
 
 /**
  * The soak gate of a channel with `from` (formats.md "channels"): the release must have been live
  * on `from` for `soakHours` (its latest live period there, up to now if still live) and must not
- * be blocked there.
+ * be blocked there. The refusal says which stretch counted and when it will pass, so whoever reads
+ * it knows when to come back.
  */
 export function soakCheck(
   fromEvents: readonly EventLike[],
@@ -226,17 +228,26 @@ export function soakCheck(
   soakHours: number,
   now: Date,
 ): SoakVerdict {
-  if (fromBlocked.includes(version)) return { ok: false, why: `${version} is blocked on ${fromChannel} (it was rolled back there)` };
+  const refuse = (why: string, allowedAt: string | null = null): SoakVerdict => ({ ok: false, why, allowedAt });
+  if (fromBlocked.includes(version)) return refuse(`${version} is blocked on ${fromChannel} (it was rolled back there)`);
   const mine = releaseHistory(fromEvents).filter((p) => p.version === version);
   const period = mine[mine.length - 1];
-  if (!period) return { ok: false, why: `${version} has never been live on ${fromChannel}` };
+  if (!period) return refuse(`${version} has never been live on ${fromChannel}`);
   const end = period.to === null ? now.getTime() : timeOf(period.to);
   const hours = (end - timeOf(period.from)) / 3_600_000;
-  if (hours < soakHours) {
-    const when = period.to === null ? `; it may be promoted from ${formatTime(new Date(timeOf(period.from) + soakHours * 3_600_000))}` : '';
-    return { ok: false, why: `${version} has been live on ${fromChannel} for ${hours.toFixed(1)} h of the ${soakHours} h soak${when}` };
+  if (hours >= soakHours) return { ok: true, hours };
+  const soak = `${hours.toFixed(1)} h of the ${soakHours} h soak`;
+  const counts = `the soak counts from when it last went live on ${fromChannel}, for as long as it stays live there without interruption and is not blocked`;
+  if (period.to !== null) {
+    return refuse(
+      `${version} was live on ${fromChannel} only from ${period.from} to ${period.to}, ${soak}; ${counts}, so it must go live on ${fromChannel} again and stay ${soakHours} h`,
+    );
   }
-  return { ok: true, hours };
+  const allowedAt = formatTime(new Date(Math.ceil((timeOf(period.from) + soakHours * 3_600_000) / 1000) * 1000));
+  return refuse(
+    `${version} has been live on ${fromChannel} since ${period.from}, ${soak} (${counts}); it may move on at ${allowedAt}`,
+    allowedAt,
+  );
 }
 
 /** The newest version among `versions` (semver order, calver-week versions included). */

@@ -78,6 +78,26 @@ export function sparkline(t: VersionTally, nowMs: number): { bars: string; peak:
   return { bars, peak };
 }
 
+/**
+ * The verdict in plain words, and how sure it is, for whoever reads the report without the
+ * statistics in mind: "strong evidence the new build crashes more (evidence 1200 against the 100
+ * needed)", "no sign of a regression", "too little data yet: 120 of the 200 devices needed".
+ */
+function howSure(r: Pick<WatchResult, 'verdict' | 'rule' | 'candidate' | 'baseline'>, j: Judgement): string {
+  const evidence = `evidence ${formatEvidence(j.logEvidence)} against the ${formatNumber(j.threshold)} needed`;
+  const than = r.baseline ? ` than ${r.baseline.version}` : '';
+  if (r.rule === 'spike') return `strong evidence the new build crashes more${than} (${evidence})`;
+  if (r.rule === 'absolute')
+    return (
+      `the new build crashes on too many devices: at least ${percent(j.recent.lower)} of them in the last ` +
+      `${j.limits.windowHours} h, against ${percent(j.limits.maxCrashRate)} allowed`
+    );
+  if (r.verdict === 'insufficient-data') return `too little data yet: ${r.candidate.devices} of the ${j.limits.minDevices} devices needed`;
+  if (!r.baseline) return 'no sign of a regression in its own crash rate; there is no earlier release to compare it with';
+  if (j.evidence >= j.threshold) return `more crashes${than} (${evidence}), but too few or too small a rise to roll back`;
+  return `${j.evidence > 1 ? 'no clear sign' : 'no sign'} of a regression (${evidence})`;
+}
+
 export function renderReport(
   r: WatchResult,
   j: Judgement,
@@ -89,7 +109,7 @@ export function renderReport(
   notes: string[],
 ): string {
   const verdict = r.verdict === 'unhealthy' ? `UNHEALTHY (${r.rule} rule)` : r.verdict;
-  const out = [`${r.channel}: ${r.candidate.version} ${verdict}`, `  ${r.reason}`, ''];
+  const out = [`${r.channel}: ${r.candidate.version} ${verdict}`, `  ${howSure(r, j)}`, `  ${r.reason}`, ''];
   const row = (label: string, v: VersionReport) =>
     `  ${label.padEnd(10)}${v.version.padEnd(14)}${String(v.devices).padStart(8)}${String(v.crashed).padStart(8)}  ` +
     `${`${percent(v.crashRate.rate)} [${percent(v.crashRate.lower)}, ${percent(v.crashRate.upper)}]`.padEnd(24)}` +

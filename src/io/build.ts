@@ -3,7 +3,7 @@
  * its output line by line. It runs in its own process group so a timeout stops the whole tree.
  */
 import { execa } from 'execa';
-import { failure } from '../errors.js';
+import { failure, FridayError } from '../errors.js';
 
 export interface BuildOptions {
   command: string;
@@ -38,13 +38,26 @@ export async function runBuild(opts: BuildOptions): Promise<void> {
     killGroup('SIGTERM');
     setTimeout(() => killGroup('SIGKILL'), 5_000).unref();
   }, opts.timeoutMs);
-  // Stop the build with us when friday itself is interrupted.
-  const onSignal = () => killGroup('SIGTERM');
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Interrupting friday stops the build, and friday then says so and exits as interrupted; a
+  // second Ctrl-C kills a build that ignored the first.
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    killGroup(interrupted ? 'SIGKILL' : 'SIGTERM');
+    interrupted ??= signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     for await (const line of child.iterable({ from: 'all' })) opts.onLine(String(line));
     const result = await child;
+    if (interrupted) {
+      throw new FridayError(
+        'E_INTERRUPTED',
+        `build: interrupted (${interrupted}): the build was stopped, and no tag and no release folder were made`,
+        interrupted === 'SIGINT' ? 130 : 143,
+        'run the cut again when you are ready',
+      );
+    }
     if (timedOut) {
       throw failure(
         'E_BUILD',

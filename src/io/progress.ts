@@ -46,6 +46,8 @@ export async function runSteps(ctx: Context, steps: Step[]): Promise<void> {
     {
       concurrent: false,
       exitOnError: true,
+      // listr2 would exit 127 on Ctrl-C; the step itself says it was interrupted (src/io/build.ts).
+      registerSignalListeners: false,
       rendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
     },
   );

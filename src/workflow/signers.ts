@@ -1,5 +1,4 @@
 /** The signing keys a command was given, and what to say when they will not do. */
-import { join } from 'node:path';
 import { checkSignatures, thresholdFor, type SignedManifest, type Trust } from '../client/index.js';
 import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
@@ -15,8 +14,7 @@ export async function requireSigners(
   keyFiles: string[] | undefined,
   need: { what: string; channel: string; trust: Trust },
 ): Promise<Signer[]> {
-  const files = (keyFiles ?? []).map((f) => (f.startsWith('/') ? f : join(ctx.cwd, f)));
-  const signers = await loadSigners(files, ctx.env);
+  const signers = await loadSigners(keyFiles ?? [], ctx.env, ctx.cwd);
   const { trust, channel } = need;
   if (signers.length === 0) {
     const env = ctx.env.FRIDAY_SIGNING_KEY === undefined ? 'FRIDAY_SIGNING_KEY is not set' : 'FRIDAY_SIGNING_KEY is empty';

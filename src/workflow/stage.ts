@@ -20,6 +20,11 @@ import { publishStaged } from './release.js';
 import { signatureCount } from './signers.js';
 
 export interface StageRequest {
+  /**
+   * The command as the user typed it (`promote --from beta --to stable`), which every message of
+   * the operation names; `stage <channel>` when not given.
+   */
+  as?: string | undefined;
   version?: string | undefined;
   rollout?: string | undefined;
   publish?: boolean | undefined;
@@ -45,7 +50,8 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
   const { ctx, project, policy, name } = ch;
   const { publishDir } = project;
   const place = { publishDir, root: project.root, product: project.config.product };
-  const signers = await ch.signers(`stage ${name}`);
+  const as = req.as ?? `stage ${name}`;
+  const signers = await ch.signers(as);
   let percent = policy.rollout[0]!;
   if (req.rollout !== undefined) {
     const p = parsePercent(req.rollout);
@@ -66,11 +72,11 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
       );
     }
   } else if (policy.from) {
-    if (!fromLive) throw failure('E_NOTHING', `stage ${name}: nothing is live on ${policy.from}, where ${name} takes its releases from`);
+    if (!fromLive) throw failure('E_NOTHING', `${as}: nothing is live on ${policy.from}, where ${name} takes its releases from`);
     version = fromLive.signed.release.version;
   } else {
     version = newestVersion(await listReleases(publishDir)) ?? undefined;
-    if (version === undefined) throw failure('E_NOTHING', `stage ${name}: no release has been cut`, 'cut one with `friday cut`');
+    if (version === undefined) throw failure('E_NOTHING', `${as}: no release has been cut`, 'cut one with `friday cut`');
   }
 
   // A re-run Friday job: the release is already there, so nothing is hashed or signed again.
@@ -92,15 +98,13 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
       ctx.now,
     );
     if (!soak.ok) {
-      throw failure(
-        'E_SOAK',
-        `stage ${name}: ${soak.why}`,
-        req.force ? `--force overrides only a block on ${name} itself, never the soak on ${policy.from}` : undefined,
-      );
+      const force = req.force ? `--force overrides only a block on ${name} itself, never the soak on ${policy.from}` : null;
+      const retry = soak.allowedAt ? `run it again at or after ${soak.allowedAt}` : null;
+      throw failure('E_SOAK', `${as}: ${soak.why}`, [force, retry].filter(Boolean).join('; ') || undefined);
     }
   }
   // A release blocked here is refused before its files are hashed (again under the lock below).
-  refuseBlocked(ch, (await ch.live())?.signed.blocked ?? [], version, req.force);
+  refuseBlocked(as, ch.name, (await ch.live())?.signed.blocked ?? [], version, req.force);
   await rehashArtifacts(place, build, ctx.info);
   const notes = await readNotes(publishDir, version, ctx.warn);
   const chosen = version;
@@ -109,7 +113,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
     const again = await unchanged(ch, chosen, req);
     if (again) return again;
     const live = await ch.live();
-    if (refuseBlocked(ch, live?.signed.blocked ?? [], chosen, req.force))
+    if (refuseBlocked(as, name, live?.signed.blocked ?? [], chosen, req.force))
       ctx.warn(`${chosen} is blocked on ${name}; staged anyway (--force)`);
     if (live && compareVersions(chosen, live.signed.release.version) < 0)
       ctx.warn(
@@ -153,7 +157,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
       if (count.valid < count.threshold) {
         throw failure(
           'E_THRESHOLD',
-          `publish ${name}: serial ${body.serial} has ${count.valid} of the ${count.threshold} signatures needed; it is staged`,
+          `${as}: serial ${body.serial} has ${count.valid} of the ${count.threshold} signatures needed to publish; it is staged`,
           `add one with: friday sign --channel ${name} --key <file>, then friday publish --channel ${name}`,
         );
       }
@@ -189,15 +193,11 @@ async function unchanged(ch: Channel, version: string, req: StageRequest): Promi
   };
 }
 
-/** True when `version` is blocked on the channel and --force stages it anyway; an error without --force. */
-function refuseBlocked(ch: Channel, blocked: readonly string[], version: string, force: boolean | undefined): boolean {
+/** True when `version` is blocked on the channel and --force stages it anyway; an error naming `as` without --force. */
+function refuseBlocked(as: string, channel: string, blocked: readonly string[], version: string, force: boolean | undefined): boolean {
   if (!blocked.includes(version)) return false;
   if (!force)
-    throw failure(
-      'E_BLOCKED',
-      `stage ${ch.name}: ${version} is blocked on ${ch.name} (it was rolled back)`,
-      'use --force to stage it anyway',
-    );
+    throw failure('E_BLOCKED', `${as}: ${version} is blocked on ${channel} (it was rolled back)`, 'use --force to stage it anyway');
   return true;
 }
 

@@ -51,4 +51,37 @@ describe('keys', () => {
     expect((err as FridayError).exit).toBe(2);
     expect((err as FridayError).message).toMatch(/^FRIDAY_SIGNING_KEY: not a PKCS#8 PEM private key/);
   });
+
+  it('says a public key is one: the private key beside it when there is one, else where to find it', async () => {
+    const dir = tmpDir();
+    const k = generateKeyPair();
+    writeFileSync(join(dir, 'a.pub'), k.publicPem, { mode: 0o644 }); // as keys generate writes it
+    const alone = (await loadSigners(['a.pub'], {}, dir).catch((e: unknown) => e)) as FridayError;
+    expect(alone.exit).toBe(2);
+    expect(alone.message).toBe(
+      'a.pub: not a PKCS#8 PEM private key: it is a public key (-----BEGIN PUBLIC KEY-----); signing needs the private one',
+    );
+    expect(alone.hint).toBe('give the private key, the <name>.key that `friday keys generate` wrote beside <name>.pub');
+    writeFileSync(join(dir, 'a.key'), k.privatePem, { mode: 0o600 });
+    const beside = (await loadSigners(['a.pub'], {}, dir).catch((e: unknown) => e)) as FridayError;
+    expect(beside.hint).toBe('give the private key beside it: --key a.key');
+    const [s] = await loadSigners(['a.key'], {}, dir);
+    expect(s!.keyid).toBe(k.keyid);
+  });
+
+  it('FRIDAY_SIGNING_KEY: a file name is said as such, a name that is no file is not taken for one', async () => {
+    const dir = tmpDir();
+    const k = generateKeyPair();
+    writeFileSync(join(dir, 'my key.key'), k.privatePem, { mode: 0o600 });
+    const named = (await loadSigners([], { FRIDAY_SIGNING_KEY: 'my key.key' }, dir).catch((e: unknown) => e)) as FridayError;
+    expect(named.message).toBe(
+      'FRIDAY_SIGNING_KEY: holds the name of a file (my key.key), not a key: it must hold the PEM text of the private key',
+    );
+    expect(named.hint).toBe(`put the file's text in it: FRIDAY_SIGNING_KEY="$(cat 'my key.key')", or pass the file: --key 'my key.key'`);
+    const none = (await loadSigners([], { FRIDAY_SIGNING_KEY: 'nothing.key' }, dir).catch((e: unknown) => e)) as FridayError;
+    expect(none.message).toBe('FRIDAY_SIGNING_KEY: not a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)');
+    // A one-line CI secret with literal \n sequences is PEM text, never a file name.
+    const [s] = await loadSigners([], { FRIDAY_SIGNING_KEY: k.privatePem.trim().replace(/\n/g, '\\n') }, dir);
+    expect(s!.keyid).toBe(k.keyid);
+  });
 });

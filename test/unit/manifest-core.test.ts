@@ -179,12 +179,35 @@ describe('went live, history, baseline, soak', () => {
     expect(soakCheck(events, [], 'beta', '2026.47.0', 168, now)).toEqual({ ok: true, hours: 168 });
     const early = soakCheck(events, [], 'beta', '2026.47.0', 168, new Date('2026-11-28T00:00:00Z'));
     expect(early.ok).toBe(false);
-    expect(!early.ok && early.why).toContain('144.0 h of the 168 h soak; it may be promoted from 2026-11-29T00:00:00Z');
-    expect(soakCheck(events, [], 'beta', '2026.46.0', 168, now).ok).toBe(false); // live one day only
+    expect(early).toEqual({
+      ok: false,
+      why:
+        '2026.47.0 has been live on beta since 2026-11-22T00:00:00Z, 144.0 h of the 168 h soak (the soak counts from when it last ' +
+        'went live on beta, for as long as it stays live there without interruption and is not blocked); it may move on at 2026-11-29T00:00:00Z',
+      allowedAt: '2026-11-29T00:00:00Z',
+    });
+    // Replaced on beta after a day: no time to come back at, it must go live there again.
+    expect(soakCheck(events, [], 'beta', '2026.46.0', 168, now)).toEqual({
+      ok: false,
+      why:
+        '2026.46.0 was live on beta only from 2026-11-15T00:00:00Z to 2026-11-16T00:00:00Z, 24.0 h of the 168 h soak; the soak counts ' +
+        'from when it last went live on beta, for as long as it stays live there without interruption and is not blocked, so it must go ' +
+        'live on beta again and stay 168 h',
+      allowedAt: null,
+    });
     expect(soakCheck(events, ['2026.47.0'], 'beta', '2026.47.0', 0, now)).toEqual({
       ok: false,
       why: '2026.47.0 is blocked on beta (it was rolled back there)',
+      allowedAt: null,
     });
-    expect(soakCheck(events, [], 'beta', '2026.99.0', 0, now)).toEqual({ ok: false, why: '2026.99.0 has never been live on beta' });
+    expect(soakCheck(events, [], 'beta', '2026.99.0', 0, now)).toEqual({
+      ok: false,
+      why: '2026.99.0 has never been live on beta',
+      allowedAt: null,
+    });
+    // A soak of a fraction of a second more than whole seconds: the time given is one at which it has passed.
+    const odd = soakCheck(events, [], 'beta', '2026.47.0', 168.0001, new Date('2026-11-28T00:00:00Z'));
+    expect(odd).toMatchObject({ ok: false, allowedAt: '2026-11-29T00:00:01Z' });
+    expect(soakCheck(events, [], 'beta', '2026.47.0', 168.0001, new Date('2026-11-29T00:00:01Z')).ok).toBe(true);
   });
 });
