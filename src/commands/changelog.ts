@@ -2,9 +2,10 @@
  * `friday changelog [--from] [--to] [--format md|json] [--out]` (docs/cli.md `changelog`): read the
  * range and build the changelog (src/workflow/changelog.ts), then print it or write --out.
  */
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { usageError } from '../errors.js';
+import { displayPath } from '../io/display.js';
 import { loadProject } from '../io/project.js';
 import { buildChangelog, resolveRange } from '../workflow/changelog.js';
 
@@ -28,11 +29,10 @@ export async function run(ctx: Context, opts: ChangelogOptions): Promise<Outcome
   const { createStore } = await import('../io/store.js');
   const path = resolve(ctx.cwd, opts.out);
   await createStore(ctx).writeUserFile(path, content, `--out ${opts.out}`);
-  const r = relative(ctx.cwd, path);
   const n = cl.json.entries.length;
   const verb = ctx.dryRun ? 'would write' : 'wrote';
   return {
     result: cl.json,
-    text: `${verb} ${r && !r.startsWith('..') ? r : path}: ${n} ${n === 1 ? 'issue' : 'issues'} from ${cl.json.commits} commits`,
+    text: `${verb} ${displayPath(ctx.cwd, path)}: ${n} ${n === 1 ? 'issue' : 'issues'} from ${cl.json.commits} commits`,
   };
 }

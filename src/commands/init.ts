@@ -5,7 +5,7 @@
  * write.
  */
 import { existsSync, promises as fs } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PLACEHOLDER_BUILD, PLACEHOLDER_DEVICE, validateConfig } from '../core/config.js';
 import type { Context, Outcome } from '../context.js';
 import { usageError } from '../errors.js';
@@ -69,7 +69,7 @@ export async function run(ctx: Context, opts: InitOptions): Promise<Outcome> {
     { path: join(ctx.cwd, 'issues.json'), text: '[]\n', keep: true },
   ];
   const existing = [];
-  for (const f of files) if (!f.keep && (await pathExists(f.path))) existing.push(relative(ctx.cwd, f.path));
+  for (const f of files) if (!f.keep && (await pathExists(f.path))) existing.push(displayPath(ctx.cwd, f.path));
   if (existing.length && !opts.force) {
     throw usageError(
       'E_EXISTS',
@@ -97,7 +97,7 @@ export async function run(ctx: Context, opts: InitOptions): Promise<Outcome> {
     ctx.warn(
       `product "${product}" (from the folder's name): devices check it in every manifest; to choose: friday init --product <name> --force`,
     );
-  const written = store.written.map((p) => relative(ctx.cwd, p) || '.');
+  const written = store.written.map((p) => displayPath(ctx.cwd, p) || '.');
   const devicesNext = opts.devices ? [] : ['   devices: your device codenames, e.g. ["cepheus", "umi"]'];
   return {
     result: { product, devices, written, dryRun: ctx.dryRun },

@@ -18,6 +18,7 @@ import { failure, usageError } from '../errors.js';
 import * as git from '../io/git.js';
 import type { Git } from '../io/git.js';
 import type { Project } from '../io/project.js';
+import { displayPath } from '../io/display.js';
 import { readBuildRecord, releaseDir } from '../io/releases.js';
 import { pathExists, toJsonText, withLock, writeFileAtomic } from '../io/store.js';
 
@@ -397,10 +398,7 @@ function buildSection(ctx: Context, project: Project): NonNullable<Project['conf
   return build;
 }
 
-function rel(ctx: Context, p: string): string {
-  const r = relative(ctx.cwd, p);
-  return r && !r.startsWith('..') ? r : p;
-}
+const rel = (ctx: Context, p: string) => displayPath(ctx.cwd, p);
 
 /** The channels whose live, staged or past manifests name `version`. */
 async function channelsCarrying(publishDir: string, version: string): Promise<string[]> {
