@@ -352,3 +352,62 @@ describe('help', () => {
     180_000,
   );
 });
+
+describe('a release whose files changed after the cut', () => {
+  it('says how to recover, and the recovery it names (a new cut with --force, then stage) works', async () => {
+    const repo = await gitRepo();
+    await initProject(repo);
+    const keys = tmpDir('friday-keys-');
+    const run = (args: string[]) => runFriday(args, { cwd: repo.dir, env: { FRIDAY_NOW: NOW } });
+    ok(await run(['keys', 'generate', 'alice', '--out', keys]), 'keys generate');
+    ok(await run(['keys', 'trust', join(keys, 'alice.pub')]), 'keys trust');
+    ok(await run(['cut']), 'cut');
+    const image = join(repo.dir, 'ota/releases/2026.48.0/aurora-umi-2026.48.0.zip');
+    await fs.appendFile(image, 'tampered');
+
+    const refused = await run(['stage', '--channel', 'beta', '--key', join(keys, 'alice.key')]);
+    expect(refused.code).toBe(1);
+    const { line, hint } = errorOf(refused);
+    expect(line).toMatch(
+      /^friday: release 2026\.48\.0: ota\/releases\/2026\.48\.0\/aurora-umi-2026\.48\.0\.zip: \d+ bytes, the build record says \d+$/,
+    );
+    expect(hint).toBe(
+      '  the file changed after the cut; restore it from your release storage, or cut a new release (friday cut --force) and stage that',
+    );
+    // Followed: a new release from the same commit, then the stage that had failed.
+    const recut = await run(['cut', '--force', '--json']);
+    ok(recut, 'cut --force');
+    expect(recut.json.version).toBe('2026.48.1');
+    const staged = await run(['stage', '--channel', 'beta', '--key', join(keys, 'alice.key'), '--json']);
+    ok(staged, 'stage');
+    expect(staged.json).toMatchObject({ version: '2026.48.1', serial: 1 });
+  });
+});
+
+describe('refused before any work', () => {
+  it('a stage of a release blocked on the channel refuses before hashing its files', async () => {
+    const f = await makeFixture();
+    for (const v of ['2026.47.0', '2026.48.0'])
+      ok(await inProject(f, ['stage', '--channel', 'beta', '--version', v, '--key', f.alice.path, '--publish']), `stage ${v}`);
+    ok(await inProject(f, ['rollback', '--channel', 'beta', '--reason', 'bootloop', '--key', f.alice.path]), 'rollback');
+    const r = await inProject(f, ['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path]);
+    expect(r.code).toBe(1);
+    expect(errorOf(r).line).toBe('friday: stage beta: 2026.48.0 is blocked on beta (it was rolled back)');
+    expect(r.stderr).not.toContain('checking'); // no artifact was hashed
+  });
+
+  it('renew with no trusted key among those given refuses before writing (exit 2)', async () => {
+    const f = await threeSerials();
+    const before = await fs.readFile(join(f.ota, 'channels/beta/manifest.json'), 'utf8');
+    const events = await fs.readFile(join(f.ota, 'channels/beta/events.ndjson'), 'utf8');
+    const r = await inProject(f, ['renew', '--channel', 'beta', '--force', '--key', f.carol.path]);
+    expect(r.code).toBe(2);
+    expect(errorOf(r).line).toMatch(
+      /^friday: renew beta: no key given is trusted \(\w{12}… is not in trust\.json, which lists alice, bob\)$/,
+    );
+    expect(await fs.readFile(join(f.ota, 'channels/beta/manifest.json'), 'utf8')).toBe(before);
+    expect(await fs.readFile(join(f.ota, 'channels/beta/events.ndjson'), 'utf8')).toBe(events);
+    // The hint, followed: a trusted key.
+    ok(await inProject(f, ['renew', '--channel', 'beta', '--force', '--key', f.alice.path]), 'renew with a trusted key');
+  });
+});
