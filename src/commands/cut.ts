@@ -24,6 +24,8 @@ export interface CutOptions {
   allowDirty?: boolean;
   push?: string | boolean;
   force?: boolean;
+  /** Fetch the whole history first when the clone is shallow: from this remote (true: the push remote, else origin). */
+  unshallow?: string | boolean;
 }
 
 export async function run(ctx: Context, opts: CutOptions): Promise<Outcome> {
@@ -41,6 +43,10 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   const prefix = config.versioning.tagPrefix;
   const remote = opts.push === true ? 'origin' : typeof opts.push === 'string' ? opts.push : null;
   const head = await git.headCommit(g);
+  const changelog = await import('../workflow/changelog.js');
+  // Before the tags are read: a shallow CI clone may not have fetched them yet.
+  if (opts.unshallow)
+    await changelog.fetchWholeHistory(ctx, project, typeof opts.unshallow === 'string' ? opts.unshallow : (remote ?? 'origin'));
   const { listTags, releaseTags, previousReleaseTag } = await import('../io/gitlog.js');
   // Read under the lock: a cut that waited for another sees the tag it made.
   const everyTag = await listTags(g.root);
@@ -93,6 +99,9 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   if (tags.includes(tag)) {
     throw failure('E_CUT', `cut: tag ${tag} already exists`, 'pass --version <v> to choose another version');
   }
+  // The changelog's range, checked before anything is built: a shallow clone must not cut it short.
+  const range = await changelog.releaseRange(ctx, project, { previousTag, head, tag, version, tagsAtHead, tags: everyTag });
+  await changelog.checkWholeHistory(g.root, range);
   const untagged = releaseDir(project.publishDir, version);
   if (await pathExists(untagged)) {
     // A folder without its tag is an interrupted cut, replaced below; unless it was signed for a
@@ -160,7 +169,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   const tmpDir = join(releasesDir, `.${version}.tmp-${process.pid}`);
   await fs.mkdir(tmpDir, { recursive: true });
   // The changelog (git log, issues) is read while the artifacts are copied and hashed.
-  const changelog = settledLater({ files: readChangelog(ctx, project, { previousTag, head, tag, version }) });
+  const changelogFiles = settledLater({ files: readChangelog(ctx, project, range) });
   try {
     const { copyAndHash } = await import('../io/hashcopy.js');
     await runSteps(
@@ -179,7 +188,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
       })),
     );
     await writeFileAtomic(join(tmpDir, 'build.json'), toJsonText(record));
-    const files = await changelog.files;
+    const files = await changelogFiles.files;
     for (const w of files.warnings) ctx.warn(w);
     for (const [name, text] of Object.entries(files.texts)) await writeFileAtomic(join(tmpDir, name), text);
     if (await pathExists(finalDir)) {
@@ -188,7 +197,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
     }
     await fs.rename(tmpDir, finalDir);
   } catch (err) {
-    await changelog.files.catch(() => {}); // nothing still writes when the folder goes
+    await changelogFiles.files.catch(() => {}); // nothing still writes when the folder goes
     await fs.rm(tmpDir, { recursive: true, force: true });
     throw err;
   }
@@ -301,16 +310,10 @@ async function findArtifacts(ctx: Context, project: Project): Promise<{ device: 
 async function readChangelog(
   ctx: Context,
   project: Project,
-  r: { previousTag: string | null; head: string; tag: string; version: string },
+  range: import('../workflow/changelog.js').ChangelogArgs,
 ): Promise<{ texts: Record<string, string>; warnings: string[] }> {
   const { buildChangelog } = await import('../workflow/changelog.js');
-  const cl = await buildChangelog(ctx, project, {
-    from: r.previousTag,
-    to: r.head,
-    label: { from: r.previousTag, to: r.tag },
-    version: r.version,
-    cutTime: ctx.now,
-  });
+  const cl = await buildChangelog(ctx, project, range);
   return { texts: { 'changelog.json': toJsonText(cl.json), 'CHANGELOG.md': cl.markdown }, warnings: cl.warnings };
 }
 
