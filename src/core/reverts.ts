@@ -31,7 +31,7 @@ export interface RevertEntry {
 
 export interface Settled {
   /** The commits whose references credit issues, in the order given. */
-  linked: { sha: string; refs: readonly number[] }[];
+  linked: readonly { sha: string; refs: readonly number[] }[];
   reverts: RevertEntry[];
 }
 
@@ -49,23 +49,27 @@ export function settleReverts(commits: readonly RangeCommit[], inRange: (sha: st
     targets.set(c.sha, full);
     for (const t of full) if (t !== null) (revertersOf.get(t) ?? revertersOf.set(t, []).get(t)!).push(c.sha);
   }
+  // Most ranges revert nothing: their commits stand as they are, with no copy made.
+  if (targets.size === 0) return { linked: commits, reverts: [] };
   // A commit is in effect unless a revert that is itself in effect undoes it. Reverts point at
   // older commits (a hash cannot name a later one), so the recursion ends.
   const effect = new Map<string, boolean>();
   const inEffect = (sha: string): boolean => {
+    const reverters = revertersOf.get(sha);
+    if (reverters === undefined) return true;
     let e = effect.get(sha);
     if (e === undefined) {
-      e = !(revertersOf.get(sha) ?? []).some(inEffect);
+      e = !reverters.some(inEffect);
       effect.set(sha, e);
     }
     return e;
   };
-  const out: Settled = { linked: [], reverts: [] };
+  const out: { linked: RangeCommit[]; reverts: RevertEntry[] } = { linked: [], reverts: [] };
   for (const c of commits) {
     if (!inEffect(c.sha)) continue;
     const full = targets.get(c.sha);
     if (full === undefined) {
-      if (c.refs.length > 0) out.linked.push({ sha: c.sha, refs: c.refs });
+      if (c.refs.length > 0) out.linked.push(c);
       continue;
     }
     const outside = c.reverts.filter((_, i) => full[i] === null);
@@ -73,7 +77,7 @@ export function settleReverts(commits: readonly RangeCommit[], inRange: (sha: st
     if (outside.length === 0) continue;
     const closes = c.closes ?? [];
     out.reverts.push({ sha: c.sha, reverts: outside, subject: c.subject ?? '', refs: c.refs.filter((n) => !closes.includes(n)) });
-    if (closes.length > 0) out.linked.push({ sha: c.sha, refs: closes });
+    if (closes.length > 0) out.linked.push({ sha: c.sha, refs: closes, reverts: [] });
   }
   return out;
 }

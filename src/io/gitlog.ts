@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { failure, usageError } from '../errors.js';
 import { gitError, gitOut } from './git.js';
 import { compareVersions } from '../client/version.js';
@@ -140,6 +140,12 @@ function highestOnSameCommit(
  * (git's `shallow` file; empty for a complete clone) and the git directory shared by worktrees.
  */
 export async function historyFacts(cwd: string): Promise<{ shallow: Set<string>; commonDir: string }> {
+  // The common case, a repository whose .git folder is right here, needs no git process.
+  const dotGit = join(cwd, '.git');
+  if ((await fs.stat(dotGit).catch(() => null))?.isDirectory() && !process.env.GIT_DIR) {
+    const text = await fs.readFile(join(dotGit, 'shallow'), 'utf8').catch(() => '');
+    return { shallow: new Set(text.split('\n').filter(Boolean)), commonDir: dotGit };
+  }
   const out = await gitOut(cwd, ['rev-parse', '--is-shallow-repository', '--git-path', 'shallow', '--git-common-dir']);
   const [isShallow, path = '', common = '.git'] = out.split('\n');
   const commonDir = resolve(cwd, common);

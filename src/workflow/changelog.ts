@@ -74,7 +74,12 @@ export async function buildChangelog(
   const scope = refScope(project, ctx.env);
   const commits: RangeCommit[] = [];
   const shas: string[] = [];
-  // git streams the range while the issues file, the tiers and the earlier releases are read.
+  const facts = historyFacts(root);
+  const source = config.issues;
+  const github = source?.source === 'github' ? openGithubSource(ctx, source, scope, facts, warnings) : null;
+  // git streams the range while the issues file, the tiers and the earlier releases are read,
+  // and GitHub is asked for the numbers already seen: a revert later in the log may cancel some,
+  // which are then read for nothing, but never credited.
   const log = streamLog(root, args.from, args.to, (sha, message) => {
     shas.push(sha);
     const refs = refsOf(message, scope);
@@ -82,14 +87,13 @@ export async function buildChangelog(
     if (reverts.length > 0)
       commits.push({ sha, refs, reverts, closes: closingRefsOf(message, scope), subject: message.split('\n', 1)[0]! });
     else if (refs.length > 0) commits.push({ sha, refs, reverts: NONE });
+    if (refs.length > 0) github?.want(refs);
   });
-  const facts = historyFacts(root);
   const tiers = config.votes.tiers
     ? readTiersFile(resolve(root, config.votes.tiers), config.votes.tiers)
     : Promise.resolve(new Map<string, string>());
   const earlier = import('../io/earlier.js').then((m) => m.readEarlier(project.publishDir));
   const tags = args.folded ? listTags(root) : Promise.resolve([] as TagInfo[]);
-  const source = config.issues;
   const fileIssues: Promise<IssueSet | null> =
     source?.source === 'file' ? readIssueFile(resolve(root, source.path), source.path) : Promise.resolve(null);
   for (const p of [facts, tiers, earlier, tags, fileIssues]) p.catch(() => {}); // awaited below, after the log
@@ -98,22 +102,7 @@ export async function buildChangelog(
 
   const inRange = rangeLookup(shas);
   const settled = settleReverts(commits, inRange);
-  let issues: Promise<IssueSet | null> = fileIssues;
-  if (source?.source === 'github') {
-    const { commonDir } = await facts;
-    const { fetchGithubIssues } = await import('../io/issues/github.js');
-    issues = fetchGithubIssues({
-      repo: source.repo,
-      tokenEnv: source.tokenEnv,
-      labels: source.labels,
-      env: ctx.env,
-      wanted: new Set(settled.linked.flatMap((c) => c.refs)),
-      scope,
-      warn: (line) => warnings.push(line),
-      cacheFile: ctx.dryRun ? null : join(commonDir, 'friday', 'github', `${source.repo.replace('/', '--')}.json`),
-      now: ctx.now.getTime(),
-    });
-  }
+  const issues: Promise<IssueSet | null> = github ? github.done() : fileIssues;
   const prereleases = args.folded && args.version !== null ? foldedIn(await tags, project, args.version, inRange) : [];
   const [set, tierMap, past] = await Promise.all([issues, tiers, earlier]);
   const skip = new Set(prereleases);
@@ -146,6 +135,41 @@ export async function buildChangelog(
     );
   }
   return { json, markdown: renderMarkdown(json, formatTime(args.cutTime).slice(0, 10)), warnings };
+}
+
+/**
+ * The GitHub source, taking numbers while git streams; its REST answers' cache lives in the git
+ * directory. The module loads only for a project that reads GitHub.
+ */
+function openGithubSource(
+  ctx: Context,
+  source: Extract<NonNullable<Project['config']['issues']>, { source: 'github' }>,
+  scope: RefScope,
+  facts: Promise<{ commonDir: string }>,
+  warnings: string[],
+): { want(refs: readonly number[]): void; done(): Promise<IssueSet> } {
+  const early: number[] = [];
+  const reader = Promise.all([import('../io/issues/github.js'), facts]).then(([{ openGithub }, { commonDir }]) => {
+    const r = openGithub({
+      repo: source.repo,
+      tokenEnv: source.tokenEnv,
+      labels: source.labels,
+      env: ctx.env,
+      scope,
+      warn: (line) => warnings.push(line),
+      cacheFile: ctx.dryRun ? null : join(commonDir, 'friday', 'github', `${source.repo.replace('/', '--')}.json`),
+      now: ctx.now.getTime(),
+    });
+    r.want(early);
+    return r;
+  });
+  reader.catch(() => {}); // reported by `done`
+  let ready: Awaited<typeof reader> | null = null;
+  void reader.then((r) => (ready = r));
+  return {
+    want: (refs) => (ready ? ready.want(refs) : void early.push(...refs)),
+    done: () => reader.then((r) => r.done()),
+  };
 }
 
 /** A range commit's full hash from a full or abbreviated one, or null (reverts name either). */

@@ -6,7 +6,8 @@ const sha = (c: string) => c.repeat(40);
 /** The range: these commits, newest first, plus `quiet` ones that reference nothing. */
 function settle(commits: RangeCommit[], quiet: string[] = []) {
   const all = [...commits.map((c) => c.sha), ...quiet];
-  return settleReverts(commits, (s) => all.find((x) => x.startsWith(s)) ?? null);
+  const r = settleReverts(commits, (s) => all.find((x) => x.startsWith(s)) ?? null);
+  return { linked: r.linked.map((c) => ({ sha: c.sha, refs: c.refs })), reverts: r.reverts };
 }
 const plain = (c: string, refs: number[]): RangeCommit => ({ sha: sha(c), refs, reverts: [] });
 const revert = (c: string, of: string[], refs: number[] = [], closes: number[] = []): RangeCommit => ({

@@ -12,7 +12,7 @@ import { failure } from '../../errors.js';
 import { asRecord, type GithubClient, type GraphqlError } from './github-http.js';
 
 /** Numbers per query: 100 issues with 200 reactions each stay far below GitHub's 500,000-node limit. */
-const BATCH = 100;
+export const GRAPHQL_BATCH = 100;
 
 const VOTES = 'fragment votes on ReactionConnection { pageInfo { hasNextPage endCursor } nodes { createdAt user { login } } }';
 
@@ -163,7 +163,7 @@ export function graphqlSource(
 
   async function pageReactions(): Promise<void> {
     while (pending.length > 0) {
-      const batch = pending.splice(0, BATCH);
+      const batch = pending.splice(0, GRAPHQL_BATCH);
       const vars: Record<string, unknown> = {};
       batch.forEach((p, i) => Object.assign(vars, { [`i${i}`]: p.issue.id, [`a${i}`]: p.after, [`k${i}`]: p.content }));
       const repository = await ask(() => reactionsQuery(batch.length), vars);
@@ -178,8 +178,8 @@ export function graphqlSource(
 
   return {
     async fetch(numbers, known) {
-      for (let at = 0; at < numbers.length; at += BATCH) {
-        const batch = numbers.slice(at, at + BATCH);
+      for (let at = 0; at < numbers.length; at += GRAPHQL_BATCH) {
+        const batch = numbers.slice(at, at + GRAPHQL_BATCH);
         const repository = await ask((t) => itemsQuery(batch.length, t), Object.fromEntries(batch.map((n, i) => [`n${i}`, n])));
         batch.forEach((_, i) => {
           const node = asRecord(repository[`n${i}`]);

@@ -1,7 +1,8 @@
 /**
  * A small GitHub API client for the issue source: REST GETs (conditional when a cache is given,
- * paginated by Link headers) and GraphQL POSTs, bounded in time and size, with errors a release
- * engineer can act on. The token is sent to the API's own origin only.
+ * paginated by Link headers) and GraphQL POSTs over node:http(s) (http-request.ts), bounded in
+ * time and size, with errors a release engineer can act on. The token is sent to the API's own
+ * origin only.
  *
  * By hand rather than @octokit/core with plugin-paginate-rest and plugin-throttling (7.0.8,
  * 16.0.0, 11.0.5; Node >= 20): octokit's paginate follows `next` links one page at a time, where
@@ -13,6 +14,7 @@
 import { formatTime } from '../../core/time.js';
 import { failure, usageError } from '../../errors.js';
 import type { ResponseCache } from './github-cache.js';
+import { requester, type Answer, type RequestError } from './http-request.js';
 
 const MAX_PAGES = 1000;
 const PARALLEL = 6;
@@ -24,13 +26,12 @@ export interface ClientOptions {
   /** How errors name the source: `GitHub owner/name`. */
   label: string;
   tokenEnv: string;
-  fetchImpl: typeof fetch;
   timeoutMs: number;
-  /** REST answers kept between runs, asked again with If-None-Match. */
-  cache?: ResponseCache | undefined;
 }
 
 export type GithubClient = ReturnType<typeof githubClient>;
+
+const ok = (res: Answer) => res.status >= 200 && res.status < 300;
 
 /** `$GITHUB_API_URL`, default https://api.github.com. */
 export function apiBase(env: NodeJS.ProcessEnv): URL {
@@ -62,37 +63,52 @@ export function githubClient(c: ClientOptions) {
   const graphqlUrl = new URL(basePath.endsWith('/api/v3') ? `${basePath.slice(0, -3)}/graphql` : `${basePath}/graphql`, c.base);
   const show = (url: URL) => (url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) : url.pathname) + url.search;
   let requests = 0;
+  /** REST answers kept between runs, asked again with If-None-Match (set when REST is used). */
+  let cache: ResponseCache | undefined;
 
-  async function send(method: 'GET' | 'POST', url: URL, extra: Record<string, string>, body?: string): Promise<Response> {
-    // The token goes only to the API's own origin, whatever a Link header says.
-    if (url.origin !== c.base.origin)
-      throw failure('E_ISSUES', `${c.label}: the API pointed to another site (${url.origin}); refusing to send the token there`);
-    requests++;
-    try {
-      const init: RequestInit = { method, headers: { ...headers, ...extra }, signal: AbortSignal.timeout(c.timeoutMs) };
-      if (body !== undefined) init.body = body;
-      return await c.fetchImpl(url, init);
-    } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+  const http = requester();
+
+  /** One exchange, following up to five redirects (a renamed repository, a transferred issue), each to the API's origin only. */
+  async function send(method: 'GET' | 'POST', url: URL, extra: Record<string, string>, body?: string): Promise<Answer> {
+    for (let hops = 0; ; hops++) {
+      // The token goes only to the API's own origin, whatever a Link or Location header says.
+      if (url.origin !== c.base.origin)
+        throw failure('E_ISSUES', `${c.label}: the API pointed to another site (${url.origin}); refusing to send the token there`);
+      requests++;
+      let res: Answer;
+      try {
+        res = await http.send(url, {
+          method,
+          headers: { ...headers, ...extra },
+          timeoutMs: c.timeoutMs,
+          maxBytes: MAX_BODY,
+          ...(body === undefined ? {} : { body }),
+        });
+      } catch (err) {
+        const e = err as RequestError;
+        if (e.kind === 'timeout')
+          throw failure(
+            'E_ISSUES',
+            `${c.label}: ${method} ${show(url)}: no answer within ${Math.round(c.timeoutMs / 1000)} s`,
+            'run again later',
+          );
+        if (e.kind === 'too-large') throw failure('E_ISSUES', `${c.label}: ${method} ${show(url)}: ${e.message}`);
         throw failure(
           'E_ISSUES',
-          `${c.label}: ${method} ${show(url)}: no answer within ${Math.round(c.timeoutMs / 1000)} s`,
-          'run again later',
+          `${c.label}: cannot reach ${c.base.origin} (${e.code ?? e.message})`,
+          'check the network, or GITHUB_API_URL',
         );
-      throw failure(
-        'E_ISSUES',
-        `${c.label}: cannot reach ${c.base.origin} (${e.cause?.code ?? e.cause?.message ?? e.message})`,
-        'check the network, or GITHUB_API_URL',
-      );
+      }
+      const location = res.header('location');
+      const redirect = [301, 302, 307, 308].includes(res.status) && location !== null && (method === 'GET' || res.status >= 307);
+      if (!redirect || hops >= 5) return res;
+      url = new URL(location, url);
     }
   }
 
-  async function readJson(res: Response, what: string): Promise<unknown> {
-    const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_BODY) throw failure('E_ISSUES', `${c.label}: ${what}: answer too large (${length} bytes)`);
+  function readJson(res: Answer, what: string): unknown {
     try {
-      return JSON.parse(await res.text());
+      return JSON.parse(res.body);
     } catch {
       throw failure('E_ISSUES', `${c.label}: ${what}: the answer is not JSON`, notTheApi);
     }
@@ -105,18 +121,18 @@ export function githubClient(c: ClientOptions) {
    */
   async function get(url: URL, opts: { missingOk?: boolean } = {}): Promise<{ body: unknown; link: Map<string, URL> } | null> {
     const key = url.href;
-    const kept = c.cache?.get(key);
+    const kept = cache?.get(key);
     const res = await send('GET', url, kept ? { 'if-none-match': kept.etag } : {});
     if (res.status === 304 && kept) {
-      c.cache!.touch(key);
+      cache!.touch(key);
       return { body: kept.body, link: parseLink(kept.link, url) };
     }
     if ((res.status === 404 || res.status === 410) && opts.missingOk) return null;
-    if (!res.ok) throw await httpError(res, `GET ${show(url)}`);
-    const body = await readJson(res, `GET ${show(url)}`);
-    const etag = res.headers.get('etag');
-    if (etag && c.cache) c.cache.put(key, { etag, body, link: res.headers.get('link') });
-    return { body, link: parseLink(res.headers.get('link'), url) };
+    if (!ok(res)) throw httpError(res, `GET ${show(url)}`);
+    const body = readJson(res, `GET ${show(url)}`);
+    const etag = res.header('etag');
+    if (etag && cache) cache.put(key, { etag, body, link: res.header('link') });
+    return { body, link: parseLink(res.header('link'), url) };
   }
 
   async function list(url: URL): Promise<{ body: unknown[]; link: Map<string, URL> }> {
@@ -125,20 +141,19 @@ export function githubClient(c: ClientOptions) {
     return { body: page.body, link: page.link };
   }
 
-  async function httpError(res: Response, what: string) {
+  function httpError(res: Answer, what: string) {
     let detail = '';
     try {
-      const m = asRecord(JSON.parse(await res.text()))?.message;
+      const m = asRecord(JSON.parse(res.body))?.message;
       if (typeof m === 'string') detail = `: ${m}`;
     } catch {
       // no JSON body: the status says enough
     }
-    const h = res.headers;
-    if ((res.status === 403 || res.status === 429) && h.get('x-ratelimit-remaining') === '0') return rateLimited(h);
-    if ((res.status === 403 || res.status === 429) && h.get('retry-after')) {
+    if ((res.status === 403 || res.status === 429) && res.header('x-ratelimit-remaining') === '0') return rateLimited(res);
+    if ((res.status === 403 || res.status === 429) && res.header('retry-after')) {
       return failure(
         'E_ISSUES',
-        `${c.label}: GitHub asked to slow down (secondary rate limit); retry after ${h.get('retry-after')} s`,
+        `${c.label}: GitHub asked to slow down (secondary rate limit); retry after ${res.header('retry-after')} s`,
         'run again in a few minutes',
       );
     }
@@ -161,10 +176,10 @@ export function githubClient(c: ClientOptions) {
     );
   }
 
-  function rateLimited(h: Headers) {
-    const reset = Number(h.get('x-ratelimit-reset'));
+  function rateLimited(res: Answer) {
+    const reset = Number(res.header('x-ratelimit-reset'));
     const when = Number.isFinite(reset) && reset > 0 ? formatTime(new Date(reset * 1000)) : 'an unknown time';
-    const limit = h.get('x-ratelimit-limit');
+    const limit = res.header('x-ratelimit-limit');
     return failure(
       'E_ISSUES',
       `${c.label}: GitHub API rate limit exceeded${limit ? ` (${limit} ${c.token ? 'points' : 'requests'} an hour)` : ''}; it resets at ${when}`,
@@ -216,11 +231,11 @@ export function githubClient(c: ClientOptions) {
     const operationName = /^query (\w+)/.exec(query)?.[1];
     const res = await send('POST', graphqlUrl, { 'content-type': 'application/json' }, JSON.stringify({ query, variables, operationName }));
     if (res.status === 404) return null; // no GraphQL here (a REST-only proxy): the caller reads over REST
-    if (!res.ok) throw await httpError(res, what);
-    const doc = asRecord(await readJson(res, what));
+    if (!ok(res)) throw httpError(res, what);
+    const doc = asRecord(readJson(res, what));
     if (!doc) throw failure('E_ISSUES', `${c.label}: ${what}: the answer is not a GraphQL response`, notTheApi);
     const errors = Array.isArray(doc.errors) ? (doc.errors.map(asRecord).filter(Boolean) as GraphqlError[]) : [];
-    if (errors.some((e) => e.type === 'RATE_LIMITED')) throw rateLimited(res.headers);
+    if (errors.some((e) => e.type === 'RATE_LIMITED')) throw rateLimited(res);
     const data = asRecord(doc.data) ?? null;
     if (data === null && errors.length === 0) throw failure('E_ISSUES', `${c.label}: ${what}: no data in the answer`, notTheApi);
     return { data, errors };
@@ -229,7 +244,15 @@ export function githubClient(c: ClientOptions) {
   /** The URL of an API path (`/repos/o/r/issues/1`). */
   const url = (path: string) => new URL(basePath + path, c.base);
 
-  return { get, pages, graphql, url, requests: () => requests };
+  return {
+    get,
+    pages,
+    graphql,
+    url,
+    requests: () => requests,
+    useCache: (c: ResponseCache | undefined) => void (cache = c),
+    close: http.close,
+  };
 }
 
 /** An entry of a GraphQL response's `errors`, as GitHub writes them. */

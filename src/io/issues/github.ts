@@ -16,8 +16,8 @@ import { closingRefsOf, type RefScope } from '../../core/refs.js';
 import type { Issue, Vote } from '../../core/votes/validate.js';
 import { failure } from '../../errors.js';
 import type { IssueSet } from '../issues.js';
-import { openCache } from './github-cache.js';
-import { graphqlSource, GraphqlUnavailable, type Typer } from './github-graphql.js';
+import { openCache, type ResponseCache } from './github-cache.js';
+import { GRAPHQL_BATCH, graphqlSource, GraphqlUnavailable, type Typer } from './github-graphql.js';
 import { apiBase, asRecord, forEachLimited, githubClient, type GithubClient } from './github-http.js';
 
 export interface GithubOptions {
@@ -34,7 +34,6 @@ export interface GithubOptions {
   cacheFile?: string | null;
   /** The clock, for the cache's ages (ms). */
   now?: number;
-  fetchImpl?: typeof fetch;
   timeoutMs?: number;
 }
 
@@ -42,50 +41,109 @@ export interface GithubOptions {
 const DEFAULT_LABELS: Record<string, string[]> = { feature: ['feature', 'enhancement'], improvement: ['improvement'], bug: ['bug'] };
 const PARALLEL = 6;
 
-export async function fetchGithubIssues(o: GithubOptions): Promise<IssueSet & { requests: number }> {
+/** Reads numbers as the range's commits name them; `done` gives everything read. */
+export interface GithubReader {
+  /** Numbers to read. With a token they go out a hundred at a time while git still streams. */
+  want(numbers: Iterable<number>): void;
+  /** Read what is left, then the issues the pull requests close; the cache is saved. */
+  done(): Promise<IssueSet & { requests: number }>;
+}
+
+/** GraphQL queries in flight at once: a few, well below GitHub's limit on concurrent requests. */
+const GRAPHQL_PARALLEL = 3;
+
+export function openGithub(o: Omit<GithubOptions, 'wanted'>): GithubReader {
   const label = `GitHub ${o.repo}`;
   const base = apiBase(o.env);
   const known = new Map<number, Issue>();
-  // A range that references no issue needs nothing from GitHub.
-  if (o.wanted.size === 0) return { issues: known, label, requests: 0 };
   const token = o.env[o.tokenEnv] || undefined;
-  if (!token)
-    o.warn(
-      `${label}: no token in $${o.tokenEnv}: one unauthenticated request per issue (GitHub allows 60 an hour); with a token, a few GraphQL requests read them all`,
-    );
-  const cache = o.cacheFile ? await openCache(o.cacheFile, o.now ?? 0) : undefined;
   const http = githubClient({
     base,
     token,
     label,
     tokenEnv: o.tokenEnv,
-    fetchImpl: o.fetchImpl ?? fetch,
     timeoutMs: o.timeoutMs ?? 30_000,
-    cache,
   });
   const typer = labelTyper(o.labels ?? DEFAULT_LABELS);
   const closingOf = (body: string) => closingRefsOf(body, o.scope);
+  let cache: Promise<ResponseCache | undefined> | null = null;
   const rest = restSource(http, { repo: o.repo, label, typeOf: typer, closingOf });
-  let source = token ? graphqlSource(http, { repo: o.repo, label, typeOf: typer, closingOf }) : rest;
+  const graphql = token ? graphqlSource(http, { repo: o.repo, label, typeOf: typer, closingOf }) : null;
+  let useRest = graphql === null;
 
-  // Round one: the numbers themselves; round two: the issues their pull requests close that
-  // round one did not bring. Issues close nothing, so there is no third.
-  let pending = [...o.wanted];
-  for (let round = 0; round < 2 && pending.length > 0; round++) {
-    try {
-      await source.fetch(pending, known);
-    } catch (err) {
-      if (!(err instanceof GraphqlUnavailable)) throw err;
-      o.warn(`${label}: the API at ${base.origin} has no GraphQL endpoint: reading each issue over REST`);
-      source = rest;
-      await source.fetch(pending, known);
+  /** One batch, over GraphQL while there is GraphQL, else over REST with the answers' cache. */
+  async function read(numbers: readonly number[]): Promise<void> {
+    if (!useRest) {
+      try {
+        return await graphql!.fetch(numbers, known);
+      } catch (err) {
+        if (!(err instanceof GraphqlUnavailable)) throw err;
+        if (!useRest) o.warn(`${label}: the API at ${base.origin} has no GraphQL endpoint: reading each issue over REST`);
+        useRest = true;
+      }
     }
-    if (round === 0 && known.size === 0 && source === rest) await rest.checkRepository();
-    const closed = [...known.values()].flatMap((i) => (i.pull ? (i.closes ?? []) : []));
-    pending = [...new Set(closed)].filter((n) => !known.has(n));
+    cache ??= o.cacheFile ? openCache(o.cacheFile, o.now ?? 0) : Promise.resolve(undefined);
+    http.useCache(await cache);
+    await rest.fetch(numbers, known);
   }
-  await cache?.save();
-  return { issues: known, label, requests: http.requests() };
+
+  const asked = new Set<number>();
+  const queue: number[] = [];
+  const inFlight: Promise<void>[] = [];
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = () => (active < GRAPHQL_PARALLEL ? (active++, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else active--;
+  };
+  const launch = (batch: number[]) => {
+    const run = acquire()
+      .then(() => read(batch))
+      .finally(release);
+    run.catch(() => {}); // reported by `done`
+    inFlight.push(run);
+  };
+  return {
+    want(numbers) {
+      for (const n of numbers) {
+        if (asked.has(n)) continue;
+        asked.add(n);
+        queue.push(n);
+      }
+      if (graphql !== null && !useRest) while (queue.length >= GRAPHQL_BATCH) launch(queue.splice(0, GRAPHQL_BATCH));
+    },
+    async done() {
+      // A range that references no number needs nothing from GitHub.
+      if (asked.size === 0) return { issues: known, label, requests: 0 };
+      if (!token)
+        o.warn(
+          `${label}: no token in $${o.tokenEnv}: one unauthenticated request per issue (GitHub allows 60 an hour); with a token, a few GraphQL requests read them all`,
+        );
+      try {
+        if (queue.length > 0) launch(queue.splice(0));
+        await Promise.all(inFlight);
+        if (known.size === 0 && useRest) await rest.checkRepository();
+        // Then the issues the pull requests close that were not read with them (a body's Fixes).
+        // Issues close nothing, so there is no further round.
+        const closed = [...known.values()].flatMap((i) => (i.pull ? (i.closes ?? []) : []));
+        const missing = [...new Set(closed)].filter((n) => !known.has(n) && !asked.has(n));
+        if (missing.length > 0) await read(missing);
+        await (await cache)?.save();
+        return { issues: known, label, requests: http.requests() };
+      } finally {
+        http.close();
+      }
+    },
+  };
+}
+
+/** Read `wanted` at once (docs/changelog.md "Issue sources"). */
+export async function fetchGithubIssues(o: GithubOptions): Promise<IssueSet & { requests: number }> {
+  const reader = openGithub(o);
+  reader.want(o.wanted);
+  return reader.done();
 }
 
 /** The REST way: one GET per number (cached, conditional), and the reactions of those with votes. */
