@@ -54,6 +54,7 @@ export function requester() {
       const timer = setTimeout(() => fail(new RequestError('no answer in time', undefined, 'timeout')), o.timeoutMs);
       req.on('error', (err: Error & { code?: string }) => fail(new RequestError(err.message, err.code, 'network')));
       req.on('response', (res: IncomingMessage) => {
+        res.on('error', (err: Error & { code?: string }) => fail(new RequestError(err.message, err.code, 'network')));
         const stream = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res;
         const chunks: Buffer[] = [];
         let size = 0;
