@@ -5,7 +5,7 @@
  * earlier release's commit and a commit reverted within the week, against a GitHub API on
  * 127.0.0.1 (fixtures/github/server.mjs). Then the same history as CI clones it: shallow.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitRepo, initProject, ROOT, runFriday, tmpDir, type TestRepo } from '../helpers/index.js';
@@ -98,7 +98,10 @@ beforeAll(async () => {
   });
   shas.merge = await origin.head();
 });
-afterAll(() => gh?.close());
+afterAll(async () => {
+  await gh?.close();
+  if (origin) await fs.rm(origin.dir, { recursive: true, force: true }); // made before any test: not cleaned by tmpDir
+});
 
 const env = () => ({ GITHUB_API_URL: gh.url, FRIDAY_GH: 'tok-bat' });
 const changelog = (dir: string, ...args: string[]) => runFriday(['changelog', '-C', dir, '--json', '--now', NOW, ...args], { env: env() });

@@ -39,7 +39,10 @@ export interface GithubOptions {
 
 /** Without `labels` in the config, a label (or issue type) named like a type means that type. */
 const DEFAULT_LABELS: Record<string, string[]> = { feature: ['feature', 'enhancement'], improvement: ['improvement'], bug: ['bug'] };
+/** REST requests in flight at once. */
 const PARALLEL = 6;
+/** GraphQL queries in flight at once: a few, well below GitHub's limit on concurrent requests. */
+const GRAPHQL_PARALLEL = 3;
 
 /** Reads numbers as the range's commits name them; `done` gives everything read. */
 export interface GithubReader {
@@ -48,9 +51,6 @@ export interface GithubReader {
   /** Read what is left, then the issues the pull requests close; the cache is saved. */
   done(): Promise<IssueSet & { requests: number }>;
 }
-
-/** GraphQL queries in flight at once: a few, well below GitHub's limit on concurrent requests. */
-const GRAPHQL_PARALLEL = 3;
 
 export function openGithub(o: Omit<GithubOptions, 'wanted'>): GithubReader {
   const label = `GitHub ${o.repo}`;
