@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'E_POLICY' // channels/<name>.json
   | 'E_PUSH'
   | 'E_RELEASE' // a release's build record or files
+  | 'E_SHALLOW' // a shallow clone cuts the range's history short
   | 'E_SOAK' // stage: not soaked on the `from` channel
   | 'E_STALE' // a staged manifest whose serial is not live + 1
   | 'E_THRESHOLD'; // fewer trusted signatures than the channel's threshold

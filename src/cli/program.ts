@@ -163,6 +163,10 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       .option('--skip-build', 'use the files already at build.artifacts')
       .option('--allow-dirty', 'cut from a dirty working tree')
       .option('--push [remote]', 'push the tag (default remote origin)')
+      .option(
+        '--unshallow [remote]',
+        'in a shallow clone, fetch the whole history and the tags first (default: the --push remote, else origin)',
+      )
       .option('--force', 'cut a tagged HEAD anyway, as the next version'),
     async () => (await import('../commands/cut.js')).run,
   );
@@ -175,7 +179,8 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       .option('--from <ref>', 'start after this ref (default: the previous release tag)')
       .option('--to <ref>', 'end at this ref (default: HEAD, or the latest tag when HEAD is tagged)')
       .addOption(new Option('--format <format>', 'output format').choices(['md', 'json']).default('md'))
-      .option('--out <file>', 'write to this file instead of stdout'),
+      .option('--out <file>', 'write to this file instead of stdout')
+      .option('--unshallow [remote]', 'in a shallow clone, fetch the whole history and the tags first (default remote origin)'),
     async () => (await import('../commands/changelog.js')).run,
   );
   runWith(

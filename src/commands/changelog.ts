@@ -1,25 +1,29 @@
 /**
- * `friday changelog [--from] [--to] [--format md|json] [--out]` (docs/cli.md `changelog`): read the
- * range and build the changelog (src/workflow/changelog.ts), then print it or write --out.
+ * `friday changelog [--from] [--to] [--format md|json] [--out] [--unshallow]` (docs/cli.md
+ * `changelog`): read the range and build the changelog (src/workflow/changelog.ts), then print it
+ * or write --out.
  */
 import { resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { usageError } from '../errors.js';
 import { displayPath } from '../io/display.js';
 import { loadProject } from '../io/project.js';
-import { buildChangelog, resolveRange } from '../workflow/changelog.js';
+import { buildChangelog, fetchWholeHistory, resolveRange } from '../workflow/changelog.js';
 
 export interface ChangelogOptions {
   from?: string;
   to?: string;
   format?: 'md' | 'json';
   out?: string;
+  /** Fetch the whole history from this remote first when the clone is shallow (true: origin). */
+  unshallow?: string | boolean;
 }
 
 export async function run(ctx: Context, opts: ChangelogOptions): Promise<Outcome> {
   const format = opts.format ?? 'md';
   if (format !== 'md' && format !== 'json') throw usageError('E_USAGE', `--format ${String(format)}: must be md or json`);
   const project = await loadProject(ctx);
+  if (opts.unshallow) await fetchWholeHistory(ctx, project, opts.unshallow === true ? 'origin' : opts.unshallow);
   const args = await resolveRange(ctx, project, opts);
   const cl = await buildChangelog(ctx, project, args);
   for (const w of cl.warnings) ctx.warn(w);

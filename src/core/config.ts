@@ -18,6 +18,7 @@ const nonEmpty = () => str().check(z.minLength(1, { error: 'must not be empty' }
 const positive = () => num().check(z.gt(0, { error: 'must be above 0' }));
 const nonNegative = () => num().check(z.gte(0, { error: 'must be 0 or more' }));
 const probability = () => num().check(z.gt(0, { error: 'must be above 0' }), z.lt(1, { error: 'must be below 1' }));
+const repoName = () => str().check(z.regex(/^[\w.-]+\/[\w.-]+$/, { error: 'must be "owner/name"' }));
 const count = (min: number) => z.int({ error: 'must be a whole number' }).check(z.gte(min, { error: `must be ${min} or more` }));
 
 export const configSchema = z.strictObject({
@@ -46,10 +47,11 @@ export const configSchema = z.strictObject({
     z.discriminatedUnion(
       'source',
       [
-        z.strictObject({ source: z.literal('file'), path: nonEmpty() }),
+        // `repo`: the GitHub repository whose `owner/name#12` and issue URLs are this project's.
+        z.strictObject({ source: z.literal('file'), path: nonEmpty(), repo: z.optional(repoName()) }),
         z.strictObject({
           source: z.literal('github'),
-          repo: str().check(z.regex(/^[\w.-]+\/[\w.-]+$/, { error: 'must be "owner/name"' })),
+          repo: repoName(),
           tokenEnv: z._default(nonEmpty(), 'GITHUB_TOKEN'),
           labels: z.optional(z.record(z.string(), z.array(z.string()))),
         }),
@@ -70,6 +72,9 @@ export const configSchema = z.strictObject({
     ),
     z.transform((v: { weights: Record<string, number>; tiers?: string | undefined }) => ({ ...v, weights: { default: 1, ...v.weights } })),
   ),
+  changelog: z._default(z.strictObject({ foldPrereleases: z._default(z.boolean({ error: 'must be true or false' }), false) }), {
+    foldPrereleases: false,
+  }),
   publish: z._default(z.strictObject({ dir: z._default(nonEmpty(), 'ota'), actor: z.optional(nonEmpty()) }), { dir: 'ota' }),
   feedback: z._default(z.strictObject({ path: z._default(nonEmpty(), 'feedback/crashes.ndjson') }), { path: 'feedback/crashes.ndjson' }),
 });

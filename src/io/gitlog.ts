@@ -4,6 +4,8 @@
  * time), plus the release tags. Spawned directly so `friday changelog` loads nothing heavy.
  */
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { failure, usageError } from '../errors.js';
 import { gitError, gitOut } from './git.js';
 import { compareVersions } from '../client/version.js';
@@ -34,9 +36,13 @@ export async function listTags(cwd: string): Promise<TagInfo[]> {
   return tags;
 }
 
-/** Release tags: annotated `<tagPrefix><semver>` tags on a commit (formats.md). */
+/**
+ * Release tags: `<tagPrefix><semver>` tags on a commit (formats.md), annotated or lightweight: a
+ * release made on GitHub's release page is a lightweight tag, and git-cliff and semantic-release
+ * read those as releases too. friday's own tags are annotated.
+ */
 export function releaseTags(tags: readonly TagInfo[], prefix: string): TagInfo[] {
-  return tags.filter((t) => t.annotated && t.commit !== null && releaseVersionOf(t.name, prefix) !== null);
+  return tags.filter((t) => t.commit !== null && releaseVersionOf(t.name, prefix) !== null);
 }
 
 /** The commit a ref names, or null when it names none. */
@@ -49,12 +55,19 @@ export async function resolveCommit(cwd: string, ref: string): Promise<string | 
   }
 }
 
+export interface PreviousOptions {
+  /** Pass over prerelease tags: the range of a final release starts at the previous final one. */
+  finalOnly?: boolean;
+  /** Told of a tag that looks like a release (a digit after the prefix) but is no semantic version. */
+  passedOver?: (tag: string) => void;
+}
+
 /**
  * The nearest release tag reachable from `rev` by ancestry, leaving out `exclude` (the tags on
- * `rev` itself): formats.md "The previous release tag". `git describe` finds the nearest annotated
- * tag matching the prefix; a match that is not a release tag is excluded and the search repeated.
- * `tags`, when the caller has already listed them, saves a git call (and the whole search when no
- * release tag is left to find).
+ * `rev` itself): formats.md "The previous release tag". `git describe --tags` finds the nearest
+ * tag matching the prefix, annotated or lightweight; a match that is not a release tag (or a
+ * prerelease, with `finalOnly`) is excluded and the search repeated. `tags`, when the caller has
+ * already listed them, saves a git call (and the whole search when no release tag is left to find).
  */
 export async function previousReleaseTag(
   cwd: string,
@@ -62,28 +75,51 @@ export async function previousReleaseTag(
   prefix: string,
   exclude: readonly string[] = [],
   tags?: readonly TagInfo[],
+  opts: PreviousOptions = {},
 ): Promise<string | null> {
   const excluded = new Set(exclude);
-  if (tags && !releaseTags(tags, prefix).some((t) => !excluded.has(t.name))) return null;
+  const wanted = (name: string) => {
+    const v = releaseVersionOf(name, prefix);
+    return v !== null && !(opts.finalOnly && isPrerelease(v));
+  };
+  if (tags && !releaseTags(tags, prefix).some((t) => !excluded.has(t.name) && wanted(t.name))) return null;
   for (let i = 0; i < 50; i++) {
-    const args = ['describe', '--abbrev=0', `--match=${prefix}*`, ...[...excluded].map((t) => `--exclude=${t}`), '--end-of-options', rev];
+    const args = [
+      'describe',
+      '--tags',
+      '--abbrev=0',
+      `--match=${prefix}*`,
+      ...[...excluded].map((t) => `--exclude=${t}`),
+      '--end-of-options',
+      rev,
+    ];
     let tag: string;
     try {
       tag = (await gitOut(cwd, args)).trim();
     } catch {
       return null; // no tag reachable
     }
-    if (releaseVersionOf(tag, prefix) !== null) return highestOnSameCommit(tags ?? (await listTags(cwd)), tag, prefix, excluded);
+    if (wanted(tag)) return highestOnSameCommit(tags ?? (await listTags(cwd)), tag, prefix, excluded, wanted);
+    if (releaseVersionOf(tag, prefix) === null && /^\d/.test(tag.slice(prefix.length))) opts.passedOver?.(tag);
     excluded.add(tag);
   }
   return null;
 }
 
+/** A semantic version with a prerelease part (`2026.48.0-rc.1`; build metadata is not one). */
+export const isPrerelease = (version: string) => version.split('+')[0]!.includes('-');
+
 /**
  * `git describe` breaks a tie between tags on one commit by tag date, and git's dates decide
  * nothing here (formats.md): of the release tags on that commit, the highest version wins.
  */
-function highestOnSameCommit(every: readonly TagInfo[], tag: string, prefix: string, excluded: ReadonlySet<string>): string {
+function highestOnSameCommit(
+  every: readonly TagInfo[],
+  tag: string,
+  prefix: string,
+  excluded: ReadonlySet<string>,
+  wanted: (name: string) => boolean,
+): string {
   const tags = releaseTags(every, prefix);
   const commit = tags.find((t) => t.name === tag)?.commit;
   let best = tag;
@@ -91,11 +127,60 @@ function highestOnSameCommit(every: readonly TagInfo[], tag: string, prefix: str
     if (
       t.commit === commit &&
       !excluded.has(t.name) &&
+      wanted(t.name) &&
       compareVersions(releaseVersionOf(t.name, prefix)!, releaseVersionOf(best, prefix)!) > 0
     )
       best = t.name;
   }
   return best;
+}
+
+/**
+ * Facts about the repository's history, in one process: the boundary commits of a shallow clone
+ * (git's `shallow` file; empty for a complete clone) and the git directory shared by worktrees.
+ */
+export async function historyFacts(cwd: string): Promise<{ shallow: Set<string>; commonDir: string }> {
+  // The common case, a repository whose .git folder is right here, needs no git process.
+  const dotGit = join(cwd, '.git');
+  if ((await fs.stat(dotGit).catch(() => null))?.isDirectory() && !process.env.GIT_DIR) {
+    const text = await fs.readFile(join(dotGit, 'shallow'), 'utf8').catch(() => '');
+    return { shallow: new Set(text.split('\n').filter(Boolean)), commonDir: dotGit };
+  }
+  const out = await gitOut(cwd, ['rev-parse', '--is-shallow-repository', '--git-path', 'shallow', '--git-common-dir']);
+  const [isShallow, path = '', common = '.git'] = out.split('\n');
+  const commonDir = resolve(cwd, common);
+  if (isShallow !== 'true') return { shallow: new Set(), commonDir };
+  const text = await fs.readFile(resolve(cwd, path), 'utf8').catch(() => '');
+  return { shallow: new Set(text.split('\n').filter(Boolean)), commonDir };
+}
+
+/**
+ * Whether the history below a shallow clone's boundary commit `sha` matters to a range starting
+ * after `from`: it does unless every parent git cut away is `from` or one of its ancestors.
+ */
+export async function cutsRange(cwd: string, sha: string, from: string | null): Promise<boolean> {
+  if (from === null) return true;
+  const raw = await gitOut(cwd, ['cat-file', 'commit', sha]);
+  const parents = [...raw.slice(0, raw.indexOf('\n\n')).matchAll(/^parent ([0-9a-f]+)$/gm)].map((m) => m[1]!);
+  for (const p of parents) {
+    try {
+      await gitOut(cwd, ['merge-base', '--is-ancestor', p, from]);
+    } catch {
+      return true; // not an ancestor, or not here at all
+    }
+  }
+  return false;
+}
+
+/**
+ * Make a shallow clone whole: `git fetch --unshallow --tags <remote>`, as semantic-release does
+ * in CI. Returns false (and fetches nothing) when the clone is complete already.
+ */
+export async function unshallow(cwd: string, remote: string): Promise<boolean> {
+  if (remote === '' || remote.startsWith('-')) throw usageError('E_USAGE', `--unshallow ${remote}: not a remote name`);
+  if ((await historyFacts(cwd)).shallow.size === 0) return false;
+  await gitOut(cwd, ['fetch', '--quiet', '--unshallow', '--tags', remote]);
+  return true;
 }
 
 /**

@@ -7,9 +7,8 @@ import type { IssueLookup } from '../core/changelog.js';
 
 /** What either source gives the changelog. */
 export interface IssueSet {
+  /** Issues and pull requests (`pull: true`, with the issues they close), by number. */
   issues: IssueLookup;
-  /** Numbers known not to be issues (GitHub pull requests): never reported as unknown. */
-  notIssues: Set<number>;
   /** How messages name the source: `issues.json`, `GitHub owner/name`. */
   label: string;
 }

@@ -29,6 +29,8 @@ export interface CutOptions {
   allowDirty?: boolean;
   push?: string | boolean;
   force?: boolean;
+  /** Fetch the whole history first when the clone is shallow: from this remote (true: the push remote, else origin). */
+  unshallow?: string | boolean;
 }
 
 export interface CutResult {
@@ -51,6 +53,10 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   const prefix = config.versioning.tagPrefix;
   const remote = opts.push === true ? 'origin' : typeof opts.push === 'string' ? opts.push : null;
   const head = await git.headCommit(g);
+  const changelog = await import('./changelog.js');
+  // Before the tags are read: a shallow CI clone may not have fetched them yet.
+  if (opts.unshallow)
+    await changelog.fetchWholeHistory(ctx, project, typeof opts.unshallow === 'string' ? opts.unshallow : (remote ?? 'origin'));
   const { listTags, releaseTags, previousReleaseTag } = await import('../io/gitlog.js');
   // Read under the lock: a cut that waited for another sees the tag it made.
   const everyTag = await listTags(g.root);
@@ -105,6 +111,9 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   if (tags.includes(tag)) {
     throw failure('E_CUT', `cut: tag ${tag} already exists`, 'pass --version <v> to choose another version');
   }
+  // The changelog's range, checked before anything is built: a shallow clone must not cut it short.
+  const range = await changelog.releaseRange(ctx, project, { previousTag, head, tag, version, tagsAtHead, tags: everyTag });
+  await changelog.checkWholeHistory(g.root, range);
   const untagged = releaseDir(project.publishDir, version);
   if (await pathExists(untagged)) {
     // A folder without its tag is an interrupted cut, replaced below; unless it was signed for a
@@ -124,13 +133,13 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   // Preflight: what can fail after the build is checked before it. The changelog needs only the
   // range and the issues, so it is built now: an unreadable issues file or an unreachable GitHub
   // stops the cut before hours of building.
-  const changelog = settledLater({ files: readChangelog(ctx, project, { previousTag, head, tag, version }) });
+  const changelogFiles = settledLater({ files: readChangelog(ctx, project, range) });
   const build = buildSection(ctx, project);
   const pattern = artifactPattern(build.artifacts, version);
   if (!pattern.ok) throw usageError('E_CONFIG', `${rel(ctx, project.configPath)}: build.artifacts: ${pattern.why}`, pattern.hint);
   if (!opts.skipBuild && !build.command)
     throw usageError('E_CONFIG', `${rel(ctx, project.configPath)}: build.command: required unless --skip-build`);
-  if (!opts.skipBuild) await changelog.files; // with --skip-build it overlaps the copy instead
+  if (!opts.skipBuild) await changelogFiles.files; // with --skip-build it overlaps the copy instead
   const buildStarted = Date.now();
 
   if (!opts.skipBuild) {
@@ -199,7 +208,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
       })),
     );
     await writeFileAtomic(join(tmpDir, 'build.json'), toJsonText(record));
-    const files = await changelog.files;
+    const files = await changelogFiles.files;
     for (const w of files.warnings) ctx.warn(w);
     for (const [name, text] of Object.entries(files.texts)) await writeFileAtomic(join(tmpDir, name), text);
     if (await pathExists(finalDir)) {
@@ -208,7 +217,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
     }
     await fs.rename(tmpDir, finalDir);
   } catch (err) {
-    await changelog.files.catch(() => {}); // nothing still writes when the folder goes
+    await changelogFiles.files.catch(() => {}); // nothing still writes when the folder goes
     await fs.rm(tmpDir, { recursive: true, force: true });
     throw err;
   }
@@ -354,16 +363,10 @@ async function olderThan(root: string, files: string[], ms: number): Promise<str
 async function readChangelog(
   ctx: Context,
   project: Project,
-  r: { previousTag: string | null; head: string; tag: string; version: string },
+  range: import('./changelog.js').ChangelogArgs,
 ): Promise<{ texts: Record<string, string>; warnings: string[] }> {
-  const { buildChangelog } = await import('../workflow/changelog.js');
-  const cl = await buildChangelog(ctx, project, {
-    from: r.previousTag,
-    to: r.head,
-    label: { from: r.previousTag, to: r.tag },
-    version: r.version,
-    cutTime: ctx.now,
-  });
+  const { buildChangelog } = await import('./changelog.js');
+  const cl = await buildChangelog(ctx, project, range);
   return { texts: { 'changelog.json': toJsonText(cl.json), 'CHANGELOG.md': cl.markdown }, warnings: cl.warnings };
 }
 

@@ -52,24 +52,30 @@ describe('streamLog', () => {
 });
 
 describe('release tags', () => {
-  it('are annotated <prefix><semver> tags; the previous one skips tags on the end commit', async () => {
+  it('are <prefix><semver> tags, annotated or lightweight; the previous one skips tags on the end commit', async () => {
     const repo = await gitRepo();
     const first = await repo.commit('one');
     await repo.tag('v2026.47.0');
-    await repo.git(['tag', 'v2026.47.1']); // lightweight: not a release
+    await repo.git(['tag', 'v2026.47.1']); // lightweight: a release too, and the higher on this commit
     const second = await repo.commit('two');
     await repo.tag('v-next', 'annotated but not a version');
+    await repo.git(['tag', 'v2026.48']); // lightweight, named like a release, no semantic version
     await repo.tag('v2026.48.0');
 
     const tags = await listTags(repo.dir);
     expect(tags.find((t) => t.name === 'v2026.47.1')).toMatchObject({ annotated: false, commit: first });
     expect(releaseTags(tags, 'v').map((t) => [t.name, t.commit])).toEqual([
       ['v2026.47.0', first],
+      ['v2026.47.1', first],
       ['v2026.48.0', second],
     ]);
+    const passed: string[] = [];
     expect(await previousReleaseTag(repo.dir, 'HEAD', 'v')).toBe('v2026.48.0');
-    expect(await previousReleaseTag(repo.dir, 'HEAD', 'v', ['v2026.48.0'])).toBe('v2026.47.0');
-    expect(await previousReleaseTag(repo.dir, first, 'v', ['v2026.47.0'])).toBeNull();
+    expect(await previousReleaseTag(repo.dir, 'HEAD', 'v', ['v2026.48.0'], undefined, { passedOver: (t) => passed.push(t) })).toBe(
+      'v2026.47.1',
+    );
+    expect(passed).toEqual(['v2026.48']); // said aloud; `v-next` does not look like a release
+    expect(await previousReleaseTag(repo.dir, first, 'v', ['v2026.47.0', 'v2026.47.1'])).toBeNull();
     expect(await resolveCommit(repo.dir, 'v2026.48.0')).toBe(second);
     expect(await resolveCommit(repo.dir, 'nope')).toBeNull();
   });

@@ -194,15 +194,18 @@ describe('friday cut (calver-week)', () => {
     expect(existsSync(join(repo.dir, 'ota'))).toBe(false);
   });
 
-  it('takes no tag for the previous release that is not a release tag', async () => {
+  it('reads a lightweight release tag as the previous release, and passes over tags that are no release', async () => {
     const repo = await project();
     const first = await repo.head();
-    await repo.git(['tag', 'v2026.47.0']); // lightweight: not a release (formats.md)
     await repo.tag('nightly-2026-11-20');
+    await repo.git(['tag', 'v2026.47']); // named like a release, but no semantic version
+    const r0 = await cut(repo, '--dry-run');
+    expect(r0.json).toMatchObject({ version: '2026.48.0', previousTag: null });
+    await repo.git(['tag', 'v2026.47.0']); // lightweight, as GitHub's release page makes them
     await repo.commit('fix: wifi drops after sleep (#124)');
     const r = await cut(repo);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json).toMatchObject({ version: '2026.48.0', previousTag: null });
+    expect(r.json).toMatchObject({ version: '2026.48.0', previousTag: 'v2026.47.0' });
     await repo.git(['tag', '-a', 'v2026.47.1', '-m', '2026.47.1', first]);
     await repo.commit('fix: camera crash');
     expect((await cut(repo)).json).toMatchObject({ version: '2026.48.1', previousTag: 'v2026.48.0' });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assemble, escapeMd, refsOf, renderMarkdown, type AssembleInput } from '../../src/core/changelog.js';
+import { assemble, type AssembleInput } from '../../src/core/changelog.js';
+import { escapeMd, renderMarkdown } from '../../src/core/changelog-md.js';
+import { refsOf } from '../../src/core/refs.js';
 import type { Issue } from '../../src/core/votes/validate.js';
 
 describe('refsOf: which issues a commit references', () => {
@@ -85,7 +87,88 @@ describe('assemble', () => {
   });
 
   it('does not report pull request numbers as unknown issues', () => {
-    expect(assemble(input({ notIssues: new Set([55]) })).unknownRefs).toEqual([999]);
+    const issues = new Map(input().issues as Map<number, Issue>);
+    issues.set(55, issue(55, { pull: true }));
+    expect(assemble(input({ issues })).unknownRefs).toEqual([999]);
+  });
+
+  it('credits the issues a pull request closes, with the pull request, never the pull request itself', () => {
+    const issues = new Map(input().issues as Map<number, Issue>);
+    issues.set(87, issue(87, { pull: true, closes: [1, 4, 404] }));
+    issues.set(88, issue(88, { pull: true }));
+    const cl = assemble(
+      input({
+        issues,
+        linked: [
+          { sha: 'c9', refs: [87, 1, 88] },
+          { sha: 'c8', refs: [2] },
+        ],
+      }),
+    );
+    expect(cl.entries.map((e) => [e.id, e.commits, e.pulls])).toEqual([
+      [2, ['c8'], undefined],
+      [1, ['c9'], [87]], // once per commit, though referenced directly too
+      [4, ['c9'], [87]],
+    ]);
+    expect(cl.unknownRefs).toEqual([404]); // a closed number the source does not know
+    expect(renderMarkdown(cl, '2026-11-27')).toContain('- **Issue 1** (#1 via #87) — score 3');
+  });
+
+  it('gives the Popcorn Award to a feature that has not won it before, and still lists the earlier winner', () => {
+    const cl = assemble(
+      input({
+        issues: new Map([...(input().issues as Map<number, Issue>), [5, issue(5, { votes: 2 })]]),
+        linked: [{ sha: 'c', refs: [1, 5] }],
+        earlierPopcorn: new Map([[1, '2026.46.0']]),
+      }),
+    );
+    expect(cl.popcorn).toEqual({ id: 5, title: 'Issue 5', score: 2 });
+    expect(cl.entries[0]).toMatchObject({ id: 1, popcornIn: '2026.46.0' });
+    expect(renderMarkdown(cl, '2026-11-27')).toContain(
+      '- **Issue 1** (#1) — score 3, 3 voters, reported by fan1, 🍿 Popcorn Award in 2026.46.0',
+    );
+  });
+
+  it('writes reverts, releases in between and folded prereleases only when there are some', () => {
+    const plainWeek = assemble(input());
+    expect(Object.keys(plainWeek)).toEqual([
+      'type',
+      'product',
+      'version',
+      'range',
+      'commits',
+      'entries',
+      'popcorn',
+      'unknownRefs',
+      'contributors',
+    ]);
+    const cl = assemble(
+      input({
+        reverts: [{ sha: 'f'.repeat(40), reverts: ['0123456789abcdef'], subject: 'Revert "feat: *bold* idea (#3)"', refs: [3] }],
+        between: [
+          {
+            version: '2026.47.0',
+            changelog: 'releases/2026.47.0/CHANGELOG.md',
+            channels: [
+              { channel: 'beta', status: 'rolled back' },
+              { channel: 'stable', status: 'never live' },
+            ],
+            entries: [1, 2, 3, 4].map((id) => ({ id, title: `Old ${id}`, type: 'bug' })),
+          },
+          { version: '2026.47.1', changelog: null, channels: [{ channel: 'stable', status: 'never live' }], entries: [] },
+        ],
+        prereleases: ['2026.48.0-rc.1', '2026.48.0-rc.2'],
+      }),
+    );
+    const md = renderMarkdown(cl, '2026-11-27');
+    expect(md).toContain('5 commits since v2026.47.0, including the prereleases 2026.48.0-rc.1 and 2026.48.0-rc.2.');
+    expect(md).toContain('## ↩️ Reverted\n\n- Revert "feat: \\*bold\\* idea (#3)" (fffffff reverts 0123456)\n');
+    expect(md).toContain(
+      '## ⏭️ Releases in between\n\nTesters whose channel never carried these releases get their changes with this one too.\n\n' +
+        '- **2026.47.0** (rolled back on beta; never live on stable): Old 1 (#1), Old 2 (#2), Old 3 (#3) and 1 more — [its changelog](../2026.47.0/CHANGELOG.md)\n' +
+        '- **2026.47.1** (never live on stable): no fan-reported issues\n',
+    );
+    expect(md.indexOf('Releases in between')).toBeLessThan(md.indexOf('Thank you'));
   });
 
   it('without an issue source: no entries, no unknown references, commits still counted', () => {

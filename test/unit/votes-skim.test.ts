@@ -41,13 +41,15 @@ const VALID = `[
     "votes": [ { "user": "mifan_42", "tier": "lead", "at": "2026-11-20T10:00:00Z" },
                { "user": "u2", "value": -1 }, { "user": "u3", "at": "2026-11-20T12:00:00+02:00", "note": [1, {"a": null}] } ] },
   { "id": 124, "title": "Wi-Fi drops after sleep", "type": "bug", "author": null, "votes": 17, "labels": ["x", true, false, -1.5e3] },
-  {"id":125,"title":"bare"}
+  {"id":125,"title":"bare"},
+  { "id": 126, "pull": true, "closes": [124, 125] }, { "id": 127, "title": "feat: call time", "pull": false },
+  {"id":128,"pull":true,"closes":[]}
 ]`;
 
 describe('skimIssues', () => {
   it('indexes a valid file and parses each issue as JSON.parse does', () => {
     expect(agrees(VALID)).toBe('skimmed');
-    expect(skimIssues(bytes(VALID))!.size).toBe(3);
+    expect(skimIssues(bytes(VALID))!.size).toBe(6);
     expect(agrees('[]')).toBe('skimmed');
     expect(agrees(' \n[ ]\n')).toBe('skimmed');
   });
@@ -75,6 +77,12 @@ describe('skimIssues', () => {
       '[{"id":1,"title":"a","votes":[{"user":"u","at":"2026-11-20T10:00:00"}]}]',
       '[{"id":1,"title":"a\u0001"}]',
       '[{"id":1,"title":"a\\q"}]',
+      '[{"id":1,"pull":false}]',
+      '[{"id":1,"pull":"yes"}]',
+      '[{"id":1,"title":"a","closes":[2]}]',
+      '[{"id":1,"pull":true,"closes":[0]}]',
+      '[{"id":1,"pull":true,"closes":2}]',
+      '[{"id":1,"pull":true,"closes":[2,]}]',
     ];
     for (const text of bad) {
       expect(skimIssues(bytes(text)), text).toBeNull();
@@ -133,6 +141,11 @@ describe('skimIssues', () => {
       '"votes"',
       '"2026-11-20T10:00:00Z"',
       '"2026-02-29T00:00:00Z"',
+      '"pull"',
+      '"closes"',
+      'true',
+      'false',
+      '[3]',
     ];
     let skimmed = 0;
     for (let i = 0; i < 4000; i++) {

@@ -27,7 +27,9 @@ const K_ID = pack('id'),
   K_TITLE = pack('title'),
   K_TYPE = pack('type'),
   K_AUTHOR = pack('author'),
-  K_VOTES = pack('votes');
+  K_VOTES = pack('votes'),
+  K_PULL = pack('pull'),
+  K_CLOSES = pack('closes');
 const K_USER = pack('user'),
   K_TIER = pack('tier'),
   K_VALUE = pack('value'),
@@ -54,6 +56,7 @@ export function skimIssues(b: Uint8Array): IssueIndex | null {
       p++;
       let id = 0;
       let seen = 0;
+      let pull = false;
       while (p < n && WS[b[p]!]) p++;
       if (b[p] === 0x7d) return null; // {} has no id
       for (;;) {
@@ -160,6 +163,33 @@ export function skimIssues(b: Uint8Array): IssueIndex | null {
               if (d !== 0x2c) return null;
             }
           }
+        } else if (key === K_PULL) {
+          bit = 32;
+          if (b[p] === 0x74 && b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65) {
+            pull = true;
+            p += 4;
+          } else if (b[p] === 0x66 && b[p + 1] === 0x61 && b[p + 2] === 0x6c && b[p + 3] === 0x73 && b[p + 4] === 0x65) p += 5;
+          else return null;
+        } else if (key === K_CLOSES) {
+          bit = 64;
+          if (b[p] !== 0x5b) return null;
+          p++;
+          while (p < n && WS[b[p]!]) p++;
+          if (b[p] === 0x5d) p++;
+          else {
+            for (;;) {
+              while (p < n && WS[b[p]!]) p++;
+              const e = numberEnd(b, p);
+              if (e < 0) return null;
+              const closed = numberValue(b, p, e);
+              if (!Number.isSafeInteger(closed) || closed <= 0) return null;
+              p = e;
+              while (p < n && WS[b[p]!]) p++;
+              const d = b[p++];
+              if (d === 0x5d) break;
+              if (d !== 0x2c) return null;
+            }
+          }
         } else if (key === K_VOTES) {
           bit = 16;
           const e = numberEnd(b, p);
@@ -179,7 +209,8 @@ export function skimIssues(b: Uint8Array): IssueIndex | null {
         if (d === 0x7d) break;
         if (d !== 0x2c) return null;
       }
-      if ((seen & 3) !== 3 || index.has(id)) return null;
+      // An id, and a title unless it is a pull request; `closes` only on a pull request.
+      if (!(seen & 1) || !(seen & 2 || pull) || (seen & 64 && !pull) || index.has(id)) return null;
       index.set(id, { start, end: p });
       while (p < n && WS[b[p]!]) p++;
       const d = b[p++];
@@ -321,6 +352,7 @@ function canonicalBytes(b: Uint8Array, s: number): boolean {
 /** One issue parsed from its bytes (after `skimIssues` proved the file valid), with the defaults. */
 export function issueAt(buf: Uint8Array, at: { start: number; end: number }): Issue {
   const it = JSON.parse(utf8(buf, at.start, at.end)) as Record<string, unknown>;
+  if (it.title === undefined) it.title = '';
   if (it.type === undefined) it.type = 'other';
   if (it.author === undefined) it.author = null;
   if (it.votes === undefined) it.votes = [];

@@ -20,13 +20,18 @@ export interface Vote {
   at?: string;
 }
 
-/** An issue as it stands in the file, once validated. A number of votes means N anonymous +1s. */
+/**
+ * An issue as it stands in the file, once validated. A number of votes means N anonymous +1s.
+ * `pull: true` marks a pull request: never an entry itself, it credits the issues it `closes`.
+ */
 export interface Issue {
   id: number;
   title: string;
   type: string;
   author: string | null;
   votes: number | Vote[];
+  pull?: boolean;
+  closes?: number[];
 }
 
 export type IssuesValidation = { ok: true; issues: Issue[] } | { ok: false; problems: string[]; more: number };
@@ -39,7 +44,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /**
  * Check a parsed issues file: a list of issues with unique positive integer ids, a title, an
  * optional type (default "other") and author, and votes that are a count or a list of votes
- * (`user` required, `tier` a string, `value` 1 or -1, `at` an ISO 8601 time). Unknown fields are
+ * (`user` required, `tier` a string, `value` 1 or -1, `at` an ISO 8601 time). An item with
+ * `pull: true` is a pull request (title optional, `closes` a list of issue ids). Unknown fields are
  * allowed, so an export from another tracker can carry its own. Returns every problem (the first
  * MAX_PROBLEMS, and how many more), never only the first.
  */
@@ -64,7 +70,14 @@ export function validateIssues(raw: unknown): IssuesValidation {
     if (!idOk) problem(`${at}.id: must be a positive whole number`);
     else if (firstIndexOf.has(id)) problem(`${at}.id: duplicate of issues[${firstIndexOf.get(id)}]`);
     else firstIndexOf.set(id, i);
-    if (typeof it.title !== 'string') problem(`${at}.title: must be a string`);
+    if (it.pull !== undefined && typeof it.pull !== 'boolean') problem(`${at}.pull: must be true or false`);
+    // A pull request needs no title: it is never an entry, only a way to the issues it closes.
+    if (typeof it.title !== 'string' && !(it.pull === true && it.title === undefined)) problem(`${at}.title: must be a string`);
+    if (it.closes !== undefined) {
+      if (it.pull !== true) problem(`${at}.closes: only a pull request ("pull": true) closes issues`);
+      else if (!Array.isArray(it.closes) || !it.closes.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n > 0))
+        problem(`${at}.closes: must be a list of issue ids (positive whole numbers)`);
+    }
     if (it.type !== undefined && (typeof it.type !== 'string' || it.type === '')) problem(`${at}.type: must be a non-empty string`);
     if (it.author !== undefined && it.author !== null && (typeof it.author !== 'string' || it.author === ''))
       problem(`${at}.author: must be a non-empty string`);
@@ -97,6 +110,7 @@ export function validateIssues(raw: unknown): IssuesValidation {
   // Normalise in place (no copy of 250,000 votes): defaults for the optional issue fields.
   const issues = raw as Record<string, unknown>[];
   for (const it of issues) {
+    if (it.title === undefined) it.title = '';
     if (it.type === undefined) it.type = 'other';
     if (it.author === undefined) it.author = null;
     if (it.votes === undefined) it.votes = [];

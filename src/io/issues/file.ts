@@ -53,13 +53,13 @@ export async function readIssueFile(path: string, label: string): Promise<IssueS
         return issue;
       },
     };
-    return { issues: lookup, notIssues: new Set(), label };
+    return { issues: lookup, label };
   }
   const v = validateIssues(parseJson(bytes.toString('utf8'), label));
   if (!v.ok) throw problemsError(label, v.problems, v.more);
   const issues = new Map<number, Issue>();
   for (const issue of v.issues) issues.set(issue.id, issue);
-  return { issues, notIssues: new Set(), label };
+  return { issues, label };
 }
 
 /** The `votes.tiers` file: `{ "<user>": "<tier>" }`. */
