@@ -13,7 +13,7 @@ export const SECTIONS = [
   { type: null, heading: '📦 Other' },
 ] as const;
 
-const KNOWN_TYPES = new Set(['feature', 'improvement', 'bug']);
+export const KNOWN_TYPES: ReadonlySet<string> = new Set(['feature', 'improvement', 'bug']);
 
 /** The entries of one section, in rank order (entries are already ranked). */
 export function sectionEntries(entries: readonly Entry[], type: string | null): Entry[] {

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { timeOf } from '../client/time.js';
 import { compareVersions } from '../client/version.js';
 import { assemble, type ChangelogJson } from '../core/changelog.js';
-import { renderMarkdown } from '../core/changelog-md.js';
+import { KNOWN_TYPES, renderMarkdown } from '../core/changelog-md.js';
 import { earlierWinners, releasesBetween } from '../core/earlier.js';
 import { closingRefsOf, refsOf, revertedBy, type RefScope } from '../core/refs.js';
 import { settleReverts, type RangeCommit } from '../core/reverts.js';
@@ -134,6 +134,13 @@ export async function buildChangelog(
       `${json.unknownRefs.length} issue reference${json.unknownRefs.length === 1 ? '' : 's'} not found in ${set.label}: ${shown}${more}`,
     );
   }
+  // A type friday does not know is listed under Other: said, naming the issue, so a typo in the
+  // issues file (or a label mapping) does not hide a feature from the Popcorn Award.
+  for (const e of json.entries)
+    if (!KNOWN_TYPES.has(e.type))
+      warnings.push(
+        `issue #${e.id} (${JSON.stringify(e.title)}): type ${JSON.stringify(e.type)} is not one friday knows (${[...KNOWN_TYPES].join(', ')}): listed under Other`,
+      );
   return { json, markdown: renderMarkdown(json, formatTime(args.cutTime).slice(0, 10)), warnings };
 }
 

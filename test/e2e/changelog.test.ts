@@ -34,6 +34,21 @@ describe('bad input: the issues corpus', () => {
 });
 
 describe('friday changelog', () => {
+  it('warns, naming the issue, when its type is not one friday knows, and lists it under Other', async () => {
+    const repo = await project();
+    await fs.writeFile(
+      join(repo.dir, 'issues.json'),
+      JSON.stringify([{ id: 7, title: 'Dark mode', type: 'feture', author: 'ana', votes: [{ user: 'ana' }] }]),
+    );
+    await repo.commit('feat: dark mode (#7)', { date: '2026-11-20T10:00:00Z' });
+    const r = await runFriday(['changelog', '-C', repo.dir, '--now', '2026-11-27T17:00:00Z']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'friday: warning: issue #7 ("Dark mode"): type "feture" is not one friday knows (feature, improvement, bug): listed under Other',
+    );
+    expect(r.stdout).toMatch(/📦 Other[\s\S]*Dark mode/);
+  });
+
   it('reports an issue referenced by a commit but missing from the file, without failing', async () => {
     const repo = await project();
     await fs.writeFile(
