@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Benchmark: the weekly changelog (last tag..HEAD, 500 commits) with the GitHub source, over a
- * GitHub API on 127.0.0.1 holding 20,000 issues and pull requests (quality.md "changelog, GitHub
+ * GitHub API on 127.0.0.1 holding 20,000 issues and pull requests (docs/quality.md "changelog, GitHub
  * source"), beside the same changelog from the file source holding the same facts. Targets: at
  * most 10 requests, at most 1.2× the file source's time. Both changelogs must be equal, or the
  * figures mean nothing. The server runs in this process, so friday runs as an asynchronous child.

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Benchmark: `friday changelog` against `git-cliff` 2.14.2 on the same 20,000-commit repository
- * (quality.md "changelog"). Both run side by side, alternating, several times; the figure is the
+ * (docs/quality.md "changelog"). Both run side by side, alternating, several times; the figure is the
  * ratio of medians. friday also reads 5,000 issues with 250,000 votes; git-cliff reads commits only.
  *
  *   full history    friday changelog --from '' --to HEAD   vs  git-cliff            target ≤ 0.25×

@@ -2,9 +2,9 @@
 // same bytes in memory (no start-up, no file reading): the scan of `watch` (core/feed/scan.ts,
 // scanBuffer: parse, rules, devices, units), beside JSON.parse run on every line with nothing else
 // done (the floor of any scan built on it), and beside the tests' reference scan
-// (test/helpers/feed-reference.ts: JSON.parse, the rules of formats.md, units in Sets of strings).
+// (test/helpers/feed-reference.ts: JSON.parse, the rules of docs/formats.md, units in Sets of strings).
 // The 2,000,000-event feed of feed.mjs; alternating runs, medians. Its figures are quoted in the
-// header of parse.ts; it prints no quality.md row.
+// header of parse.ts; it prints no docs/quality.md row.
 //
 //   node bench/feed-parse.mjs [--runs N]     (or BENCH_RUNS=N; default 5)
 import { readFileSync } from 'node:fs';

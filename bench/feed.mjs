@@ -1,4 +1,4 @@
-// The crash-feed scan (quality.md "crash feed", "crash feed memory"): `friday watch --dry-run` on a
+// The crash-feed scan (docs/quality.md "crash feed", "crash feed memory"): `friday watch --dry-run` on a
 // 2,000,000-event feed over 200,000 devices, timed beside `jq -c 'select(.kind=="crash")'` on the
 // same file (alternating runs, median), and its peak RSS at 2 M and 10 M events (same devices).
 //

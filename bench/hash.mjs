@@ -1,5 +1,5 @@
 // Hashing: `friday cut --skip-build` with one big artifact (copy into the release folder + SHA-256)
-// vs the shell doing the same, `openssl dgst -sha256 F && cp F DEST` (quality.md ≤ 1.0×, stretch 0.8×),
+// vs the shell doing the same, `openssl dgst -sha256 F && cp F DEST` (docs/quality.md ≤ 1.0×, stretch 0.8×),
 // and peak RSS at 1 GiB and 4 GiB (≤ 150 MB, the same for both). BENCH_HASH_GIB=1,4 to choose sizes;
 // sizes above 1 GiB are timed in at most 3 rounds.
 import { execFileSync } from 'node:child_process';

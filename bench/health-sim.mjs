@@ -1,4 +1,4 @@
-// The rollback judgement, simulated (quality.md "rollback judgement"): a week of `watch` checks every
+// The rollback judgement, simulated (docs/quality.md "rollback judgement"): a week of `watch` checks every
 // 5 minutes while a new build rolls out 1% → 50%, on fleets of 500, 5,000 and 50,000 devices,
 // judged by friday's rule (src/core/health.ts, called directly) and, on the same data, by a
 // two-proportion z-test at α = 0.05 per check. Reports false rollbacks when nothing regressed, and

@@ -1,5 +1,5 @@
 /**
- * The changelog benchmark's workload (quality.md "changelog"): a 20,000-commit repository made
+ * The changelog benchmark's workload (docs/quality.md "changelog"): a 20,000-commit repository made
  * with `git fast-import` (Conventional Commit messages, `Fixes #N` footers, an annotated release
  * tag every 500 commits, 500 untagged commits on top), and an issues file of 5,000 issues holding
  * 250,000 individual votes, plus a tiers file. Seeded, so every run builds the same repository.

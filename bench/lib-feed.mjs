@@ -1,5 +1,5 @@
 /**
- * The crash-feed benchmarks' workload (quality.md "crash feed"; feed.mjs, feed-parse.mjs): a
+ * The crash-feed benchmarks' workload (docs/quality.md "crash feed"; feed.mjs, feed-parse.mjs): a
  * generated feed over 200,000 devices, the old build on every device, then the new one on half of
  * them for the last 24 hours. Seeded and cached in the temp folder, so every run reads the same file.
  */

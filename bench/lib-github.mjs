@@ -1,5 +1,5 @@
 /**
- * The GitHub source benchmark's workload (quality.md "changelog, GitHub source"): 20,000 issues and
+ * The GitHub source benchmark's workload (docs/quality.md "changelog, GitHub source"): 20,000 issues and
  * pull requests as a GitHub project holds them (every fourth number an issue, the rest pull
  * requests that close one or two issues), and a 20,000-commit history whose commits, like a
  * squash-merging project's, mostly cite only their pull request (`feat(x): … (#1234)`), some an

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * quality.md "pull": verify + decide on a manifest with 1,000 devices, ≤ 1.2× the wall time of
+ * docs/quality.md "pull": verify + decide on a manifest with 1,000 devices, ≤ 1.2× the wall time of
  * `friday --version`. Both are run alternately in this process, several times; the figure is the
  * ratio of the medians. Usage: node bench/pull.mjs [runs=21]
  *
- * tester.md: `pull --download` of a 1 GiB artifact from a local HTTP server (bench/http-serve.mjs,
+ * docs/client.md: `pull --download` of a 1 GiB artifact from a local HTTP server (bench/http-serve.mjs,
  * 127.0.0.1), ≤ 1.0× `curl -o` + `openssl dgst -sha256` of the same file, peak RSS ≤ 100 MB; and
  * the same download broken five times at random points (the server drops the connection), which
  * must complete with at most 1.1× the artifact's bytes sent. BENCH_PULL_MIB sets the size (default

@@ -1,4 +1,4 @@
-// `npm run bench [-- name...]`: every benchmark of quality.md, each beside its reference command,
+// `npm run bench [-- name...]`: every benchmark of docs/quality.md, each beside its reference command,
 // then one table of all rows with the ratio. Benchmarks print rows as `BENCH_ROW {json}` lines.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

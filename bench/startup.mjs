@@ -1,4 +1,4 @@
-// Start-up: `friday --version`, `--help` and `status` on a small repo vs `node -e 0` (quality.md ≤ 1.5×).
+// Start-up: `friday --version`, `--help` and `status` on a small repo vs `node -e 0` (docs/quality.md ≤ 1.5×).
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

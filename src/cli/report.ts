@@ -61,7 +61,7 @@ export function reportError(err: unknown, o: ReportOptions): number {
   }
   const e = err instanceof Error ? err : new Error(String(err));
   // A system call that failed where no command expected it (a folder not writable, a disk full):
-  // what failed and why, not "internal error", and exit 1 (cli.md: I/O).
+  // what failed and why, not "internal error", and exit 1 (docs/cli.md: I/O).
   const sys = e as NodeJS.ErrnoException & { dest?: string };
   if (typeof sys.code === 'string' && /^E[A-Z]+$/.test(sys.code) && typeof sys.syscall === 'string') {
     const where = sys.path ? ` ${sys.path}${sys.dest ? ` → ${sys.dest}` : ''}` : '';
@@ -90,7 +90,7 @@ export function printProblem(p: { message: string; hint?: string | undefined }, 
   if (p.hint) io.err(`  ${oneLine(p.hint)}\n`);
 }
 
-/** cli.md: the error is one line, the hint another, whatever text (a flag's value, a tool's output) went into them. */
+/** docs/cli.md: the error is one line, the hint another, whatever text (a flag's value, a tool's output) went into them. */
 const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
 function printError(err: FridayError, { json, io, debug }: ReportOptions, cause?: Error): number {

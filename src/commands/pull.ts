@@ -1,5 +1,5 @@
 /**
- * `friday pull`: what a tester or a device updater runs (cli.md, tester.md). A thin shell over the
+ * `friday pull`: what a tester or a device updater runs (docs/cli.md, docs/client.md). A thin shell over the
  * embeddable client (src/client): it reads the trust file, hands the rest over, draws the
  * download's progress on stderr and turns Ctrl-C or SIGTERM into a clean stop.
  */

@@ -1,4 +1,4 @@
-/** `friday verify`: verify a manifest file offline: signatures and threshold, expiry, channel (cli.md). Exit 0 valid, 1 refused. */
+/** `friday verify`: verify a manifest file offline: signatures and threshold, expiry, channel (docs/cli.md). Exit 0 valid, 1 refused. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';

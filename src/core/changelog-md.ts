@@ -1,5 +1,5 @@
 /**
- * CHANGELOG.md from changelog.json (formats.md "changelog.json"; docs/changelog.md "Output"):
+ * CHANGELOG.md from changelog.json (docs/formats.md "changelog.json"; docs/changelog.md "Output"):
  * short lines that read well on a phone and paste into a GitHub release. Pure.
  */
 import type { ChangelogJson, Entry } from './changelog.js';

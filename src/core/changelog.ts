@@ -1,5 +1,5 @@
 /**
- * The changelog of a range (formats.md "Which issues a release contains", "changelog.json"):
+ * The changelog of a range (docs/formats.md "Which issues a release contains", "changelog.json"):
  * commits → issue references (through the pull requests that close them) → ranked entries →
  * changelog.json; CHANGELOG.md is rendered from it (changelog-md.ts). Pure: commits, issues, the
  * earlier releases and the cut time are facts the caller reads.

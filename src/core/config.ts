@@ -1,5 +1,5 @@
 /**
- * The schemas of friday.config.json and channels/<name>.json (formats.md), with their defaults.
+ * The schemas of friday.config.json and channels/<name>.json (docs/formats.md), with their defaults.
  * Pure: validation returns every problem at once, each with its path; the loader names the file.
  */
 import * as z from 'zod/mini';
@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 z.config({ jitless: true });
 
 // zod/mini (bundled into the CLI, tree-shaken): the same validator as classic zod at a fraction of
-// its load time, which every command that reads the config pays (quality.md start-up targets).
+// its load time, which every command that reads the config pays (docs/quality.md start-up targets).
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const str = () => z.string({ error: 'must be a string' });
 const num = () => z.number({ error: 'must be a number' });

@@ -20,7 +20,7 @@ export interface EarlierRelease {
   markdown: boolean;
 }
 
-/** A channel's audit lines (formats.md "events.ndjson"), as far as the changelog reads them. */
+/** A channel's audit lines (docs/formats.md "events.ndjson"), as far as the changelog reads them. */
 export interface ChannelLog {
   channel: string;
   events: readonly { at: string; action: string; version: string | null; detail?: unknown }[];

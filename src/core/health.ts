@@ -1,5 +1,5 @@
 /**
- * The crash statistics of `watch` (formats.md, "Crash feedback and the rollback rule"). Pure:
+ * The crash statistics of `watch` (docs/formats.md, "Crash feedback and the rollback rule"). Pure:
  * counts in, verdict and a one-line reason out. No clock, no files.
  */
 import type { HealthPolicy } from './config.js';
@@ -41,7 +41,7 @@ export interface Judgement {
   limits: { minDevices: number; maxCrashRate: number; windowHours: number };
 }
 
-/** Minimums of the spike and absolute rules (formats.md): a handful of crashes is never a spike. */
+/** Minimums of the spike and absolute rules (docs/formats.md): a handful of crashes is never a spike. */
 export const MIN_CRASH_UNITS = 5;
 export const MIN_CRASHED_DEVICES = 3;
 export const MIN_RECENT_CRASHED = 5;
@@ -52,7 +52,7 @@ const GRID_SIZE = 60;
  * K = x_C + x_B crash units, x_C ~ Binomial(K, p(ρ)) with p(ρ) = ρs/(ρs + 1 − s), s = n_C/(n_C + n_B).
  * Written with odds o = n_C/n_B, each grid term is
  *   x_C·ln(ρ_g/ρ0) − K·ln((n_B + ρ_g·n_C)/(n_B + ρ0·n_C)),
- * the same number as formats.md's formula without forming p(ρ) (no 0/0 when a side has no crash),
+ * the same number as docs/formats.md's formula without forming p(ρ) (no 0/0 when a side has no crash),
  * and summed with log-sum-exp so Λ may exceed the largest double without overflowing.
  */
 export function logMixtureEvidence(xC: number, nC: number, xB: number, nB: number, tolerance: number): number {
@@ -170,7 +170,7 @@ export function wilsonBounds(x: number, n: number, confidence: number): { lower:
   return { lower: Math.max(0, (centre - spread) / scale), upper: Math.min(1, (centre + spread) / scale) };
 }
 
-/** The verdict of formats.md, every figure it used, and the reason in words. */
+/** The verdict of docs/formats.md, every figure it used, and the reason in words. */
 export function judge(candidate: CandidateCounts, baseline: UnitCounts | null, policy: HealthPolicy): Judgement {
   const hasBaseline = baseline !== null && baseline.units >= 1;
   const logEvidence = hasBaseline

@@ -1,6 +1,6 @@
 /**
- * Manifest building and the channel rules, pure (formats.md "manifest.json", "events.ndjson";
- * cli.md stage…renew). The shell reads the facts (live manifest, history, events, build record,
+ * Manifest building and the channel rules, pure (docs/formats.md "manifest.json", "events.ndjson";
+ * docs/cli.md stage…renew). The shell reads the facts (live manifest, history, events, build record,
  * clock, a fresh salt) and passes them in; nothing here reads a file or the clock.
  */
 import {
@@ -132,7 +132,7 @@ export function rollbackTarget(history: ManifestBody[], bad: string, blocked: re
   return sorted.find((m) => m.release.version !== bad && !blocked.includes(m.release.version)) ?? null;
 }
 
-/** Signatures over the canonical bytes of `body` (formats.md: Ed25519 over JCS of `signed`). */
+/** Signatures over the canonical bytes of `body` (docs/formats.md: Ed25519 over JCS of `signed`). */
 export function signBody(body: ManifestBody, signers: readonly SignerLike[]): Signature[] {
   const data = canonicalBytes(body);
   return signers.map((s) => ({ keyid: s.keyid, sig: Buffer.from(s.sign(data)).toString('base64') }));
@@ -158,7 +158,7 @@ export function nextStage(stages: readonly number[], current: number): number | 
   return stages.find((p) => p > current) ?? null;
 }
 
-/** Renew when less than a third of the validity is left (cli.md `renew`). */
+/** Renew when less than a third of the validity is left (docs/cli.md `renew`). */
 export function renewDue(body: Pick<ManifestBody, 'issuedAt' | 'expiresAt'>, now: Date): boolean {
   const issued = timeOf(body.issuedAt),
     expires = timeOf(body.expiresAt);
@@ -174,7 +174,7 @@ export interface LivePeriod {
 }
 
 /**
- * The channel's releases in the order they went live (formats.md "events.ndjson": a release went
+ * The channel's releases in the order they went live (docs/formats.md "events.ndjson": a release went
  * live at the `publish` line that first made it live after a different one; a rollout or renew
  * publishes the same release and does not restart it).
  */
@@ -198,7 +198,7 @@ export function wentLive(events: readonly EventLike[], version: string): string 
 
 /**
  * The baseline of a health check: the newest release the channel carried before the candidate's
- * current live period that is neither blocked nor the candidate (formats.md, "Data").
+ * current live period that is neither blocked nor the candidate (docs/formats.md, "Data").
  */
 export function baselineVersion(events: readonly EventLike[], candidate: string, blocked: readonly string[]): string | null {
   const periods = releaseHistory(events);
@@ -215,7 +215,7 @@ export function baselineVersion(events: readonly EventLike[], candidate: string,
 export type SoakVerdict = { ok: true; hours: number } | { ok: false; why: string; allowedAt: string | null };
 
 /**
- * The soak gate of a channel with `from` (formats.md "channels"): the release must have been live
+ * The soak gate of a channel with `from` (docs/formats.md "channels"): the release must have been live
  * on `from` for `soakHours` (its latest live period there, up to now if still live) and must not
  * be blocked there. The refusal says which stretch counted and when it will pass, so whoever reads
  * it knows when to come back.

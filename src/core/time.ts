@@ -1,7 +1,7 @@
 /** Time helpers. Pure: the clock itself is `ctx.now`, never read here. */
 import { zonedTimeOf } from '../client/time.js';
 
-/** ISO 8601 UTC with a `Z` suffix and whole seconds: `2026-11-27T17:00:00Z` (formats.md). */
+/** ISO 8601 UTC with a `Z` suffix and whole seconds: `2026-11-27T17:00:00Z` (docs/formats.md). */
 export function formatTime(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

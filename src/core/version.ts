@@ -1,5 +1,5 @@
 /**
- * Computing the next version (formats.md "versioning"). Pure: the tags and commit messages are
+ * Computing the next version (docs/formats.md "versioning"). Pure: the tags and commit messages are
  * facts the caller reads from git.
  */
 // Only the function used: the whole semver package costs ~40 ms to load.
@@ -12,7 +12,7 @@ export type Bump = 'major' | 'minor' | 'patch';
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
-/** The version a tag names, when it is a release tag `<prefix><semver>` (formats.md); else null. */
+/** The version a tag names, when it is a release tag `<prefix><semver>` (docs/formats.md); else null. */
 export function releaseVersionOf(tag: string, prefix: string): string | null {
   if (!tag.startsWith(prefix)) return null;
   const v = tag.slice(prefix.length);

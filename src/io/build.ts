@@ -1,5 +1,5 @@
 /**
- * Run the configured build through the shell (formats.md `build.command`) with execa, streaming
+ * Run the configured build through the shell (docs/formats.md `build.command`) with execa, streaming
  * its output line by line. It runs in its own process group so a timeout stops the whole tree.
  */
 import { execa } from 'execa';

@@ -37,7 +37,7 @@ export async function listTags(cwd: string): Promise<TagInfo[]> {
 }
 
 /**
- * Release tags: `<tagPrefix><semver>` tags on a commit (formats.md), annotated or lightweight: a
+ * Release tags: `<tagPrefix><semver>` tags on a commit (docs/formats.md), annotated or lightweight: a
  * release made on GitHub's release page is a lightweight tag, and git-cliff and semantic-release
  * read those as releases too. friday's own tags are annotated.
  */
@@ -64,7 +64,7 @@ export interface PreviousOptions {
 
 /**
  * The nearest release tag reachable from `rev` by ancestry, leaving out `exclude` (the tags on
- * `rev` itself): formats.md "The previous release tag". `git describe --tags` finds the nearest
+ * `rev` itself): docs/formats.md "The previous release tag". `git describe --tags` finds the nearest
  * tag matching the prefix, annotated or lightweight; a match that is not a release tag (or a
  * prerelease, with `finalOnly`) is excluded and the search repeated. `tags`, when the caller has
  * already listed them, saves a git call (and the whole search when no release tag is left to find).
@@ -111,7 +111,7 @@ export const isPrerelease = (version: string) => version.split('+')[0]!.includes
 
 /**
  * `git describe` breaks a tie between tags on one commit by tag date, and git's dates decide
- * nothing here (formats.md): of the release tags on that commit, the highest version wins.
+ * nothing here (docs/formats.md): of the release tags on that commit, the highest version wins.
  */
 function highestOnSameCommit(
   every: readonly TagInfo[],

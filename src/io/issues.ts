@@ -1,5 +1,5 @@
 /**
- * Where fan-voted issues come from (formats.md `issues.source`): a JSON file in the repository
+ * Where fan-voted issues come from (docs/formats.md `issues.source`): a JSON file in the repository
  * (issues/file.ts, with the `votes.tiers` file), or the GitHub REST API (issues/github.ts: issues,
  * and the 👍/👎 reactions as votes). Validation is the pure core's (src/core/votes/).
  */

@@ -1,5 +1,5 @@
 /**
- * Ed25519 keys (formats.md "Keys, signatures and canonical JSON"). Signing is a capability over
+ * Ed25519 keys (docs/formats.md "Keys, signatures and canonical JSON"). Signing is a capability over
  * bytes: manifest code gets a `Signer` and never sees a key file. Nothing here logs key material.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, type KeyObject } from 'node:crypto';
@@ -84,7 +84,7 @@ function privateBeside(file: string, cwd: string): string | null {
 }
 
 /**
- * Read a private key file, refusing one that group or others can read (formats.md). `file` is
+ * Read a private key file, refusing one that group or others can read (docs/formats.md). `file` is
  * named as given; a relative one is read from `cwd`.
  */
 async function loadSignerFile(file: string, cwd: string): Promise<Signer> {

@@ -77,7 +77,7 @@ interface Problem {
 }
 
 /**
- * One line whatever the count (cli.md: errors print one line `friday: <what failed>: <why>`), so
+ * One line whatever the count (docs/cli.md: errors print one line `friday: <what failed>: <why>`), so
  * a CI log shows every problem: the file when they are all in one, else `what` and each file.
  */
 function problemsError(code: ErrorCode, what: string, problems: Problem[]) {

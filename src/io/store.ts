@@ -1,7 +1,7 @@
 /**
  * Every file the tool writes goes through here: atomic writes (temp file in the same folder,
  * fsync, rename, fsync of the folder), appends that are fsynced, and the locks. The --dry-run gate
- * sits in this adapter, not in the commands (formats.md: "written atomically").
+ * sits in this adapter, not in the commands (docs/formats.md: "written atomically").
  */
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';

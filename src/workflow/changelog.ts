@@ -43,7 +43,7 @@ export interface ChangelogArgs {
   label: { from: string | null; to: string };
   /** The release described; null for an unreleased range. */
   version: string | null;
-  /** Votes later than this are ignored (formats.md "The cut time"). */
+  /** Votes later than this are ignored (docs/formats.md "The cut time"). */
   cutTime: Date;
   /** The range of a final release was widened past its prereleases (`changelog.foldPrereleases`). */
   folded?: boolean;
@@ -247,7 +247,7 @@ export interface ChangelogRange {
 }
 
 /**
- * The default range (cli.md): from the previous release tag to HEAD, or to HEAD's own release
+ * The default range (docs/cli.md): from the previous release tag to HEAD, or to HEAD's own release
  * tag when it carries one. `--from ''` starts at the first commit. The cut time is the release's
  * `builtAt` when `--to` is a release tag that was cut here, else the clock.
  */

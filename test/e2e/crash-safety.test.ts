@@ -1,5 +1,5 @@
 /**
- * quality.md "Crash safety": `publish`, `rollout`, `rollback` (and `stage --publish`, `renew`)
+ * docs/quality.md "Crash safety": `publish`, `rollout`, `rollback` (and `stage --publish`, `renew`)
  * are SIGKILLed at random moments, many times. After every kill each managed file is as before or
  * as after: it parses, the live and history manifests verify, the audit log's lines parse; and
  * the next run succeeds and completes what a killed publish left (test/e2e/publish-order.test.ts

@@ -1,5 +1,5 @@
 /**
- * quality.md "Crash safety" for `cut`: SIGKILLed at random moments, many times. After every kill
+ * docs/quality.md "Crash safety" for `cut`: SIGKILLed at random moments, many times. After every kill
  * the repository and the publish root are as before or as after: every release tag has its
  * complete release folder, every release folder is complete (build.json parses and its hashes
  * match the files, both changelog files parse), a half-copied release only ever exists under a

@@ -1,5 +1,5 @@
 /**
- * tester.md "friday pull --download: resumable, patient, visible": the download against a server
+ * docs/client.md "friday pull --download: resumable, patient, visible": the download against a server
  * on 127.0.0.1 that cuts, stalls, ignores ranges, changes files, redirects and fails on demand.
  * Each test runs `friday pull` as a tester would and checks what lands in the folder.
  */

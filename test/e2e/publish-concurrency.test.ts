@@ -1,4 +1,4 @@
-/** quality.md "Concurrency": publishers racing on one channel get consecutive serials, and nothing is lost. */
+/** docs/quality.md "Concurrency": publishers racing on one channel get consecutive serials, and nothing is lost. */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

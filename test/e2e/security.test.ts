@@ -1,5 +1,5 @@
 /**
- * quality.md "Security: what pull and verify refuse": one test per attack. Each serves a
+ * docs/quality.md "Security: what pull and verify refuse": one test per attack. Each serves a
  * manifest from a publish root on disk, runs `friday pull` as a device would, and asserts the
  * refusal's code, exit 1, and that nothing was written (no state file change, no download).
  */

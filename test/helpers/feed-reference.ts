@@ -1,6 +1,6 @@
 /**
  * The crash-feed scan's reference for tests: every line through JSON.parse and the rules of
- * formats.md ("The feed", "Units"), devices and device-hours kept as strings in Sets, and a
+ * docs/formats.md ("The feed", "Units"), devices and device-hours kept as strings in Sets, and a
  * generated feed with garbage mixed in to compare it on.
  */
 import { parseTime } from '../../src/core/time.js';
@@ -28,7 +28,7 @@ export const query: FeedQuery = {
   ],
 };
 
-/** The figures of formats.md computed the obvious way. */
+/** The figures of docs/formats.md computed the obvious way. */
 export function reference(data: Uint8Array, q: FeedQuery): FeedScan {
   const decoder = new TextDecoder();
   const rejectedBy: Record<string, number> = {};

@@ -1,6 +1,6 @@
 /**
  * Test-data builders for channel tests: a ROM repository in a real git repo, Ed25519 key files
- * (0600), trust.json and cut releases written as formats.md describes them, and a signer for
+ * (0600), trust.json and cut releases written as docs/formats.md describes them, and a signer for
  * hand-made (forged, replayed, altered) manifests.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, type KeyObject } from 'node:crypto';

@@ -1,4 +1,4 @@
-/** One feed line at a time, read from its bytes (formats.md "The feed"): the fast path held to JSON.parse and parseTime. */
+/** One feed line at a time, read from its bytes (docs/formats.md "The feed"): the fast path held to JSON.parse and parseTime. */
 import { describe, expect, it } from 'vitest';
 import { fastTime } from '../../src/core/feed/bytes.js';
 import { LineParser, REJECT_REASONS, UNKNOWN } from '../../src/core/feed/parse.js';

@@ -1,4 +1,4 @@
-/** The scan's unit accounting on literal bytes (formats.md "Units"), and scanners merged as two threads merge them. */
+/** The scan's unit accounting on literal bytes (docs/formats.md "Units"), and scanners merged as two threads merge them. */
 import { describe, expect, it } from 'vitest';
 import { FeedScanner, hasBom, scanBuffer, type FeedQuery, type FeedScan } from '../../src/core/feed/scan.js';
 import { event as ev, H, messyFeed, NOW, query as watchQuery, reference } from '../helpers/feed-reference.js';

@@ -1,4 +1,4 @@
-/** The crash statistics of formats.md on literals: Λ, the ratio, Wilson bounds, the verdict and its reason. */
+/** The crash statistics of docs/formats.md on literals: Λ, the ratio, Wilson bounds, the verdict and its reason. */
 import { describe, expect, it } from 'vitest';
 import { HEALTH_DEFAULTS } from '../../src/core/config.js';
 import {
@@ -16,7 +16,7 @@ import { prng } from '../helpers/index.js';
 
 const policy = { ...HEALTH_DEFAULTS };
 
-/** Λ exactly as formats.md writes it, in plain floating point (fine for small K). */
+/** Λ exactly as docs/formats.md writes it, in plain floating point (fine for small K). */
 function lambdaBySpec(xC: number, nC: number, xB: number, nB: number, rho0: number): number {
   const K = xC + xB;
   const s = nC / (nC + nB);
@@ -48,7 +48,7 @@ describe('spike evidence Λ', () => {
     expect(logMixtureEvidence(4, 300, 0, 0, 1)).toBe(0);
   });
 
-  it('matches the formula of formats.md', () => {
+  it('matches the formula of docs/formats.md', () => {
     for (const [xC, nC, xB, nB, r0] of [
       [3, 100, 2, 100, 1],
       [10, 50, 3, 400, 1],
@@ -111,7 +111,7 @@ describe('Wilson bounds', () => {
 });
 
 describe('verdict', () => {
-  it('fires the spike rule on the example of formats.md and says why in one line', () => {
+  it('fires the spike rule on the example of docs/formats.md and says why in one line', () => {
     const j = judge(cand({ crashUnits: 60, crashed: 40 }), base({}), policy);
     expect(j).toMatchObject({ verdict: 'unhealthy', rule: 'spike', ratio: 10, threshold: 100 });
     expect(j.reason).toMatch(/^crash units 60\/300 vs 6\/300 on 2026\.47\.0, 10\.0× the baseline, evidence \d\.\de\d+ ≥ 100$/);

@@ -10,7 +10,7 @@ const weighting = (over: Partial<Weighting> = {}): Weighting => ({
   ...over,
 });
 
-describe('tally: the counting rules of formats.md', () => {
+describe('tally: the counting rules of docs/formats.md', () => {
   it('counts one vote per user, the latest by `at`', () => {
     const votes: Vote[] = [
       { user: 'ana', value: -1, at: '2026-11-21T10:00:00Z' },
@@ -132,7 +132,7 @@ describe('validateIssues', () => {
     return v.ok ? [] : v.problems;
   };
 
-  it('accepts the example of formats.md and fills the defaults', () => {
+  it('accepts the example of docs/formats.md and fills the defaults', () => {
     const v = validateIssues([
       {
         id: 123,

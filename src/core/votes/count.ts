@@ -1,5 +1,5 @@
 /**
- * The counting rules of fan votes (formats.md "Counting"): the tally of one issue under the
+ * The counting rules of fan votes (docs/formats.md "Counting"): the tally of one issue under the
  * weights, the tiers and the cut time, and the ranking order. Pure.
  */
 import { zonedTimeOf } from '../../client/time.js';
@@ -21,7 +21,7 @@ export interface Tally {
 }
 
 /**
- * Score and voters of one issue (formats.md "Counting"): drop votes later than the cut time; each
+ * Score and voters of one issue (docs/formats.md "Counting"): drop votes later than the cut time; each
  * user counts once, by their last vote in `at` order where undated votes come before dated ones in
  * list order; score = Σ value × weight(tier), a numeric `votes` being N anonymous votes of weight 1.
  */
@@ -53,7 +53,7 @@ export function tally(votes: number | readonly Vote[], w: Weighting): Tally {
   return { score: Math.round(score * 1e6) / 1e6, voters };
 }
 
-/** Ranking order (formats.md): score descending, then voters descending, then id ascending. */
+/** Ranking order (docs/formats.md): score descending, then voters descending, then id ascending. */
 export function compareRank(a: { score: number; voters: number; id: number }, b: { score: number; voters: number; id: number }): number {
   return b.score - a.score || b.voters - a.voters || a.id - b.id;
 }

@@ -1,5 +1,5 @@
 /**
- * The issues file and the tiers file (formats.md "issues.json — fan-voted issues", `votes.tiers`):
+ * The issues file and the tiers file (docs/formats.md "issues.json — fan-voted issues", `votes.tiers`):
  * their validation, each problem with its exact path
  * (`issues[3] (id 124).votes[0].value: must be 1 or -1`). Pure: the caller reads the files.
  *
