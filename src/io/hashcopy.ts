@@ -11,12 +11,14 @@
  *
  * A cut copies its artifacts several at once (`parallelCopies`: one per core, at least two), all
  * on this thread: the copies run in the kernel, and the hashes take turns on this thread between
- * reads. Measured on the 2-core build machine (2026-11-30, 4 artifacts of 256 MiB, three rounds
- * each, fs noisy from other work): one after another 1.8–2.9 s, two at once on this thread
- * 2.0–3.0 s, two worker threads each hashing one 2.3–2.7 s, `xargs -P2` of openssl + cp 1.8–3.2 s.
- * The copy's writes bound the time and SHA-256 runs at 1.7 GB/s on one core, so worker threads
- * bought nothing here and would cost a build entry and a second file handle per artifact; they
- * are the step to take where one thread's hash becomes the limit (many cores and reflinked copies).
+ * reads. Measured on the 2-core build machine, 2026-11-30 (shared with other work, so noisy):
+ * - `cut --skip-build` of 8 artifacts of 256 MiB, median of 5 alternated runs: one after another
+ *   3.66 s, two at once 2.73 s, `xargs -P2` of openssl + cp 2.96 s;
+ * - 4 files of 256 MiB in a bare script, three rounds: two at once on this thread 2.0–3.0 s, two
+ *   worker threads each hashing one 2.3–2.7 s: no faster. The copy's writes bound the time and
+ *   SHA-256 runs at 1.7 GB/s on one core, so worker threads bought nothing here and would cost a
+ *   build entry and a second handle per artifact; they are the step to take where one thread's
+ *   hash becomes the limit (many cores and reflinked copies).
  * The read buffers shrink as more artifacts are in flight, so memory stays the same whatever the
  * core count, and at most two kernel copies hold threads of libuv's pool (four by default), so the
  * hashing reads always find a free one.
