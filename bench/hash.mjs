@@ -2,26 +2,15 @@
 // vs the shell doing the same, `openssl dgst -sha256 F && cp F DEST` (docs/quality.md ≤ 1.0×, stretch 0.8×),
 // and peak RSS at 1 GiB and 4 GiB (≤ 150 MB, the same for both). BENCH_HASH_GIB=1,4 to choose sizes;
 // sizes above 1 GiB are timed in at most 3 rounds.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { alternate, BIN, fmt, fridayPeakRss, row, timeOnce } from './lib.mjs';
+import { alternate, cutMemoryRow, cutRepo, cutTimer, fmt, fridayPeakRss, row, timeOnce } from './lib.mjs';
 
 const sizes = (process.env.BENCH_HASH_GIB ?? '1,4').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 
 function makeRepo(gib) {
-  const dir = mkdtempSync(join(tmpdir(), 'friday-bench-hash-'));
-  const git = (...a) => execFileSync('git', a, { cwd: dir, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  writeFileSync(
-    join(dir, 'friday.config.json'),
-    JSON.stringify({ product: 'aurora', devices: ['umi'], build: { command: 'true', artifacts: 'out/{device}/*.zip' } }),
-  );
-  writeFileSync(join(dir, '.gitignore'), 'out/\nota/\ncopy.zip\n');
-  git('add', '-A');
-  git('-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-qm', 'init');
+  const dir = cutRepo('friday-bench-hash-', ['umi'], 'copy.zip');
   mkdirSync(join(dir, 'out/umi'), { recursive: true });
   const file = join(dir, 'out/umi/aurora-umi.zip');
   const fd = openSync(file, 'w');
@@ -36,14 +25,7 @@ for (const gib of sizes) {
   const { dir, file } = makeRepo(gib);
   try {
     const dest = join(dir, 'copy.zip');
-    let n = 0;
-    const fridayRun = () => {
-      n += 1;
-      rmSync(join(dir, 'ota'), { recursive: true, force: true });
-      const ms = timeOnce(process.execPath, [BIN, 'cut', '--skip-build', '--version', `0.0.${n}`, '-C', dir, '-q']);
-      execFileSync('git', ['tag', '-d', `v0.0.${n}`], { cwd: dir, stdio: 'ignore' });
-      return ms;
-    };
+    const fridayRun = cutTimer(dir);
     const shellRun = () => {
       rmSync(dest, { force: true });
       return timeOnce('sh', ['-c', `openssl dgst -sha256 "${file}" >/dev/null && cp "${file}" "${dest}"`]);
@@ -75,16 +57,7 @@ for (const gib of sizes) {
         target: '≤ 1.0×',
         pass: ratio <= 1.0,
       });
-    console.log(`cut --skip-build ${gib} GiB: peak RSS ${fmt(rss, 1)} MB (target ≤ 150 MB)`);
-    row({
-      what: 'hashing memory',
-      workload: `cut --skip-build, ${gib} GiB artifact`,
-      ours: `${fmt(rss, 1)} MB peak RSS`,
-      reference: '—',
-      ratio: '—',
-      target: '≤ 150 MB',
-      pass: rss <= 150,
-    });
+    cutMemoryRow('hashing memory', `cut --skip-build, ${gib} GiB artifact`, rss);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

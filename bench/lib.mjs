@@ -1,5 +1,7 @@
 // Shared helpers for the benchmarks: side-by-side timing (alternating runs, median) and peak RSS.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -50,3 +52,39 @@ export function row(r) {
 }
 
 export const fmt = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(x));
+
+/**
+ * A committed git repository for `cut --skip-build`: `devices`, artifacts under out/{device}/,
+ * and `ignore` (the reference's own output) in .gitignore beside out/ and ota/.
+ */
+export function cutRepo(prefix, devices, ignore) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const git = (...a) => execFileSync('git', a, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(
+    join(dir, 'friday.config.json'),
+    JSON.stringify({ product: 'aurora', devices, build: { command: 'true', artifacts: 'out/{device}/*.zip' } }),
+  );
+  writeFileSync(join(dir, '.gitignore'), `out/\nota/\n${ignore}\n`);
+  git('add', '-A');
+  git('-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-qm', 'init');
+  return dir;
+}
+
+/** Times one `cut --skip-build` of a new version in `dir` per call; its release and tag are removed after. */
+export function cutTimer(dir) {
+  let n = 0;
+  return () => {
+    n += 1;
+    rmSync(join(dir, 'ota'), { recursive: true, force: true });
+    const ms = timeOnce(process.execPath, [BIN, 'cut', '--skip-build', '--version', `0.0.${n}`, '-C', dir, '-q']);
+    execFileSync('git', ['tag', '-d', `v0.0.${n}`], { cwd: dir, stdio: 'ignore' });
+    return ms;
+  };
+}
+
+/** The cut's memory row (quality.md: peak RSS ≤ 150 MB), printed and returned. */
+export function cutMemoryRow(what, workload, rss) {
+  console.log(`${workload}: peak RSS ${fmt(rss, 1)} MB (target ≤ 150 MB)`);
+  return row({ what, workload, ours: `${fmt(rss, 1)} MB peak RSS`, reference: '—', ratio: '—', target: '≤ 150 MB', pass: rss <= 150 });
+}

@@ -191,22 +191,29 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
   const tmpDir = join(releasesDir, `.${version}.tmp-${process.pid}`);
   await fs.mkdir(tmpDir, { recursive: true });
   try {
-    const { copyAndHash } = await import('../io/hashcopy.js');
+    const { copyAndHash, parallelCopies } = await import('../io/hashcopy.js');
+    const parallel = Math.min(parallelCopies(), sources!.length);
+    // Finished in any order, listed in the configuration's device order.
+    const copied = new Array<BuildRecord['artifacts'][number]>(sources!.length);
     await runSteps(
       ctx,
-      sources!.map((s) => ({
+      sources!.map((s, i) => ({
         title: `copy and hash ${s.device}: ${rel(ctx, s.path)}`,
+        label: s.device,
         run: async (report) => {
           let shown = -1;
-          const r = await copyAndHash(s.path, join(tmpDir, basename(s.path)), (done, total) => {
+          const onProgress = (done: number, total: number) => {
             const pct = total ? Math.floor((done / total) * 4) * 25 : 100;
             if (total > 256 * 1024 * 1024 && pct !== shown && pct < 100) report.status(`${pct}%`);
             shown = pct;
-          });
-          record.artifacts.push({ device: s.device, file: basename(s.path), size: r.size, sha256: r.sha256 });
+          };
+          const r = await copyAndHash(s.path, join(tmpDir, basename(s.path)), onProgress, parallel);
+          copied[i] = { device: s.device, file: basename(s.path), size: r.size, sha256: r.sha256 };
         },
       })),
+      { concurrency: parallel },
     );
+    record.artifacts.push(...copied);
     await writeFileAtomic(join(tmpDir, 'build.json'), toJsonText(record));
     const files = await changelogFiles.files;
     for (const w of files.warnings) ctx.warn(w);

@@ -46,6 +46,30 @@ describe('friday cut (calver-week)', () => {
     expect(tagObject).toMatch(/tagger .* 1795798800 \+0000/); // the cut time, not the wall clock
   });
 
+  it("copies the artifacts at once, and lists them in the configuration's device order whatever order they finish in", async () => {
+    const repo = await project({ devices: ['cepheus', 'umi', 'lmi'] });
+    // The first device's image is the largest, so it is the last to finish.
+    const sizes: Record<string, number> = { cepheus: 24 * 1024 * 1024 + 7, umi: 11, lmi: 5000 };
+    for (const [device, size] of Object.entries(sizes)) {
+      await fs.mkdir(join(repo.dir, 'out', device), { recursive: true });
+      const data = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) data[i] = (i * 31 + device.length) & 0xff;
+      await fs.writeFile(join(repo.dir, 'out', device, `aurora-${device}.zip`), data);
+    }
+    const r = await runFriday(['cut', '--skip-build', '--now', NOW], { cwd: repo.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const dir = join(repo.dir, 'ota/releases/2026.48.0');
+    const record = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8'));
+    expect(record.artifacts.map((a: { device: string }) => a.device)).toEqual(['cepheus', 'umi', 'lmi']);
+    for (const a of record.artifacts) {
+      expect(a.size).toBe(sizes[a.device]);
+      expect(a.sha256).toBe(sha256(join(repo.dir, 'out', a.device, a.file)));
+      expect(a.sha256).toBe(sha256(join(dir, a.file)));
+      expect(r.stderr).toContain(`copy and hash ${a.device}: out/${a.device}/${a.file}`);
+    }
+    expect((await fs.readdir(join(repo.dir, 'ota/releases'))).sort()).toEqual(['2026.48.0']);
+  });
+
   it('is harmless when re-run on a tagged HEAD, and counts N within the week', async () => {
     const repo = await project();
     const first = await cut(repo);
