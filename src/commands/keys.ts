@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
 import { parseTrust, weakKeyProblem } from '../client/trust.js';
+import { minisignPublicKey } from '../core/minisign.js';
 import { errnoCode, fromClient, usageError } from '../errors.js';
 import { generateKeyPair, keyidOf, publicRawFromPem } from '../io/keys.js';
 import { loadProject } from '../io/project.js';
@@ -40,16 +41,17 @@ export async function runGenerate(ctx: Context, opts: { name: string; out?: stri
   if (!ctx.dryRun) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   await store.writeFile(privPath, pair.privatePem, { mode: 0o600 });
   await store.writeFile(pubPath, pair.publicPem, { mode: 0o644 });
+  const minisign = minisignPublicKey(pair.keyid, pair.publicRaw);
   return {
-    result: { name: opts.name, keyid: pair.keyid, private: privPath, public: pubPath },
-    text: `${pair.keyid}\n${ctx.dryRun ? 'would write' : 'wrote'} ${privPath} (private, 0600) and ${pubPath}; trust it with: friday keys trust ${pubPath}`,
+    result: { name: opts.name, keyid: pair.keyid, minisign, private: privPath, public: pubPath },
+    text: `${pair.keyid}\nminisign public key: ${minisign}\n${ctx.dryRun ? 'would write' : 'wrote'} ${privPath} (private, 0600) and ${pubPath}; trust it with: friday keys trust ${pubPath}`,
   };
 }
 
 interface TrustFile {
   type: 'friday.trust/v1';
   product: string;
-  keys: Record<string, { type: 'ed25519'; public: string; name: string }>;
+  keys: Record<string, { type: 'ed25519'; public: string; name: string; minisign: string }>;
   threshold: number;
   channels: Record<string, { threshold: number }>;
 }
@@ -71,7 +73,7 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
 
   const added = await readPublicKeys(ctx.cwd, opts.pubfiles);
   const incoming: TrustFile['keys'] = {};
-  for (const k of added) incoming[k.keyid] = { type: 'ed25519', public: k.public, name: k.name };
+  for (const k of added) incoming[k.keyid] = { type: 'ed25519', public: k.public, name: k.name, minisign: k.minisign };
 
   const trustPath = join(project.publishDir, 'trust.json');
   const label = relative(ctx.cwd, trustPath) || trustPath;
@@ -83,6 +85,8 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
       throw usageError('E_TRUST', `${label}: product: "${trust.product}" but friday.config.json says "${project.config.product}"`);
     }
     Object.assign(trust.keys, incoming);
+    // Keys trusted before the minisign key was kept gain it now.
+    for (const [id, k] of Object.entries(trust.keys)) k.minisign ??= minisignPublicKey(id, Buffer.from(k.public, 'base64'));
     const count = Object.keys(trust.keys).length;
     if (threshold !== undefined) {
       if (threshold > count)
@@ -148,7 +152,13 @@ async function readPublicKeys(cwd: string, files: string[]): Promise<PublicKeyEn
     }
     const weak = weakKeyProblem(raw);
     if (weak) throw usageError('E_KEY', `${file}: a weak Ed25519 public key (${weak}); it cannot be trusted`);
-    out.push({ keyid: keyidOf(raw), public: raw.toString('base64'), name: basename(file).replace(/\.(pub|pem)$/, '') });
+    const keyid = keyidOf(raw);
+    out.push({
+      keyid,
+      public: raw.toString('base64'),
+      name: basename(file).replace(/\.(pub|pem)$/, ''),
+      minisign: minisignPublicKey(keyid, raw),
+    });
   }
   return out;
 }

@@ -19,6 +19,7 @@ import {
   type Trust,
 } from '../client/index.js';
 import type { Context } from '../context.js';
+import { minisignPublicKey } from '../core/minisign.js';
 import { fromClient, usageError } from '../errors.js';
 import { displayPath } from '../io/display.js';
 import { loadSigners } from '../io/keys.js';
@@ -29,6 +30,8 @@ export interface PublicKeyEntry {
   keyid: string;
   name: string;
   public: string;
+  /** The `RW…` public key minisign's -P takes (docs/formats.md "minisign signatures"). */
+  minisign: string;
 }
 
 export interface RotateRequest {
@@ -88,10 +91,17 @@ async function localChain(project: Project, root: string): Promise<{ newest: Tru
   }
 }
 
-function nextKeys(cur: Trust, req: RotateRequest): Record<string, { type: 'ed25519'; public: string; name?: string }> {
-  const keys: Record<string, { type: 'ed25519'; public: string; name?: string }> = {};
+type KeyEntry = { type: 'ed25519'; public: string; name?: string; minisign: string };
+
+function nextKeys(cur: Trust, req: RotateRequest): Record<string, KeyEntry> {
+  const keys: Record<string, KeyEntry> = {};
   for (const k of cur.keys.values())
-    keys[k.keyid] = { type: 'ed25519', public: k.publicRaw.toString('base64'), ...(k.name !== undefined ? { name: k.name } : {}) };
+    keys[k.keyid] = {
+      type: 'ed25519',
+      public: k.publicRaw.toString('base64'),
+      ...(k.name !== undefined ? { name: k.name } : {}),
+      minisign: minisignPublicKey(k.keyid, k.publicRaw),
+    };
   for (const r of req.remove) {
     let id: string;
     if (KEYID.test(r)) {
@@ -111,7 +121,7 @@ function nextKeys(cur: Trust, req: RotateRequest): Record<string, { type: 'ed255
     }
     delete keys[id];
   }
-  for (const a of req.add) keys[a.keyid] = { type: 'ed25519', public: a.public, name: a.name };
+  for (const a of req.add) keys[a.keyid] = { type: 'ed25519', public: a.public, name: a.name, minisign: a.minisign };
   if (Object.keys(keys).length === 0) throw usageError('E_USAGE', 'keys rotate: this would remove every key; nothing could sign again');
   return keys;
 }

@@ -161,7 +161,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
           `add one with: friday sign --channel ${name} --key <file>, then friday publish --channel ${name}`,
         );
       }
-      await publishStaged(ch, doc, live);
+      await publishStaged(ch, doc, live, signers);
       result.published = true;
     }
     return result;
