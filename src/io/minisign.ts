@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { SignedManifest } from '../client/index.js';
 import { manifestText } from '../core/manifest.js';
 import { minisigKeyIdOf, minisigNames, minisignKeyId, minisignText, type MinisignSigner } from '../core/minisign.js';
@@ -13,9 +14,51 @@ import { errnoCode } from '../errors.js';
 import type { Store } from './store.js';
 
 async function blake2bOfFile(path: string): Promise<Buffer> {
+  const started = prehashes.get(path);
+  if (started) {
+    prehashes.delete(path);
+    started.worker.ref(); // now awaited: the run must not end before it answers
+    const digest = await started.digest.catch(() => null); // a failed worker: hashed here instead
+    if (digest) return digest;
+  }
   const h = createHash('blake2b512');
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
   return h.digest();
+}
+
+/** The worker's own build entry, beside the CLI's chunks (run from the sources, the build's). */
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? '../../dist/io/blake2b-worker.js' : './io/blake2b-worker.js', import.meta.url);
+const prehashes = new Map<string, { worker: Worker; digest: Promise<Buffer> }>();
+
+function prehashInWorker(path: string): { worker: Worker; digest: Promise<Buffer> } {
+  const worker = new Worker(WORKER, { workerData: { path } });
+  // Not waited for unless the publish asks: a stage that fails or only stages ends at once.
+  worker.unref();
+  const digest = new Promise<Buffer>((resolve, reject) => {
+    worker.once('message', (m: { digest?: Uint8Array; error?: string }) => {
+      void worker.terminate();
+      if (m.digest) resolve(Buffer.from(m.digest));
+      else reject(new Error(m.error ?? 'no digest'));
+    });
+    worker.once('error', reject);
+  });
+  digest.catch(() => {}); // awaited (or not) by the publish; a failure falls back to hashing there
+  return { worker, digest };
+}
+
+/**
+ * Start, in a worker thread, the BLAKE2b-512 of each artifact of `paths` whose `<file>.minisig` is
+ * not by a current key (`current`: keyids), so the publish that signs it later finds it done.
+ * A stage calls this before it rehashes the same files: the two hashes run side by side.
+ */
+export async function startPrehashes(paths: readonly string[], current: readonly string[]): Promise<void> {
+  const ids = new Set(current.map((k) => minisignKeyId(k).toString('hex')));
+  for (const path of paths) {
+    if (prehashes.has(path)) continue;
+    const held = await keyIdAt(`${path}.minisig`);
+    if (held !== null && ids.has(held)) continue;
+    prehashes.set(path, prehashInWorker(path));
+  }
 }
 
 const blake2b = (data: string | Uint8Array) => createHash('blake2b512').update(data).digest();
