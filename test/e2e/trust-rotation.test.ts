@@ -93,6 +93,15 @@ describe('keys rotate', () => {
     expect(trust.code).toBe(2);
     expect(trust.json.error.message).toContain('keys rotate');
     expect(await readJson(f.trustPath)).toEqual(v2);
+
+    // A channel's threshold: version 3 (stable 2) must carry two signatures of its own keys.
+    const v3 = await f.friday(['keys', 'rotate', '--threshold', '2', '--channel', 'stable', '--key', f.bob.path, '--key', f.carol.path]);
+    expect(v3.code, v3.stderr).toBe(0);
+    expect((await readJson(f.trustPath)).signed).toMatchObject({ version: 3, threshold: 1, channels: { stable: { threshold: 2 } } });
+    // Version 3's highest threshold is 2: one key cannot rotate away from it.
+    const alone = await f.friday(['keys', 'rotate', '--threshold', '1', '--channel', 'stable', '--key', f.bob.path, '--json']);
+    expect(alone.code).toBe(2);
+    expect(alone.json.error.message).toContain("1 of version 3's keys, 2 needed");
   });
 
   it('refuses, exit 2 and nothing written: short of either threshold, every key removed, an ambiguous name, a gap, another product', async () => {
