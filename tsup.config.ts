@@ -4,9 +4,14 @@ import { defineConfig } from 'tsup';
 // own chunk and `friday --version` loads nothing but the parser. The client is a separate entry
 // so a device updater can embed it without the rest of the CLI. The feed scan's worker thread is
 // an entry too: the scan loads it by a fixed path (dist/io/feed-worker.js), never a chunk whose
-// name and contents depend on how esbuild splits the CLI.
+// name and contents depend on how esbuild splits the CLI. So is the minisign prehash's worker.
 export default defineConfig({
-  entry: { 'cli/main': 'src/cli/main.ts', client: 'src/client/index.ts', 'io/feed-worker': 'src/io/feed-worker.ts' },
+  entry: {
+    'cli/main': 'src/cli/main.ts',
+    client: 'src/client/index.ts',
+    'io/feed-worker': 'src/io/feed-worker.ts',
+    'io/blake2b-worker': 'src/io/blake2b-worker.ts',
+  },
   format: ['esm'],
   target: 'node20',
   platform: 'node',

@@ -155,6 +155,19 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     async () => (await import('../commands/keys.js')).runTrust,
     ([files]) => ({ pubfiles: files as string[] }),
   );
+  runWith(
+    keysCommand(
+      'rotate',
+      'write the next signed trust version: add or remove keys, change a threshold',
+      'friday keys rotate --add carol.pub --remove alice --key alice.key --key carol.key',
+    )
+      .option('--add <pubfile>', 'SPKI PEM public key file to add (repeatable)', collect)
+      .option('--remove <keyid|name>', 'key to remove, by keyid or name (repeatable)', collect)
+      .option('--threshold <n>', 'signatures needed (for one channel with --channel)')
+      .option('--channel <name>', 'set the threshold of this channel only')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect),
+    async () => (await import('../commands/keys.js')).runRotate,
+  );
 
   runWith(
     command('cut', 'the weekly cut: version, build, artifact hashes, changelog, annotated tag', 'friday cut --push')
@@ -285,7 +298,8 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     )
       .argument('<manifest-file>', 'the manifest to verify')
       .requiredOption('--trust <file>', 'trust file')
-      .option('--channel <name>', 'expected channel'),
+      .option('--channel <name>', 'expected channel')
+      .option('--source <dir-or-url>', 'publish root whose trust chain (trust/<n>.json) to follow from --trust'),
     async () => (await import('../commands/verify.js')).run,
     ([file]) => ({ manifest: file as string }),
   );

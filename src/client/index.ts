@@ -8,7 +8,9 @@ export { ClientError, isClientError, type ClientErrorCode, type RefusalCode } fr
 export { canonicalBytes, canonicalString } from './canonical.js';
 export { bucketOf, inRollout } from './rollout.js';
 export {
+  checkTrustLink,
   decodeBase64,
+  highestThreshold,
   keyidOfRaw,
   weakKeyProblem,
   parseTrust,
@@ -36,6 +38,7 @@ export {
   type Signature,
   type SignedManifest,
 } from './manifest.js';
+export { followTrustChain } from './chain.js';
 export { checkSignatures, verifyManifest, type SignatureCheck, type Verified, type VerifyOptions } from './verify.js';
 export { checkReplay, compareVersions, decide, type Decision, type DecideInput, type DecideResult } from './decide.js';
 export { defaultStatePath, readState, recordSerial, stateKey, updateState, writeState, STATE_TYPE, type DeviceState } from './state.js';

@@ -5,13 +5,14 @@
  * the file moved into place there, so two pulls at once never lower the serial and a refusal
  * leaves no trace on the device.
  */
+import { followTrustChain, heldTrust, keepNewestTrust } from './chain.js';
 import { ClientError } from './errors.js';
 import { checkReplay, decide, type Decision } from './decide.js';
 import { DEFAULT_RETRIES, prepareArtifact, type Prepared } from './download.js';
 import type { OnEvent } from './events.js';
 import { parseManifestWithBytes, type ManifestBody } from './manifest.js';
 import { DEFAULT_STALL_MS, parseSource, readManifestBytes, sourceName, type Source } from './source.js';
-import { readState, recordSerial, stateKey, updateState } from './state.js';
+import { readState, recordSerial, stateKey, updateState, type DeviceState } from './state.js';
 import type { Trust } from './trust.js';
 import { verifyManifest } from './verify.js';
 
@@ -19,6 +20,7 @@ export interface PullOptions {
   channel: string;
   /** The publish root: a folder or an http(s) URL; several are mirrors of one another. */
   source: string | string[];
+  /** The trust file the device shipped with; the chain is followed from it (or from the newest the state keeps). */
   trust: Trust;
   device: string;
   deviceId?: string;
@@ -52,6 +54,8 @@ export interface PullResult {
   attempts: number;
   /** The offset of the last request that resumed a `.part`, 0 if none did. */
   resumedFrom: number;
+  /** The trust version the manifest was checked against (the newest the chain led to). */
+  trustVersion: number;
 }
 
 const CHANNEL = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -82,6 +86,21 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   const key = stateKey(opts.trust.product, opts.channel);
   const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_MS;
   const { signal, onEvent } = opts;
+  const readOpts = { stallMs, ...(signal ? { signal } : {}) };
+
+  // The trust chain first: every source's, the newest wins. A link that does not verify refuses
+  // the pull whichever source served it (someone without the trusted keys is at work); a source
+  // that cannot be read for the chain is left to fail (or not) on its manifest.
+  const held = heldTrust(opts.trust, state, opts.statePath);
+  const chains = await Promise.all(
+    sources.map((source) =>
+      followTrustChain(held, source, readOpts).catch((err: unknown) => {
+        if (err instanceof ClientError && err.code === 'E_FETCH') return held;
+        throw err;
+      }),
+    ),
+  );
+  const trust = chains.reduce((a, b) => (b.version > a.version ? b : a), held);
 
   // Every source is asked (at once, each within the stall timeout); the newest valid manifest
   // wins, so a lagging mirror can neither hold the pull nor hide a newer one, a signed rollback
@@ -89,9 +108,9 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   const results = await Promise.all(
     sources.map(async (source): Promise<Candidate | ClientError> => {
       try {
-        const { bytes, location } = await readManifestBytes(source, opts.channel, { stallMs, ...(signal ? { signal } : {}) });
+        const { bytes, location } = await readManifestBytes(source, opts.channel, readOpts);
         const { doc, signedBytes } = parseManifestWithBytes(bytes, location);
-        const { manifest } = verifyManifest(doc, opts.trust, { channel: opts.channel, now: opts.now, label: location, signedBytes });
+        const { manifest } = verifyManifest(doc, trust, { channel: opts.channel, now: opts.now, label: location, signedBytes });
         return { source, location, body: manifest.signed };
       } catch (err) {
         if (err instanceof ClientError) return err;
@@ -139,14 +158,15 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     });
   }
   // Nothing to record and nothing to move (the serial was seen before): no lock, no write.
-  if (!opts.dryRun && (prepared || recordSerial(state, key, body.serial) !== state)) {
+  const accept = (s: DeviceState) => recordSerial(keepNewestTrust(s, trust, opts.statePath), key, body.serial);
+  if (!opts.dryRun && (prepared || accept(state) !== state)) {
     try {
       // Not interruptible: the lock is held for milliseconds, and a verified download is not lost to a late Ctrl-C.
       await updateState(opts.statePath, async (current) => {
         // Another pull may have accepted a newer manifest since this one read the state.
         checkReplay(body, current.serials[key], location);
         await prepared?.commit();
-        return recordSerial(current, key, body.serial);
+        return accept(current);
       });
     } catch (err) {
       await prepared?.discard();
@@ -163,5 +183,6 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     downloaded: prepared?.path ?? null,
     attempts: prepared?.attempts ?? 0,
     resumedFrom: prepared?.resumedFrom ?? 0,
+    trustVersion: trust.version,
   };
 }

@@ -51,6 +51,8 @@ export function locate(source: Source, rel: string): string {
 
 export interface ReadOptions {
   limit?: number;
+  /** A file that is not there (HTTP 404 or 410) reads as null rather than an error. */
+  missingOk?: boolean;
   /** The whole fetch of a manifest must end within this (default 30 s): a hanging mirror cannot hold the pull. */
   stallMs?: number;
   signal?: AbortSignal;
@@ -62,15 +64,30 @@ export async function readManifestBytes(
   channel: string,
   opts: ReadOptions = {},
 ): Promise<{ bytes: Buffer; location: string }> {
+  const got = await readPublished(source, `channels/${channel}/manifest.json`, opts);
+  if (got.bytes === null) throw new ClientError('E_FETCH', `${got.location}: no such file (nothing published on this channel?)`);
+  return { bytes: got.bytes, location: got.location };
+}
+
+/**
+ * Read a small file of the publish root (a manifest, a trust version), bounded like a manifest.
+ * `bytes` is null when the file is not there (no such file; HTTP 404 or 410): for a trust
+ * version, the end of the chain. Over HTTP, only with `missingOk`; else a 404 is E_FETCH with its status.
+ */
+export async function readPublished(
+  source: Source,
+  rel: string,
+  opts: ReadOptions = {},
+): Promise<{ bytes: Buffer | null; location: string }> {
   const limit = opts.limit ?? MANIFEST_LIMIT;
-  const location = locate(source, `channels/${channel}/manifest.json`);
+  const location = locate(source, rel);
   if (source.kind === 'dir') {
     try {
       return { bytes: readRegularFileSync(location, limit), location };
     } catch (err) {
       const problem = err as ReadProblem;
-      const why = problem.code === 'ENOENT' ? 'no such file (nothing published on this channel?)' : problem.message;
-      throw new ClientError('E_FETCH', `${location}: ${why}`);
+      if (problem.code === 'ENOENT') return { bytes: null, location };
+      throw new ClientError('E_FETCH', `${location}: ${problem.message}`);
     }
   }
   const { get, statusFailure } = await import('./http.js');
@@ -81,6 +98,10 @@ export async function readManifestBytes(
   const tooBig = () => new ClientError('E_FETCH', `${location}: over ${limit} bytes, refused without reading further`);
   try {
     const got = await get(new URL(location), { stallMs, signal });
+    if (opts.missingOk && (got.status === 404 || got.status === 410)) {
+      got.close();
+      return { bytes: null, location };
+    }
     if (got.status !== 200) throw statusFailure(got);
     if (Number(got.headers.get('content-length') ?? NaN) > limit) {
       got.close();

@@ -3,7 +3,10 @@
  * whatever the source (formats.md "manifest.json", the serial rule). Losing it would let a
  * replayed older manifest in, so a file that cannot be read is an error, never a fresh start.
  *
- *   { "type": "friday.state/v1", "serials": { "aurora/beta": 7 } }
+ *   { "type": "friday.state/v1", "serials": { "aurora/beta": 7 }, "trust": { "aurora": { "signed": … } } }
+ *
+ * `trust` keeps, per product, the newest trust version accepted by following the chain: a mirror
+ * that does not serve the chain never sends the device back to the trust file it shipped with.
  *
  * Also the atomic writes of the whole tool: the client may import nothing outside itself, so
  * src/io/store.ts re-uses these rather than the reverse.
@@ -20,6 +23,8 @@ export const STATE_TYPE = 'friday.state/v1';
 
 export interface DeviceState {
   serials: Record<string, number>;
+  /** The newest trust document accepted per product, as it was served (validated when read back). */
+  trust?: Record<string, unknown>;
 }
 
 export const stateKey = (product: string, channel: string): string => `${product}/${channel}`;
@@ -73,7 +78,7 @@ export async function readState(path: string): Promise<DeviceState> {
       2,
     );
   }
-  const v = value as { type?: unknown; serials?: unknown };
+  const v = value as { type?: unknown; serials?: unknown; trust?: unknown };
   const serials = v && typeof v === 'object' ? v.serials : undefined;
   if (v?.type !== STATE_TYPE || !serials || typeof serials !== 'object' || Array.isArray(serials)) {
     throw new ClientError('E_STATE', `${path}: not a friday state file (want { "type": "${STATE_TYPE}", "serials": { … } })`, 2);
@@ -82,13 +87,21 @@ export async function readState(path: string): Promise<DeviceState> {
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
       throw new ClientError('E_STATE', `${path}: serials.${k}: must be a whole number`, 2);
   }
-  return { serials: { ...(serials as Record<string, number>) } };
+  const trust = v.trust;
+  if (trust !== undefined && (!trust || typeof trust !== 'object' || Array.isArray(trust)))
+    throw new ClientError('E_STATE', `${path}: trust: must be an object of product → trust document`, 2);
+  return { serials: { ...(serials as Record<string, number>) }, ...(trust ? { trust: { ...(trust as Record<string, unknown>) } } : {}) };
+}
+
+/** The state after accepting trust `document` for `product`. */
+export function recordTrust(state: DeviceState, product: string, document: unknown): DeviceState {
+  return { ...state, trust: { ...state.trust, [product]: document } };
 }
 
 /** The state after accepting `serial`: the highest wins, so the map never moves backwards. */
 export function recordSerial(state: DeviceState, key: string, serial: number): DeviceState {
   const prev = state.serials[key];
-  return prev !== undefined && prev >= serial ? state : { serials: { ...state.serials, [key]: serial } };
+  return prev !== undefined && prev >= serial ? state : { ...state, serials: { ...state.serials, [key]: serial } };
 }
 
 /**
@@ -187,7 +200,8 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 export async function writeState(path: string, state: DeviceState): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(state.serials).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  await writeUserFile(path, JSON.stringify({ type: STATE_TYPE, serials: sorted }, null, 2) + '\n');
+  const trust = state.trust && Object.keys(state.trust).length ? { trust: state.trust } : {};
+  await writeUserFile(path, JSON.stringify({ type: STATE_TYPE, serials: sorted, ...trust }, null, 2) + '\n');
 }
 
 /**

@@ -4,13 +4,14 @@
  * and reports every problem at once, each naming the field, because a trust file is the
  * user's own input (exit 2).
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify as edVerify, type KeyObject } from 'node:crypto';
+import { canonicalBytes } from './canonical.js';
 import { ClientError } from './errors.js';
 import { readRegularFileSync, type ReadProblem } from './files.js';
 
 export const TRUST_TYPE = 'friday.trust/v1';
 /** trust.md: each trust file is read up to 1 MiB. */
-const TRUST_LIMIT = 1024 * 1024;
+export const TRUST_LIMIT = 1024 * 1024;
 
 export interface TrustedKey {
   keyid: string;
@@ -20,10 +21,16 @@ export interface TrustedKey {
 }
 
 export interface Trust {
+  /** 1 for a plain file (what devices ship with); 2 and on, a signed document (trust.md). */
+  version: number;
   product: string;
   threshold: number;
   channels: Record<string, { threshold: number }>;
   keys: Map<string, TrustedKey>;
+  /** The JSON value it was parsed from, kept as is (a device stores the newest it accepted). */
+  document: unknown;
+  /** A signed version's signatures, over the canonical bytes of `signed`; none for a plain file. */
+  signatures: { keyid: string; sig: string }[];
 }
 
 // DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the raw 32 bytes follow it.
@@ -73,10 +80,25 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isThreshold = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
 /** Validate a parsed trust.json. Throws E_TRUST (exit 2) listing every problem as `<label>: <field>: <why>`. */
-export function parseTrust(value: unknown, label = 'trust.json'): Trust {
+export function parseTrust(document: unknown, label = 'trust.json'): Trust {
   const problems: string[] = [];
-  const trust: Trust = { product: '', threshold: 1, channels: {}, keys: new Map() };
-  if (!isObject(value)) throw new ClientError('E_TRUST', `${label}: must be a JSON object`, 2);
+  const trust: Trust = { version: 1, product: '', threshold: 1, channels: {}, keys: new Map(), document, signatures: [] };
+  if (!isObject(document)) throw new ClientError('E_TRUST', `${label}: must be a JSON object`, 2);
+  let value = document;
+  if ('signed' in document) {
+    // The signed form (version 2 and on): what a plain file holds, plus `version`, under `signed`.
+    if (!isObject(document.signed)) throw new ClientError('E_TRUST', `${label}: signed: must be an object`, 2);
+    value = document.signed;
+    const sigs = document.signatures;
+    if (!Array.isArray(sigs) || !sigs.every((x) => isObject(x) && typeof x.keyid === 'string' && typeof x.sig === 'string'))
+      problems.push('signatures: must be a list of { "keyid", "sig" }');
+    else trust.signatures = sigs.map((x) => ({ keyid: x.keyid as string, sig: x.sig as string }));
+    if (!Number.isSafeInteger(value.version) || (value.version as number) < 2)
+      problems.push('signed.version: must be a whole number of 2 or more (version 1 is the plain file)');
+    else trust.version = value.version as number;
+  } else if (value.version !== undefined && value.version !== 1) {
+    problems.push('version: a plain trust file is version 1; later versions are signed documents ({ "signed", "signatures" })');
+  }
   if (value.type !== TRUST_TYPE) problems.push(`type: must be "${TRUST_TYPE}"`);
   if (typeof value.product !== 'string' || !NAME.test(value.product)) problems.push('product: must match [a-z0-9][a-z0-9-]{0,62}');
   else trust.product = value.product;
@@ -140,6 +162,46 @@ export function parseTrust(value: unknown, label = 'trust.json'): Trust {
   return trust;
 }
 
+/** The highest threshold a trust version names (global or any channel): what a rotation away from it needs. */
+export function highestThreshold(trust: Trust): number {
+  return Math.max(trust.threshold, ...Object.values(trust.channels).map((c) => c.threshold));
+}
+
+/** Distinct keys of `keys` whose signature verifies over `data`; a key listed twice counts once. */
+export function validSigners(signatures: { keyid: string; sig: string }[], keys: Map<string, TrustedKey>, data: Uint8Array): string[] {
+  const valid = new Set<string>();
+  for (const { keyid, sig } of signatures) {
+    const key = keys.get(keyid);
+    if (!key || valid.has(keyid)) continue;
+    const raw = decodeBase64(sig);
+    try {
+      if (raw && raw.length === 64 && edVerify(null, data, key.key, raw)) valid.add(keyid);
+    } catch {
+      // a malformed signature does not count
+    }
+  }
+  return [...valid];
+}
+
+/**
+ * Whether `next` may follow `prev` (TUF's root rule): version exactly one more, the same product,
+ * signed by the highest threshold of `prev`'s keys and the highest threshold of its own. Throws
+ * E_TRUST naming `label` and what is short.
+ */
+export function checkTrustLink(prev: Trust, next: Trust, label: string, exit: 1 | 2 = 1): void {
+  const refuse = (why: string) => new ClientError('E_TRUST', `${label}: ${why}`, exit);
+  if (next.version !== prev.version + 1)
+    throw refuse(`version ${next.version} cannot follow version ${prev.version} (want ${prev.version + 1})`);
+  if (next.product !== prev.product) throw refuse(`product "${next.product}" is not version ${prev.version}'s "${prev.product}"`);
+  const data = canonicalBytes((next.document as { signed: unknown }).signed);
+  const byOld = validSigners(next.signatures, prev.keys, data).length;
+  const needOld = highestThreshold(prev);
+  if (byOld < needOld) throw refuse(`signed by ${byOld} of version ${prev.version}'s keys, ${needOld} needed`);
+  const byNew = validSigners(next.signatures, next.keys, data).length;
+  const needNew = highestThreshold(next);
+  if (byNew < needNew) throw refuse(`signed by ${byNew} of its own keys, ${needNew} needed`);
+}
+
 /** The channel's own threshold first, else the file's. */
 export function thresholdFor(trust: Trust, channel: string): number {
   return trust.channels[channel]?.threshold ?? trust.threshold;
@@ -147,17 +209,30 @@ export function thresholdFor(trust: Trust, channel: string): number {
 
 /** Read and validate a trust file given by the user: every failure is exit 2 (E_TRUST). */
 export async function readTrustFile(path: string, label: string = path): Promise<Trust> {
-  let text: string;
+  return parseTrustBytes(readTrustBytes(path, label), label);
+}
+
+function readTrustBytes(path: string, label: string): Buffer {
   try {
-    text = readRegularFileSync(path, TRUST_LIMIT).toString('utf8'); // small, and read once at start-up
+    return readRegularFileSync(path, TRUST_LIMIT); // small, and read once at start-up
   } catch (err) {
     throw new ClientError('E_TRUST', `${label}: ${(err as ReadProblem).message}`, 2);
   }
+}
+
+/** Parse a trust file's bytes: not JSON, or not a valid trust file, is E_TRUST (`exit`, 2 for the caller's own file). */
+export function parseTrustBytes(bytes: Buffer, label: string, exit: 1 | 2 = 2): Trust {
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
-    throw new ClientError('E_TRUST', `${label}: not valid JSON (${(err as Error).message})`, 2);
+    throw new ClientError('E_TRUST', `${label}: not valid JSON (${(err as Error).message})`, exit);
   }
-  return parseTrust(value, label);
+  try {
+    return parseTrust(value, label);
+  } catch (err) {
+    if (err instanceof ClientError && err.exit !== exit) throw new ClientError(err.code, err.message, exit);
+    throw err;
+  }
 }

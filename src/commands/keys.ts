@@ -1,14 +1,16 @@
-/** `friday keys generate` and `friday keys trust` (formats.md "Keys", "trust.json"). */
-import { promises as fs } from 'node:fs';
+/** `friday keys generate`, `friday keys trust` and `friday keys rotate` (formats.md "Keys", "trust.json"; trust.md). */
+import { existsSync, promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
-import { weakKeyProblem } from '../client/trust.js';
-import { errnoCode, usageError } from '../errors.js';
+import { parseTrust, weakKeyProblem } from '../client/trust.js';
+import { minisignPublicKey } from '../core/minisign.js';
+import { errnoCode, fromClient, usageError } from '../errors.js';
 import { generateKeyPair, keyidOf, publicRawFromPem } from '../io/keys.js';
 import { loadProject } from '../io/project.js';
 import { readJsonFile } from '../io/json.js';
 import { createStore, pathExists, withLock } from '../io/store.js';
+import { rotate, type PublicKeyEntry } from '../workflow/rotate.js';
 
 export function defaultKeysDir(env: NodeJS.ProcessEnv): string {
   return env.FRIDAY_KEYS_DIR || join(env.HOME || homedir(), '.config', 'friday', 'keys');
@@ -39,16 +41,17 @@ export async function runGenerate(ctx: Context, opts: { name: string; out?: stri
   if (!ctx.dryRun) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   await store.writeFile(privPath, pair.privatePem, { mode: 0o600 });
   await store.writeFile(pubPath, pair.publicPem, { mode: 0o644 });
+  const minisign = minisignPublicKey(pair.keyid, pair.publicRaw);
   return {
-    result: { name: opts.name, keyid: pair.keyid, private: privPath, public: pubPath },
-    text: `${pair.keyid}\n${ctx.dryRun ? 'would write' : 'wrote'} ${privPath} (private, 0600) and ${pubPath}; trust it with: friday keys trust ${pubPath}`,
+    result: { name: opts.name, keyid: pair.keyid, minisign, private: privPath, public: pubPath },
+    text: `${pair.keyid}\nminisign public key: ${minisign}\n${ctx.dryRun ? 'would write' : 'wrote'} ${privPath} (private, 0600) and ${pubPath}; trust it with: friday keys trust ${pubPath}`,
   };
 }
 
 interface TrustFile {
   type: 'friday.trust/v1';
   product: string;
-  keys: Record<string, { type: 'ed25519'; public: string; name: string }>;
+  keys: Record<string, { type: 'ed25519'; public: string; name: string; minisign: string }>;
   threshold: number;
   channels: Record<string, { threshold: number }>;
 }
@@ -68,41 +71,22 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
   }
   if (opts.channel !== undefined && threshold === undefined) throw usageError('E_USAGE', '--channel: needs --threshold <n>');
 
-  const added: { keyid: string; name: string }[] = [];
+  const added = await readPublicKeys(ctx.cwd, opts.pubfiles);
   const incoming: TrustFile['keys'] = {};
-  for (const file of opts.pubfiles) {
-    const path = resolve(ctx.cwd, file);
-    let pem: string;
-    try {
-      pem = await fs.readFile(path, 'utf8');
-    } catch (err) {
-      throw usageError('E_KEY', `${file}: ${errnoCode(err) === 'ENOENT' ? 'no such file' : 'cannot read'}`);
-    }
-    if (/PRIVATE KEY/.test(pem)) throw usageError('E_KEY', `${file}: this is a private key; trust the .pub file`);
-    let raw: Buffer;
-    try {
-      raw = publicRawFromPem(pem);
-    } catch (err) {
-      throw usageError('E_KEY', `${file}: ${(err as Error).message}`);
-    }
-    const weak = weakKeyProblem(raw);
-    if (weak) throw usageError('E_KEY', `${file}: a weak Ed25519 public key (${weak}); it cannot be trusted`);
-    const keyid = keyidOf(raw);
-    const name = basename(file).replace(/\.(pub|pem)$/, '');
-    incoming[keyid] = { type: 'ed25519', public: raw.toString('base64'), name };
-    added.push({ keyid, name });
-  }
+  for (const k of added) incoming[k.keyid] = { type: 'ed25519', public: k.public, name: k.name, minisign: k.minisign };
 
   const trustPath = join(project.publishDir, 'trust.json');
   const label = relative(ctx.cwd, trustPath) || trustPath;
   const update = async () => {
     const trust: TrustFile = (await pathExists(trustPath))
-      ? checkTrust(await readJsonFile(trustPath, label), label)
+      ? checkTrust(await readJsonFile(trustPath, label), label, project.publishDir)
       : { type: 'friday.trust/v1', product: project.config.product, keys: {}, threshold: 1, channels: {} };
     if (trust.product !== project.config.product) {
       throw usageError('E_TRUST', `${label}: product: "${trust.product}" but friday.config.json says "${project.config.product}"`);
     }
     Object.assign(trust.keys, incoming);
+    // Keys trusted before the minisign key was kept gain it now.
+    for (const [id, k] of Object.entries(trust.keys)) k.minisign ??= minisignPublicKey(id, Buffer.from(k.public, 'base64'));
     const count = Object.keys(trust.keys).length;
     if (threshold !== undefined) {
       if (threshold > count)
@@ -130,22 +114,81 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
   };
 }
 
-/** Enough of trust.json's shape to update it safely; full verification rules live in the client. */
-function checkTrust(raw: unknown, label: string): TrustFile {
-  const t = raw as Partial<TrustFile> | null;
-  const bad = (field: string, why: string) => usageError('E_TRUST', `${label}: ${field}: ${why}`);
-  if (!t || typeof t !== 'object' || Array.isArray(t)) throw bad('(root)', 'must be an object');
-  if (t.type !== 'friday.trust/v1') throw bad('type', 'must be "friday.trust/v1"');
-  if (typeof t.product !== 'string') throw bad('product', 'must be a string');
-  if (!t.keys || typeof t.keys !== 'object') throw bad('keys', 'must be an object');
-  for (const [id, k] of Object.entries(t.keys)) {
-    if (!k || k.type !== 'ed25519') throw bad(`keys.${id}`, 'type must be "ed25519"');
-    const raw = Buffer.from(String(k.public ?? ''), 'base64');
-    if (raw.length !== 32) throw bad(`keys.${id}`, 'public must be 32 bytes of base64');
-    if (keyidOf(raw) !== id) throw bad(`keys.${id}`, 'keyid is not the SHA-256 of the public key');
-    const weak = weakKeyProblem(raw);
-    if (weak) throw bad(`keys.${id}.public`, `a weak Ed25519 key (${weak})`);
+/** trust.json as it is, after the client's own parser found it valid and not yet rotated. */
+function checkTrust(raw: unknown, label: string, publishDir: string): TrustFile {
+  let version: number;
+  try {
+    version = parseTrust(raw, label).version;
+  } catch (err) {
+    throw fromClient(err);
   }
-  if (!Number.isInteger(t.threshold) || (t.threshold as number) < 1) throw bad('threshold', 'must be a whole number of at least 1');
-  return { ...t, channels: t.channels ?? {} } as TrustFile;
+  if (version > 1 || existsSync(join(publishDir, 'trust', '2.json')))
+    throw usageError(
+      'E_TRUST',
+      `${label}: rotated already (version ${Math.max(version, 2)}): devices follow the signed chain, so keys trust would break it: use keys rotate`,
+      'change the keys with `friday keys rotate --add <pubfile> --remove <keyid|name> --key <file>...`',
+    );
+  const t = raw as TrustFile;
+  return { ...t, channels: t.channels ?? {} };
+}
+
+/** Public key files as trust entries, named after their file (`alice.pub` → `alice`); weak keys refused. */
+async function readPublicKeys(cwd: string, files: string[]): Promise<PublicKeyEntry[]> {
+  const out: PublicKeyEntry[] = [];
+  for (const file of files) {
+    const path = resolve(cwd, file);
+    let pem: string;
+    try {
+      pem = await fs.readFile(path, 'utf8');
+    } catch (err) {
+      throw usageError('E_KEY', `${file}: ${errnoCode(err) === 'ENOENT' ? 'no such file' : 'cannot read'}`);
+    }
+    if (/PRIVATE KEY/.test(pem)) throw usageError('E_KEY', `${file}: this is a private key; trust the .pub file`);
+    let raw: Buffer;
+    try {
+      raw = publicRawFromPem(pem);
+    } catch (err) {
+      throw usageError('E_KEY', `${file}: ${(err as Error).message}`);
+    }
+    const weak = weakKeyProblem(raw);
+    if (weak) throw usageError('E_KEY', `${file}: a weak Ed25519 public key (${weak}); it cannot be trusted`);
+    const keyid = keyidOf(raw);
+    out.push({
+      keyid,
+      public: raw.toString('base64'),
+      name: basename(file).replace(/\.(pub|pem)$/, ''),
+      minisign: minisignPublicKey(keyid, raw),
+    });
+  }
+  return out;
+}
+
+export async function runRotate(
+  ctx: Context,
+  opts: { add?: string[]; remove?: string[]; threshold?: string; channel?: string; key?: string[] },
+): Promise<Outcome> {
+  const project = await loadProject(ctx);
+  const threshold = parseThreshold(opts.threshold);
+  if (opts.channel !== undefined && !project.channels[opts.channel])
+    throw usageError('E_USAGE', `--channel ${opts.channel}: unknown channel (no channels/${opts.channel}.json)`);
+  if (opts.channel !== undefined && threshold === undefined) throw usageError('E_USAGE', '--channel: needs --threshold <n>');
+  const add = await readPublicKeys(ctx.cwd, opts.add ?? []);
+  const r = await rotate(ctx, project, {
+    add,
+    remove: opts.remove ?? [],
+    keyFiles: opts.key ?? [],
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
+  });
+  const label = relative(ctx.cwd, r.path) || r.path;
+  return {
+    result: r,
+    text: [
+      `${ctx.dryRun ? 'would write' : 'wrote'} trust version ${r.version} (${label}, now trust.json), signed by ${r.signedBy.length} key${r.signedBy.length === 1 ? '' : 's'}`,
+      ...r.keys.map((k) => `  ${k.name ?? '?'} ${k.keyid}`),
+      `threshold ${r.threshold}${Object.entries(r.channels)
+        .map(([c, t]) => `, ${c} ${t.threshold}`)
+        .join('')}; next: friday renew --channel <c> --key <file> re-signs each live manifest with the current keys`,
+    ].join('\n'),
+  };
 }

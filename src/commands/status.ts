@@ -79,7 +79,13 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
     }
   });
   for (const c of channels) for (const w of c.warnings) ctx.warn(`${c.name}: ${w}`);
-  const result = { product: project.config.product, publishDir, releases, channels };
+  const trustStatus = found && {
+    version: found.version,
+    threshold: found.threshold,
+    channels: found.channels,
+    keys: [...found.keys.values()].map((k) => ({ keyid: k.keyid, name: k.name ?? null })),
+  };
+  const result = { product: project.config.product, publishDir, trust: trustStatus, releases, channels };
   const damaged = channels.find((c) => c.error !== null);
   return {
     result,

@@ -2,12 +2,23 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
-import { ClientError, parseManifestWithBytes, MANIFEST_TYPE, MANIFEST_LIMIT, readTrustFile, verifyManifest } from '../client/index.js';
+import {
+  ClientError,
+  followTrustChain,
+  parseManifestWithBytes,
+  parseSource,
+  MANIFEST_TYPE,
+  MANIFEST_LIMIT,
+  readTrustFile,
+  verifyManifest,
+} from '../client/index.js';
 import { fromClient } from '../errors.js';
 
-export async function run(ctx: Context, opts: { manifest: string; trust: string; channel?: string }): Promise<Outcome> {
+export async function run(ctx: Context, opts: { manifest: string; trust: string; channel?: string; source?: string }): Promise<Outcome> {
   try {
-    const trust = await readTrustFile(resolve(ctx.cwd, opts.trust), opts.trust);
+    const shipped = await readTrustFile(resolve(ctx.cwd, opts.trust), opts.trust);
+    // --source: the chain of signed trust versions there is followed from --trust, as a device does.
+    const trust = opts.source === undefined ? shipped : await followTrustChain(shipped, parseSource(opts.source, ctx.cwd));
     const path = resolve(ctx.cwd, opts.manifest);
     let bytes: Buffer;
     try {
@@ -32,6 +43,7 @@ export async function run(ctx: Context, opts: { manifest: string; trust: string;
       channel: s.channel,
       serial: s.serial,
       version: s.release.version,
+      trustVersion: trust.version,
       issuedAt: s.issuedAt,
       expiresAt: s.expiresAt,
       rollout: s.rollout.percent,
@@ -41,7 +53,7 @@ export async function run(ctx: Context, opts: { manifest: string; trust: string;
     };
     return {
       result,
-      text: `${opts.manifest}: valid: ${s.product}/${s.channel} serial ${s.serial}, ${s.release.version} at ${s.rollout.percent}%, expires ${s.expiresAt}; signed by ${names.join(', ')} (${v.signatures.valid.length} of ${v.signatures.threshold})${s.rollback ? `; rollback from ${s.rollback.from}` : ''}`,
+      text: `${opts.manifest}: valid: ${s.product}/${s.channel} serial ${s.serial}, ${s.release.version} at ${s.rollout.percent}%, expires ${s.expiresAt}; signed by ${names.join(', ')} (${v.signatures.valid.length} of ${v.signatures.threshold})${s.rollback ? `; rollback from ${s.rollback.from}` : ''}${trust.version > 1 ? `; trust version ${trust.version}` : ''}`,
     };
   } catch (err) {
     // The client's refusal keeps its code (E_SIGNATURE, E_REPLAY…) and exit (1, or 2 for the trust file).

@@ -27,8 +27,17 @@ export interface ChannelStatus {
   error: { code: string; message: string; hint: string | null } | null;
 }
 
+export interface TrustStatus {
+  version: number;
+  threshold: number;
+  channels: Record<string, { threshold: number }>;
+  keys: { keyid: string; name: string | null }[];
+}
+
 export interface StatusResult {
   product: string | null;
+  /** The newest trust version and its keys; null before any key is trusted. */
+  trust: TrustStatus | null;
   releases: { version: string; builtAt: string | null }[];
   channels: ChannelStatus[];
 }
@@ -39,6 +48,12 @@ export function renderStatus(r: StatusResult): string {
   out.push(
     `${r.product ?? 'product?'}: ${r.releases.length} release${r.releases.length === 1 ? '' : 's'} cut${latest.length ? `: ${latest.join(', ')}${r.releases.length > 5 ? ', …' : ''}` : ''}`,
   );
+  if (r.trust) {
+    const t = r.trust;
+    const names = t.keys.map((k) => `${k.name ?? '?'} ${k.keyid.slice(0, 12)}…`);
+    const per = Object.entries(t.channels).map(([c, v]) => `, ${c} ${v.threshold}`);
+    out.push(`trust version ${t.version}: ${names.join(', ')}; threshold ${t.threshold}${per.join('')}`);
+  } else out.push('trust: none yet (friday keys trust <pubfile>...)');
   for (const c of r.channels) {
     out.push('', `${c.name}`);
     if (c.error) {

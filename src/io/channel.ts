@@ -2,8 +2,9 @@
  * A channel's folder in the publish root (docs/formats.md "The publish root"): reading the live,
  * staged and history manifests and the audit log, the channel lock, and the publish sequence.
  *
- * The publish order is what makes a killed run harmless (docs/formats.md "Publishing"): the live
- * manifest.json moves into place first (atomic rename), then its copy in history/, then
+ * The publish order is what makes a killed run harmless (docs/formats.md "Publishing"): the
+ * `.minisig` files of the artifacts and the manifest first (when the command has keys), then the
+ * live manifest.json moves into place (atomic rename), then its copy in history/, then
  * staged.json goes (when it is the manifest published), then the audit lines. A run killed
  * between two steps leaves a live manifest whose history copy, staged removal or audit line is
  * missing; the next command completes them under the lock (`completePublish`) before it does
@@ -14,6 +15,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalBytes, type SignedManifest } from '../client/index.js';
 import { manifestText } from '../core/manifest.js';
+import { writeMinisigs, type MinisignPlan } from './minisign.js';
 import { errnoCode, FridayError } from '../errors.js';
 import { displayPath } from './display.js';
 import { readManagedManifest } from './manifest-file.js';
@@ -156,11 +158,15 @@ export async function publishManifest(
   publishDir: string,
   doc: SignedManifest,
   events: AuditEvent[],
-  opts: { removeStaged: boolean },
+  opts: { removeStaged: boolean; minisign?: MinisignPlan },
 ): Promise<void> {
   const ch = doc.signed.channel;
   // Refused before the live file moves: a serial whose history name is taken must never go live.
   await historyHolds(historyPath(publishDir, ch, doc.signed.serial), manifestText(doc));
+  // The .minisig files are part of the publish: in place before the live file moves, so a mirror
+  // never serves a live manifest whose artifacts lack them.
+  await writeMinisigs(store, publishDir, doc, opts.minisign ?? { signers: [], current: [] });
+  store.checkpoint('minisig');
   await writeManifest(store, livePath(publishDir, ch), doc);
   store.checkpoint('live');
   await writeHistory(store, publishDir, doc);

@@ -1,7 +1,9 @@
 /**
  * `<publish>/trust.json` for the commands that sign or show a channel: the client's own reader
  * (so friday and every device read the file the same way), plus the one check only the publisher
- * can make: the product is the configuration's. The client's parser (and node:crypto with it) is
+ * can make: the product is the configuration's. The chain in `<publish>/trust/` is followed from
+ * it as a device follows it, so a rotation killed after its new version was written but before
+ * trust.json moved reads as done (devices already follow it). The client's parser (and node:crypto with it) is
  * loaded only when there is a file, which keeps `friday status` on its start-up budget.
  */
 import { existsSync } from 'node:fs';
@@ -22,9 +24,12 @@ export async function readTrustIfAny(p: TrustPlace): Promise<Trust | null> {
   if (!existsSync(path)) return null;
   const label = displayPath(p.root, path);
   const { readTrustFile } = await import('../client/trust.js');
-  const trust = await readTrustFile(path, label).catch((err: unknown) => {
-    throw fromClient(err); // the user's input: exit 2
-  });
+  const { followTrustChain } = await import('../client/chain.js');
+  const trust = await readTrustFile(path, label)
+    .then((t) => followTrustChain(t, { kind: 'dir', root: p.publishDir }, { exit: 2 }))
+    .catch((err: unknown) => {
+      throw fromClient(err); // the user's input: exit 2
+    });
   if (trust.product !== p.product) {
     throw usageError(
       'E_TRUST',

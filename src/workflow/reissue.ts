@@ -3,9 +3,11 @@
  * the next serial and a fresh expiry, with a wider or narrower rollout for `rollout`.
  */
 import { nextStage, reissueBody, renewDue } from '../core/manifest.js';
+import { thresholdFor, type SignedManifest } from '../client/index.js';
 import { failure } from '../errors.js';
 import type { Channel } from './channel.js';
 import { signAndRelease } from './release.js';
+import { signatureCount } from './signers.js';
 
 export interface RenewResult {
   renewed: boolean;
@@ -13,21 +15,41 @@ export interface RenewResult {
   expiresAt: string;
 }
 
-/** Renew once less than a third of the validity is left (or with `force`); not due needs no key. */
+/**
+ * Renew once less than a third of the validity is left (or with `force`), or at once when the
+ * live manifest no longer meets the newest trust version's threshold and the keys given can meet
+ * it (after a rotation, devices that followed the chain refuse it however young it is; keys that
+ * cannot meet it would only stage a manifest as short, over whatever waits in staged.json).
+ * Not due needs no key.
+ */
 export async function renew(ch: Channel, req: { force: boolean }): Promise<RenewResult> {
   const { ctx, name, policy } = ch;
+  const short = (live: SignedManifest) => {
+    const c = signatureCount(live, ch.trust);
+    return c.valid < c.threshold;
+  };
+  const due = (live: SignedManifest) => req.force || renewDue(live.signed, ctx.now) || short(live);
   const notLive = () => failure('E_NOTHING', `renew ${name}: nothing is live`);
   const live0 = await ch.live();
   if (!live0) throw notLive();
+  const notDue = (live: SignedManifest) => ({ renewed: false, serial: live.signed.serial, expiresAt: live.signed.expiresAt });
   // Not due: nothing to sign, so no key is needed (the scheduled job may run this every few minutes).
-  if (!req.force && !renewDue(live0.signed, ctx.now))
-    return { renewed: false, serial: live0.signed.serial, expiresAt: live0.signed.expiresAt };
+  if (!due(live0)) return notDue(live0);
   const signers = await ch.signers(`renew ${name}`);
+  if (!req.force && !renewDue(live0.signed, ctx.now)) {
+    const threshold = thresholdFor(ch.trust, name);
+    const trusted = signers.filter((s) => ch.trust.keys.has(s.keyid)).length;
+    if (trusted < threshold) {
+      ctx.warn(
+        `renew ${name}: the live manifest has fewer trusted signatures than the threshold (${threshold}) now needs, and ${trusted} trusted key${trusted === 1 ? ' was' : 's were'} given: re-sign it with ${threshold}: friday renew --channel ${name} --force${' --key <file>'.repeat(threshold)}`,
+      );
+      return notDue(live0);
+    }
+  }
   return ch.locked(async () => {
     const live = await ch.live();
     if (!live) throw notLive();
-    if (!req.force && !renewDue(live.signed, ctx.now))
-      return { renewed: false, serial: live.signed.serial, expiresAt: live.signed.expiresAt };
+    if (!due(live)) return notDue(live);
     const body = reissueBody(live.signed, ctx.now, policy.expiresDays);
     const r = await signAndRelease(ch, body, signers, 'renew', { previousExpiresAt: live.signed.expiresAt, expiresAt: body.expiresAt });
     if (!r.published) {

@@ -51,7 +51,7 @@ export async function signAndRelease(
         { ...base, action, detail },
         { ...base, action: 'publish', detail: { rollout: body.rollout.percent, signatures: valid, via: action } },
       ],
-      { removeStaged: same },
+      { removeStaged: same, minisign: minisignPlan(ch, signers) },
     );
     return { published: true, doc, valid, threshold };
   }
@@ -70,8 +70,23 @@ export async function signAndRelease(
   return { published: false, doc, valid, threshold };
 }
 
-/** Check a staged manifest against trust.json (threshold, expiry, serial = live + 1) and make it live. */
-export async function publishStaged(ch: Channel, staged: SignedManifest, live: SignedManifest | null): Promise<void> {
+/** The signers whose keys the trust file lists: only their minisign signatures mean anything to a tester. */
+const minisignPlan = (ch: Channel, signers: readonly Signer[]) => ({
+  signers: signers.filter((s) => ch.trust.keys.has(s.keyid)),
+  current: [...ch.trust.keys.keys()],
+});
+
+/**
+ * Check a staged manifest against trust.json (threshold, expiry, serial = live + 1) and make it
+ * live. With `signers` (stage --publish), they sign its `.minisig` files; `friday publish` has no
+ * key, so a manifest it publishes has none until the next signing command (renew, rollout).
+ */
+export async function publishStaged(
+  ch: Channel,
+  staged: SignedManifest,
+  live: SignedManifest | null,
+  signers: readonly Signer[] = [],
+): Promise<void> {
   const { ctx, trust, name } = ch;
   const s = staged.signed;
   try {
@@ -106,7 +121,7 @@ export async function publishStaged(ch: Channel, staged: SignedManifest, live: S
         detail: { rollout: s.rollout.percent, signatures: valid, expiresAt: s.expiresAt },
       },
     ],
-    { removeStaged: true },
+    { removeStaged: true, minisign: minisignPlan(ch, signers) },
   );
   ctx.info(`${name}: serial ${s.serial} live (${s.release.version}, ${s.rollout.percent}%)`);
 }

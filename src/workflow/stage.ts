@@ -5,6 +5,7 @@
  * publish right after, all under the channel lock.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { compareVersions } from '../client/index.js';
 import { newestVersion, parsePercent, signBody, soakCheck, stageBody } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
@@ -12,6 +13,7 @@ import { alreadyStaged } from '../core/channel.js';
 import { failure, usageError } from '../errors.js';
 import { appendEvent, readEvents, readLiveManifest, stagedPath, writeManifest } from '../io/channel.js';
 import { displayPath } from '../io/display.js';
+import { startPrehashes } from '../io/minisign.js';
 import { listReleases, readBuildRecord, readNotes, rehashArtifacts, releaseDir } from '../io/releases.js';
 import { pathExists } from '../io/store.js';
 import { isPlainFileName } from '../client/index.js';
@@ -105,6 +107,12 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
   }
   // A release blocked here is refused before its files are hashed (again under the lock below).
   refuseBlocked(as, ch.name, (await ch.live())?.signed.blocked ?? [], version, req.force);
+  // The minisign prehash of artifacts not signed yet runs in a worker beside the rehash.
+  if (req.publish)
+    await startPrehashes(
+      build.artifacts.map((a) => join(releaseDir(publishDir, version), a.file)),
+      [...ch.trust.keys.keys()],
+    );
   await rehashArtifacts(place, build, ctx.info);
   const notes = await readNotes(publishDir, version, ctx.warn);
   const chosen = version;
@@ -161,7 +169,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
           `add one with: friday sign --channel ${name} --key <file>, then friday publish --channel ${name}`,
         );
       }
-      await publishStaged(ch, doc, live);
+      await publishStaged(ch, doc, live, signers);
       result.published = true;
     }
     return result;

@@ -96,7 +96,7 @@ describe('usage errors', () => {
     }
     const json = await runFriday(['keys', '--json']);
     expect(json.code).toBe(2);
-    expect(json.json).toEqual({ ok: false, error: { code: 'E_USAGE', message: 'keys: missing command (generate, trust)' } });
+    expect(json.json).toEqual({ ok: false, error: { code: 'E_USAGE', message: 'keys: missing command (generate, trust, rotate)' } });
     expect(json.stderr).toContain('Usage: friday keys');
   });
 

@@ -82,6 +82,7 @@ describe('pull over http', () => {
       downloaded: join(dir, 'dl', 'aurora-umi-2026.48.0.zip'),
       attempts: 1,
       resumedFrom: 0,
+      trustVersion: 1,
     });
     expect(await fs.readFile(join(dir, 'dl', 'aurora-umi-2026.48.0.zip'))).toEqual(IMAGE);
     expect(await fs.readdir(join(dir, 'dl'))).toEqual(['aurora-umi-2026.48.0.zip']); // no .part, record or lock left

@@ -339,7 +339,7 @@ describe('security review', () => {
     const again = await runFriday(['keys', 'trust', alice.pubPath, '-C', dir, '--json']);
     expect(again.code).toBe(2);
     expect(again.json.error).toMatchObject({ code: 'E_TRUST' });
-    expect(again.json.error.message).toContain(`keys.${keyid}.public: a weak Ed25519 key`);
+    expect(again.json.error.message).toContain(`keys.${keyid}: public is a weak Ed25519 key`);
     expect(JSON.parse(await fs.readFile(join(dir, 'ota/trust.json'), 'utf8'))).toEqual(planted);
   });
 

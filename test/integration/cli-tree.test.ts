@@ -60,7 +60,10 @@ describe('the command tree', () => {
 
     const group = await cli(['keys', '--json']);
     expect(group.code).toBe(2);
-    expect(JSON.parse(group.out)).toEqual({ ok: false, error: { code: 'E_USAGE', message: 'keys: missing command (generate, trust)' } });
+    expect(JSON.parse(group.out)).toEqual({
+      ok: false,
+      error: { code: 'E_USAGE', message: 'keys: missing command (generate, trust, rotate)' },
+    });
 
     const missing = await cli(['stage']);
     expect(missing.code).toBe(2);
