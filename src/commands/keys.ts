@@ -6,6 +6,7 @@ import type { Context, Outcome } from '../context.js';
 import { parseTrust, weakKeyProblem } from '../client/trust.js';
 import { minisignPublicKey } from '../core/minisign.js';
 import { errnoCode, fromClient, usageError } from '../errors.js';
+import { readLiveManifest } from '../io/channel.js';
 import { generateKeyPair, keyidOf, publicRawFromPem } from '../io/keys.js';
 import { loadProject } from '../io/project.js';
 import { readJsonFile } from '../io/json.js';
@@ -102,6 +103,13 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
     return trust;
   };
   const trust = ctx.dryRun ? await update() : await withLock(trustPath, 'keys trust', update);
+  // A threshold raised above what a live manifest carries: devices given this trust.json refuse it.
+  const short =
+    threshold === undefined ? [] : await shortLiveManifests(project.publishDir, project.root, Object.keys(project.channels), trust);
+  for (const c of short)
+    ctx.warn(
+      `${c.channel}: the live manifest has ${c.signatures} of the ${c.threshold} trusted signatures now needed: devices with this trust.json refuse it; re-sign it with ${c.threshold} trusted keys: friday renew --channel ${c.channel} --force${' --key <file>'.repeat(c.threshold)}`,
+    );
   const scope = opts.channel ? `channel ${opts.channel}` : 'all channels';
   return {
     result: trust,
@@ -112,6 +120,22 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
         .join('')}${threshold !== undefined ? ` (set for ${scope})` : ''}`,
     ].join('\n'),
   };
+}
+
+/** The channels whose live manifest has fewer distinct trusted signatures than `trust` now asks. */
+async function shortLiveManifests(publishDir: string, root: string, policies: string[], trust: TrustFile) {
+  const names = new Set(policies);
+  for (const n of await fs.readdir(join(publishDir, 'channels')).catch(() => [] as string[]))
+    if (!n.startsWith('.') && !n.endsWith('.lock')) names.add(n);
+  const out: { channel: string; signatures: number; threshold: number }[] = [];
+  for (const channel of [...names].sort()) {
+    const live = await readLiveManifest(publishDir, channel, root).catch(() => null);
+    if (!live) continue;
+    const signatures = new Set(live.signatures.map((sig) => sig.keyid).filter((id) => id in trust.keys)).size;
+    const needed = trust.channels[channel]?.threshold ?? trust.threshold;
+    if (signatures < needed) out.push({ channel, signatures, threshold: needed });
+  }
+  return out;
 }
 
 /** trust.json as it is, after the client's own parser found it valid and not yet rotated. */

@@ -384,13 +384,15 @@ describe('a staged release waiting for publish', () => {
   });
 });
 
-describe('status of a live manifest the threshold has outgrown', () => {
-  it('says devices refuse it and how to re-sign it; following the hint (renew with enough keys) fixes it', async () => {
+describe('a live manifest the threshold has outgrown', () => {
+  it('keys trust --threshold and status say devices refuse it and how to re-sign it; following the hint fixes it', async () => {
     const f = await makeFixture();
     expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
-    const trust = JSON.parse(await fs.readFile(f.trustPath, 'utf8'));
-    trust.threshold = 2;
-    await fs.writeFile(f.trustPath, JSON.stringify(trust));
+    const raised = await f.friday(['keys', 'trust', f.bob.pubPath, '--threshold', '2']);
+    expect(raised.code, raised.stderr).toBe(0);
+    expect(raised.stderr).toContain(
+      'friday: warning: beta: the live manifest has 1 of the 2 trusted signatures now needed: devices with this trust.json refuse it; re-sign it with 2 trusted keys: friday renew --channel beta --force --key <file> --key <file>',
+    );
     const s = await f.friday(['status']);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toContain(
