@@ -6,8 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failure, isFridayError, type FridayError } from '../errors.js';
 
@@ -129,16 +128,23 @@ export async function gitUserName(cwd: string): Promise<string | null> {
 /**
  * The tag gets a pinned tagger date (the cut time), given through git's environment. The message
  * is written to a file before git starts: given on stdin, a cut killed mid-write would leave git
- * reading a short message and making a tag without its artifact hashes.
+ * reading a short message and making a tag without its artifact hashes. The file goes in
+ * `scratchDir` (the releases folder, under the cut's lock) as `.tag-<tag>.tmp-<pid>`, a name the
+ * next cut sweeps, so a killed cut leaves nothing behind in the system's temp folder.
  */
-export async function createAnnotatedTag(g: Git, tag: string, message: string, env: Record<string, string>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'friday-tag-'));
+export async function createAnnotatedTag(
+  g: Git,
+  tag: string,
+  message: string,
+  env: Record<string, string>,
+  scratchDir: string,
+): Promise<void> {
+  const file = join(scratchDir, `.tag-${tag.replace(/[^\w.-]/g, '_')}.tmp-${process.pid}`);
   try {
-    const file = join(dir, 'message');
     await writeFile(file, message);
     await gitCall(`git tag ${tag}`, () => runGit(g.root, ['tag', '-a', tag, '-F', file, '--cleanup=verbatim', 'HEAD'], env));
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(file, { force: true });
   }
 }
 

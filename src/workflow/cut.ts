@@ -237,7 +237,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
       env.GIT_COMMITTER_EMAIL = 'friday@localhost';
       ctx.warn('git has no user.name: the tag is signed off as "friday"');
     }
-    await git.createAnnotatedTag(g, tag, message, env);
+    await git.createAnnotatedTag(g, tag, message, env, releasesDir);
   } catch (err) {
     // A git that outlived a killed cut of this same version may have made the tag meanwhile: the
     // same message (version and artifact hashes) is the same release, so the folder stays with it.

@@ -28,10 +28,11 @@ function version(n: number, keys: TestKey[], signers: TestKey[], over: Record<st
 let alice: TestKey, bob: TestKey, carol: TestKey;
 let server: Server;
 let base: string;
+let keysDir: string;
 const routes = new Map<string, Buffer>();
 
 beforeAll(async () => {
-  const dir = tmpDir('friday-keys-');
+  const dir = (keysDir = tmpDir('friday-keys-')); // outside a test: removed in afterAll
   [alice, bob, carol] = [await makeKey(dir, 'alice'), await makeKey(dir, 'bob'), await makeKey(dir, 'carol')];
   server = createServer((req, res) => {
     const body = routes.get(req.url ?? '');
@@ -41,7 +42,10 @@ beforeAll(async () => {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ota`;
 });
-afterAll(() => new Promise((ok) => server.close(ok)));
+afterAll(async () => {
+  await new Promise((ok) => server.close(ok));
+  await fs.rm(keysDir, { recursive: true, force: true });
+});
 
 /** A publish folder with the given trust versions (trust/<n>.json) and a live beta manifest signed by `signers`. */
 async function folder(versions: Record<number, unknown>, signers: TestKey[]): Promise<string> {
