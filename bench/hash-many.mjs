@@ -1,6 +1,6 @@
 // The cut on every core: `friday cut --skip-build` with 8 artifacts beside the shell doing the
 // same per file on as many cores, `printf … | xargs -P<cores>` of `openssl dgst -sha256` + `cp`
-// (tester.md "The cut: every core hashes", ≤ 1.0×), and the cut's peak RSS (≤ 150 MB).
+// (docs/client.md "The cut: every core hashes", ≤ 1.0×), and the cut's peak RSS (≤ 150 MB).
 // BENCH_HASH_MANY_MIB sets each artifact's size (256 by default), BENCH_HASH_MANY_COUNT how many (8).
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

@@ -83,7 +83,7 @@ export function cutTimer(dir) {
   };
 }
 
-/** The cut's memory row (quality.md: peak RSS ≤ 150 MB), printed and returned. */
+/** The cut's memory row (docs/quality.md: peak RSS ≤ 150 MB), printed and returned. */
 export function cutMemoryRow(what, workload, rss) {
   console.log(`${workload}: peak RSS ${fmt(rss, 1)} MB (target ≤ 150 MB)`);
   return row({ what, workload, ours: `${fmt(rss, 1)} MB peak RSS`, reference: '—', ratio: '—', target: '≤ 150 MB', pass: rss <= 150 });

@@ -1,4 +1,4 @@
-// minisign signatures on a 1 GiB artifact (quality.md: at most 0.2× added to the stage that writes
+// minisign signatures on a 1 GiB artifact (docs/quality.md: at most 0.2× added to the stage that writes
 // them). `stage --publish` of a release whose artifact has no .minisig yet (its BLAKE2b-512 read and
 // signed) beside the same stage when the artifact's .minisig is by a current key already (skipped).
 // Both rehash the artifact (SHA-256) as every stage does. BENCH_MINISIGN_GIB sets the size.

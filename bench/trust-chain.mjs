@@ -1,6 +1,6 @@
 // `friday verify --source` following a chain of 10 trust versions (2..11, from the shipped
 // version 1) beside the same verify given the newest version directly, with no chain to follow
-// (quality.md ≤ 1.3×). Each version rotates to a fresh key, signed by the old and the new.
+// (docs/quality.md ≤ 1.3×). Each version rotates to a fresh key, signed by the old and the new.
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

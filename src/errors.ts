@@ -38,7 +38,7 @@ export type ErrorExit = 1 | 2 | 3 | 130 | 143;
 /**
  * One error class for everything the user should see. `message` reads "<what failed>: <why>";
  * the CLI prints it as `friday: <message>`, the hint on a second line, and exits with `exit`.
- * Only the CLI entry point turns errors into exit codes (cli.md, "Exit codes").
+ * Only the CLI entry point turns errors into exit codes (docs/cli.md, "Exit codes").
  */
 export class FridayError extends Error {
   readonly code: ErrorCode;

@@ -23,7 +23,7 @@ function packageVersion(): string {
 }
 
 /**
- * Global options are accepted before and after the command (cli.md). A command gets them after
+ * Global options are accepted before and after the command (docs/cli.md). A command gets them after
  * its own options, under their own heading, so its help leads with what is particular to it.
  */
 function addGlobals(cmd: Command, opts: { version?: boolean; heading?: string } = {}): Command {

@@ -1,6 +1,6 @@
 /**
  * RFC 8785 (JCS) canonical form: what is signed is the UTF-8 bytes of the canonical form of
- * `signed` (formats.md "Keys, signatures and canonical JSON"). The `canonicalize` package is a
+ * `signed` (docs/formats.md "Keys, signatures and canonical JSON"). The `canonicalize` package is a
  * reference JCS implementation: keys sorted by UTF-16 code units, ECMAScript number formatting.
  */
 import canonicalize from 'canonicalize';

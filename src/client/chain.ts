@@ -1,5 +1,5 @@
 /**
- * Following the trust chain (trust.md "Signed trust rotation"): from the version a device holds,
+ * Following the trust chain (docs/security.md "Signed trust rotation"): from the version a device holds,
  * fetch `<source>/trust/<k+1>.json`, `<k+2>.json`, … until one is missing, each accepted only if
  * the version before it and its own keys both sign it. A broken link is E_TRUST: whoever serves
  * it cannot sign with the keys the device trusts, so nothing from it is believed.

@@ -1,5 +1,5 @@
 /**
- * What a device does with a verified manifest (cli.md `pull`): the replay check against the
+ * What a device does with a verified manifest (docs/cli.md `pull`): the replay check against the
  * highest serial it accepted, its own artifact, and whether to update.
  */
 import { ClientError } from './errors.js';
@@ -52,7 +52,7 @@ export function decide(body: ManifestBody, input: DecideInput, label = 'manifest
 }
 
 /**
- * Whether the rollout admits this device (formats.md: the bucket of `<salt>:<deviceId>`). With no
+ * Whether the rollout admits this device (docs/formats.md: the bucket of `<salt>:<deviceId>`). With no
  * device id there is no bucket, so only what is meant for every device admits it: a rollout at
  * 100 %, or a rollback (it takes devices off a bad release, and a staged rollout must not keep
  * anyone on that). Anything else would let every id-less updater past a 10 % rollout.

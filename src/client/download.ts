@@ -1,5 +1,5 @@
 /**
- * The artifact download (tester.md): resumable, patient, visible, and checked before use.
+ * The artifact download (docs/client.md): resumable, patient, visible, and checked before use.
  *
  * The bytes land in `<dir>/<file>.part`, with `<dir>/<file>.part.json` beside it recording what
  * they are (the signed url, size and SHA-256), where they came from and that source's validator
@@ -39,7 +39,7 @@ import { fsyncDir, writeFileAtomic } from './state.js';
 export const DEFAULT_RETRIES = 5;
 const BACKOFF_FIRST_MS = 1_000;
 const BACKOFF_CAP_MS = 60_000;
-// Memory (tester.md: at most 1 MiB held before it is written): the buffer being filled and the one
+// Memory (docs/client.md: at most 1 MiB held before it is written): the buffer being filled and the one
 // being written (WRITE_BYTES each), the read buffer the bytes arrive in, and the spill buffer for
 // the part of a chunk that did not fit (CHUNK_BYTES each, the largest read): 4 × 256 KiB.
 const WRITE_BYTES = 256 * 1024;

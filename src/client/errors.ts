@@ -1,5 +1,5 @@
 /**
- * The client's one error class. `code` names the check that refused (cli.md, `pull`): a device
+ * The client's one error class. `code` names the check that refused (docs/cli.md, `pull`): a device
  * updater switches on it, the CLI turns it into its own error with the same code and exit.
  */
 import { printable } from './printable.js';

@@ -17,7 +17,7 @@ export class ReadProblem extends Error {
 
 /**
  * The whole file at `path`, at most `limit` bytes. Synchronous on purpose: these are small local
- * files on a device's start-up path (quality.md: pull within 1.2× of `friday --version`).
+ * files on a device's start-up path (docs/quality.md: pull within 1.2× of `friday --version`).
  */
 export function readRegularFileSync(path: string, limit: number): Buffer {
   let fd: number;

@@ -1,5 +1,5 @@
 /**
- * The channel manifest (formats.md "manifest.json"): its types and a structural parser. The parser
+ * The channel manifest (docs/formats.md "manifest.json"): its types and a structural parser. The parser
  * checks shape only; what the fields must equal (signatures, product, channel, expiry) is
  * verify.ts's job, and it runs on the bytes a server sent, so nothing here trusts them.
  */
@@ -67,7 +67,7 @@ const URL_BAD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
 
 /**
  * A plain file name: no `/`, `\`, `..`, control characters (C0, DEL, C1) or lone surrogates, not
- * empty, at most MAX_FILE_NAME_BYTES bytes of UTF-8 (formats.md).
+ * empty, at most MAX_FILE_NAME_BYTES bytes of UTF-8 (docs/formats.md).
  */
 export function isPlainFileName(name: string): boolean {
   return PLAIN_FILE.test(name) && Buffer.byteLength(name, 'utf8') <= MAX_FILE_NAME_BYTES;

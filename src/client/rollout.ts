@@ -1,5 +1,5 @@
 /**
- * The rollout bucket (formats.md "manifest.json"): bucket = first 4 bytes of SHA-256 of the
+ * The rollout bucket (docs/formats.md "manifest.json"): bucket = first 4 bytes of SHA-256 of the
  * UTF-8 string `<salt>:<deviceId>`, big-endian unsigned, modulo 10000. A device is in the rollout
  * when bucket < round(percent × 100). A fresh salt per release means a different tenth of the
  * fleet goes first each week; keeping it while the rollout widens means nobody drops out.

@@ -1,6 +1,6 @@
 /**
  * The device's memory between pulls: the highest serial accepted per product and channel,
- * whatever the source (formats.md "manifest.json", the serial rule). Losing it would let a
+ * whatever the source (docs/formats.md "manifest.json", the serial rule). Losing it would let a
  * replayed older manifest in, so a file that cannot be read is an error, never a fresh start.
  *
  *   { "type": "friday.state/v1", "serials": { "aurora/beta": 7 }, "trust": { "aurora": { "signed": … } } }

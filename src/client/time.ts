@@ -4,7 +4,7 @@
  * src/client), while core/ may import the client's pure modules: the reverse is impossible.
  *
  * One grammar, two strictnesses:
- * - `timeOf`, for what friday writes and signs (formats.md: "ISO 8601 in UTC with a `Z`
+ * - `timeOf`, for what friday writes and signs (docs/formats.md: "ISO 8601 in UTC with a `Z`
  *   suffix"): `YYYY-MM-DDTHH:MM:SS[.fraction]Z` and nothing else.
  * - `zonedTimeOf`, for times that people and other trackers write (votes, `--now`, a crash feed):
  *   also a `±HH:MM` or `±HHMM` offset, a space for the `T`, minutes without seconds, or a bare

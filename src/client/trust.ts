@@ -1,5 +1,5 @@
 /**
- * trust.json, the root of trust (formats.md "trust.json"): which Ed25519 keys may sign, and how
+ * trust.json, the root of trust (docs/formats.md "trust.json"): which Ed25519 keys may sign, and how
  * many distinct ones must (per channel, else the file's threshold). Parsing checks every field
  * and reports every problem at once, each naming the field, because a trust file is the
  * user's own input (exit 2).
@@ -10,7 +10,7 @@ import { ClientError } from './errors.js';
 import { readRegularFileSync, type ReadProblem } from './files.js';
 
 export const TRUST_TYPE = 'friday.trust/v1';
-/** trust.md: each trust file is read up to 1 MiB. */
+/** docs/security.md: each trust file is read up to 1 MiB. */
 export const TRUST_LIMIT = 1024 * 1024;
 
 export interface TrustedKey {
@@ -21,7 +21,7 @@ export interface TrustedKey {
 }
 
 export interface Trust {
-  /** 1 for a plain file (what devices ship with); 2 and on, a signed document (trust.md). */
+  /** 1 for a plain file (what devices ship with); 2 and on, a signed document (docs/security.md). */
   version: number;
   product: string;
   threshold: number;

@@ -23,7 +23,7 @@ export interface SignatureCheck {
 
 /**
  * Count distinct trusted keys with a valid signature. Signatures by unknown keys are ignored and
- * a bad signature by a known key does not count (formats.md "trust.json"); a key listed twice
+ * a bad signature by a known key does not count (docs/formats.md "trust.json"); a key listed twice
  * counts once, so one stolen key cannot meet a threshold of two by signing twice.
  */
 export function checkSignatures(doc: SignedManifest, trust: Trust, channel: string, servedBytes?: Buffer | null): SignatureCheck {

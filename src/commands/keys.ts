@@ -1,4 +1,4 @@
-/** `friday keys generate`, `friday keys trust` and `friday keys rotate` (formats.md "Keys", "trust.json"; trust.md). */
+/** `friday keys generate`, `friday keys trust` and `friday keys rotate` (docs/formats.md "Keys", "trust.json"; docs/security.md). */
 import { existsSync, promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';

@@ -1,9 +1,9 @@
 /**
  * `friday status`: the releases cut, then per channel the live release, serial, rollout, expiry
- * (warning under 3 days), staged manifest, blocked versions and the last watch verdict (cli.md).
+ * (warning under 3 days), staged manifest, blocked versions and the last watch verdict (docs/cli.md).
  * It validates what it reads like every command (config and policies through the loader, trust.json
  * and the manifests through the client's parsers: a broken one is exit 2 naming file and field),
- * but it is on the start-up budget (quality.md: ≤ 1.5× `node -e 0`), so nothing heavier than those
+ * but it is on the start-up budget (docs/quality.md: ≤ 1.5× `node -e 0`), so nothing heavier than those
  * parsers: no git, no signing, no locks. Signatures are counted by trusted keyid here, not
  * verified; `friday verify` verifies.
  */

@@ -1,5 +1,5 @@
 /**
- * Copy a build artifact into the release folder and hash it (quality.md "hashing"), with memory
+ * Copy a build artifact into the release folder and hash it (docs/quality.md "hashing"), with memory
  * constant for any size (two read buffers).
  *
  * The fast path copies in the kernel (fs.copyFile: a reflink where the file system shares

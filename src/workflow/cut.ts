@@ -65,7 +65,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
     .filter((t) => t.commit === head)
     .map((t) => t.name);
 
-  // A re-run Friday job on a tagged HEAD is harmless: report the release (cli.md `cut`).
+  // A re-run Friday job on a tagged HEAD is harmless: report the release (docs/cli.md `cut`).
   if (tagsAtHead.length > 0 && !opts.force) {
     for (const tag of tagsAtHead) {
       const version = releaseVersionOf(tag, prefix)!;

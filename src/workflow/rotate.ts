@@ -1,5 +1,5 @@
 /**
- * `friday keys rotate` (trust.md "Signed trust rotation"): trust version N+1, signed by the
+ * `friday keys rotate` (docs/security.md "Signed trust rotation"): trust version N+1, signed by the
  * highest threshold of version N's keys and of its own, written as `<publish>/trust/<N+1>.json`
  * beside the versions before it, then made `<publish>/trust.json`. Both thresholds are checked
  * before anything is written. The order keeps a killed rotation whole: `trust/1.json` (a copy of

@@ -1,5 +1,5 @@
 /**
- * quality.md "Crash safety" for `keys rotate`: SIGKILLed right after each step of its sequence
+ * docs/quality.md "Crash safety" for `keys rotate`: SIGKILLed right after each step of its sequence
  * (trust/1.json, trust/<N+1>.json; FRIDAY_TEST_KILL_AFTER) and at random moments, it leaves the
  * old chain or the new one: trust.json parses, a device that shipped with version 1 follows the
  * chain in the publish folder to version N or N+1, `status` reads it, and the next rotation succeeds.

@@ -1,5 +1,5 @@
 /**
- * Signed trust rotation (docs/security.md, trust.md): `keys rotate` writes the next signed trust
+ * Signed trust rotation (docs/security.md, docs/security.md): `keys rotate` writes the next signed trust
  * version beside the ones before it, both thresholds checked before anything is written; devices
  * and `verify --source` follow the chain from the file they shipped with, keep the newest they
  * accepted, and refuse what only a removed key signed; `renew` re-signs such a manifest at once.

@@ -1,5 +1,5 @@
 /**
- * The client follows the trust chain (trust.md "Signed trust rotation") from a folder or a server
+ * The client follows the trust chain (docs/security.md "Signed trust rotation") from a folder or a server
  * on 127.0.0.1: each version must be signed by the one before it and by its own keys, carry the
  * next number and the same product; anything else is E_TRUST, and a pull refused so writes nothing.
  */

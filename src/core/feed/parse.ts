@@ -1,10 +1,10 @@
 /**
- * One crash-feed line, parsed from bytes (formats.md, "The feed"). Pure and allocation-free on
+ * One crash-feed line, parsed from bytes (docs/formats.md, "The feed"). Pure and allocation-free on
  * the common shape: a flat object of plain strings is read straight from the buffer; anything
  * else (escapes, nested values, odd spacing is fine) falls back to JSON.parse, so the fast path
  * never accepts a line JSON would refuse, and never refuses one JSON would accept.
  *
- * Hand-written, not JSON.parse on each line, for the targets of quality.md ("crash feed": at
+ * Hand-written, not JSON.parse on each line, for the targets of docs/quality.md ("crash feed": at
  * least 2 M events/s, at most 0.15× the time of jq). Measured 2026-11-30 on 2 cores (AMD EPYC VM,
  * x86_64, Node 20.20.2) shared with other work (load average 2–7, so the ratios of alternating
  * runs hold better than the rates), on the 2,000,000-event benchmark feed in memory

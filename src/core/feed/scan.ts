@@ -1,5 +1,5 @@
 /**
- * The crash-feed scan over bytes (formats.md "The feed"): each line parsed in place (parse.ts),
+ * The crash-feed scan over bytes (docs/formats.md "The feed"): each line parsed in place (parse.ts),
  * its device numbered (devices.ts), its event folded into the tally of its version (tally.ts).
  * Nothing is kept per event: memory is the device index plus, per version, two bits per device
  * and hour of its window ("a feed of any length is streamed"). The reading of a file, in chunks

@@ -1,5 +1,5 @@
 /**
- * The units of one version of interest (formats.md "Units"): per device, a bit for each UTC hour
+ * The units of one version of interest (docs/formats.md "Units"): per device, a bit for each UTC hour
  * of the version's window in which it sent an event (exposure) or a crash, so a device counts once
  * per hour however often it retries or crash-loops. Two tallies of parts of a feed merge into the
  * tally of the whole.
