@@ -1,17 +1,16 @@
 /** `friday keys generate`, `friday keys trust` and `friday keys rotate` (docs/formats.md "Keys", "trust.json"; docs/security.md). */
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Context, Outcome } from '../context.js';
-import { parseTrust, weakKeyProblem } from '../client/trust.js';
 import { minisignPublicKey } from '../core/minisign.js';
-import { errnoCode, fromClient, usageError } from '../errors.js';
-import { readLiveManifest } from '../io/channel.js';
-import { generateKeyPair, keyidOf, publicRawFromPem } from '../io/keys.js';
+import { usageError } from '../errors.js';
+import { generateKeyPair } from '../io/keys.js';
 import { loadProject } from '../io/project.js';
 import { readJsonFile } from '../io/json.js';
 import { createStore, pathExists, withLock } from '../io/store.js';
-import { rotate, type PublicKeyEntry } from '../workflow/rotate.js';
+import { rotate } from '../workflow/rotate.js';
+import { checkTrust, readPublicKeys, shortLiveManifests, type TrustFile } from '../workflow/trust-keys.js';
 
 export function defaultKeysDir(env: NodeJS.ProcessEnv): string {
   return env.FRIDAY_KEYS_DIR || join(env.HOME || homedir(), '.config', 'friday', 'keys');
@@ -47,14 +46,6 @@ export async function runGenerate(ctx: Context, opts: { name: string; out?: stri
     result: { name: opts.name, keyid: pair.keyid, minisign, private: privPath, public: pubPath },
     text: `${pair.keyid}\nminisign public key: ${minisign}\n${ctx.dryRun ? 'would write' : 'wrote'} ${privPath} (private, 0600) and ${pubPath}; trust it with: friday keys trust ${pubPath}`,
   };
-}
-
-interface TrustFile {
-  type: 'friday.trust/v1';
-  product: string;
-  keys: Record<string, { type: 'ed25519'; public: string; name: string; minisign: string }>;
-  threshold: number;
-  channels: Record<string, { threshold: number }>;
 }
 
 function parseThreshold(text: string | undefined): number | undefined {
@@ -120,71 +111,6 @@ export async function runTrust(ctx: Context, opts: { pubfiles: string[]; thresho
         .join('')}${threshold !== undefined ? ` (set for ${scope})` : ''}`,
     ].join('\n'),
   };
-}
-
-/** The channels whose live manifest has fewer distinct trusted signatures than `trust` now asks. */
-async function shortLiveManifests(publishDir: string, root: string, policies: string[], trust: TrustFile) {
-  const names = new Set(policies);
-  for (const n of await fs.readdir(join(publishDir, 'channels')).catch(() => [] as string[]))
-    if (!n.startsWith('.') && !n.endsWith('.lock')) names.add(n);
-  const out: { channel: string; signatures: number; threshold: number }[] = [];
-  for (const channel of [...names].sort()) {
-    const live = await readLiveManifest(publishDir, channel, root).catch(() => null);
-    if (!live) continue;
-    const signatures = new Set(live.signatures.map((sig) => sig.keyid).filter((id) => id in trust.keys)).size;
-    const needed = trust.channels[channel]?.threshold ?? trust.threshold;
-    if (signatures < needed) out.push({ channel, signatures, threshold: needed });
-  }
-  return out;
-}
-
-/** trust.json as it is, after the client's own parser found it valid and not yet rotated. */
-function checkTrust(raw: unknown, label: string, publishDir: string): TrustFile {
-  let version: number;
-  try {
-    version = parseTrust(raw, label).version;
-  } catch (err) {
-    throw fromClient(err);
-  }
-  if (version > 1 || existsSync(join(publishDir, 'trust', '2.json')))
-    throw usageError(
-      'E_TRUST',
-      `${label}: rotated already (version ${Math.max(version, 2)}): devices follow the signed chain, so keys trust would break it: use keys rotate`,
-      'change the keys with `friday keys rotate --add <pubfile> --remove <keyid|name> --key <file>...`',
-    );
-  const t = raw as TrustFile;
-  return { ...t, channels: t.channels ?? {} };
-}
-
-/** Public key files as trust entries, named after their file (`alice.pub` → `alice`); weak keys refused. */
-async function readPublicKeys(cwd: string, files: string[]): Promise<PublicKeyEntry[]> {
-  const out: PublicKeyEntry[] = [];
-  for (const file of files) {
-    const path = resolve(cwd, file);
-    let pem: string;
-    try {
-      pem = await fs.readFile(path, 'utf8');
-    } catch (err) {
-      throw usageError('E_KEY', `${file}: ${errnoCode(err) === 'ENOENT' ? 'no such file' : 'cannot read'}`);
-    }
-    if (/PRIVATE KEY/.test(pem)) throw usageError('E_KEY', `${file}: this is a private key; trust the .pub file`);
-    let raw: Buffer;
-    try {
-      raw = publicRawFromPem(pem);
-    } catch (err) {
-      throw usageError('E_KEY', `${file}: ${(err as Error).message}`);
-    }
-    const weak = weakKeyProblem(raw);
-    if (weak) throw usageError('E_KEY', `${file}: a weak Ed25519 public key (${weak}); it cannot be trusted`);
-    const keyid = keyidOf(raw);
-    out.push({
-      keyid,
-      public: raw.toString('base64'),
-      name: basename(file).replace(/\.(pub|pem)$/, ''),
-      minisign: minisignPublicKey(keyid, raw),
-    });
-  }
-  return out;
 }
 
 export async function runRotate(
