@@ -30,17 +30,9 @@ const MODEL = {
   checkMinutes: 5,
   hours: 168,
 };
-const POLICY = {
-  windowHours: 24,
-  baselineHours: 168,
-  minDevices: 200,
-  maxCrashRate: 0.05,
-  maxIncrease: 1.5,
-  tolerance: 1.0,
-  alpha: 0.01,
-  confidence: 0.999,
-  consecutive: 1,
-};
+// The default health policy of a channel (src/core/config.ts), judged as `watch` judges it.
+const { HEALTH_DEFAULTS } = await loadSource('src/core/config.ts');
+const POLICY = { ...HEALTH_DEFAULTS };
 const Z_05 = 1.6448536269514722; // one-sided α = 0.05
 
 function prng(seed) {

@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientError } from './errors.js';
 import { RateMeter, type OnEvent } from './events.js';
-import { kindOf } from './files.js';
+import { kindOf, writeAll } from './files.js';
 import { get, MAX_CHUNK_BYTES, statusFailure, TransferError, type Sink } from './http.js';
 import { acquireLock, type Lock } from './lock.js';
 import type { ManifestArtifact } from './manifest.js';
@@ -127,12 +127,6 @@ function parseRecord(text: string): PartRecord | null {
     // not a record: discarded like one for another artifact
   }
   return null;
-}
-
-/** Write `data` at `position`, all of it (a write may take less than it was given). */
-async function writeAll(h: fs.FileHandle, data: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += (await h.write(data, off, data.length - off, position + off)).bytesWritten;
 }
 
 /** Hash `length` bytes of `h` from its start, reading the next chunk while this one is hashed. */

@@ -4,7 +4,7 @@
  * device file (/dev/zero) never ends: each file is opened without blocking and must be a regular
  * file, and no more than `limit` bytes are read even if it grows meanwhile.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type promises as fs } from 'node:fs';
 
 /** Why a file could not be read: an errno code (ENOENT, EACCES…), NOTREG (a FIFO, a device, a folder) or TOOBIG. */
 export class ReadProblem extends Error {
@@ -69,4 +69,10 @@ export function kindOf(st: {
   if (st.isSocket()) return 'a socket';
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
   return 'not a file';
+}
+
+/** Write `data` at `position`, all of it (a write may take less than it was given). */
+export async function writeAll(h: fs.FileHandle, data: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += (await h.write(data, off, data.length - off, position + off)).bytesWritten;
 }

@@ -27,6 +27,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fs, type BigIntStats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname } from 'node:path';
+import { writeAll } from '../client/files.js';
 import { errnoCode, failure } from '../errors.js';
 
 /** 8 MiB reads: large enough that the syscall and promise cost vanish, small enough for the caches. */
@@ -206,11 +207,6 @@ async function onePassCopyAndHash(input: fs.FileHandle, tmp: string, chunk: numb
   } finally {
     await output.close();
   }
-}
-
-async function writeAll(h: fs.FileHandle, data: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += (await h.write(data, off, data.length - off, position + off)).bytesWritten;
 }
 
 /** SHA-256 of an open file from its start: the next chunk is read while this one is hashed. */
