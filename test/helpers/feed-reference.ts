@@ -81,13 +81,14 @@ export function reference(data: Uint8Array, q: FeedQuery): FeedScan {
       reject('not-an-object');
       continue;
     }
-    const { ts, device, version, kind, signature } = o as Record<string, unknown>;
+    const { ts, device, version, kind, signature, model, channel } = o as Record<string, unknown>;
     const required = [ts, device, version, kind];
     if (required.some((v) => v === undefined)) {
       reject('missing-field');
       continue;
     }
-    if (required.some((v) => typeof v !== 'string') || (signature != null && typeof signature !== 'string')) {
+    const optional = [signature, model, channel];
+    if (required.some((v) => typeof v !== 'string') || optional.some((v) => v != null && typeof v !== 'string')) {
       reject('wrong-type');
       continue;
     }
@@ -108,10 +109,21 @@ export function reference(data: Uint8Array, q: FeedQuery): FeedScan {
       reject('future');
       continue;
     }
+    if (typeof model === 'string' && q.devices && !q.devices.includes(model)) {
+      reject('model');
+      continue;
+    }
     accepted++;
-    const tally = tallies.find((x) => x.w.version === version);
-    if (!tally || t < tally.w.fromMs) continue;
-    const dev = device as string;
+    if (q.channel !== undefined && typeof channel === 'string' && channel !== q.channel) continue;
+    const fleet = tallies.find((x) => x.w.version === version && x.w.model === undefined);
+    const own = typeof model === 'string' ? tallies.find((x) => x.w.version === version && x.w.model === model) : undefined;
+    for (const tally of [fleet, own]) {
+      if (!tally || t < tally.w.fromMs) continue;
+      if (tally === fleet && typeof model === 'string' && tally.w.exceptModels?.includes(model)) continue;
+      count(tally, device as string, t, kind as string, signature);
+    }
+  }
+  function count(tally: (typeof tallies)[number], dev: string, t: number, kind: string, signature: unknown) {
     const unit = `${dev}\u0000${Math.floor(t / H) - tally.firstHour}`;
     const recent = t >= tally.w.recentFromMs;
     tally.units.add(unit);

@@ -61,4 +61,42 @@ describe('feed scan against a plain reference', () => {
     await fs.writeFile(path, twice);
     expect(await scanFeedFile(path, query, { parts: 2 })).toEqual(want);
   });
+
+  it('agrees with models and channels on the events: per-model windows, a model left out of the fleet, other channels skipped', async () => {
+    // Every generated line gets a model by its device (one in 97 an unknown one) and, on some, a channel.
+    const models = ['cepheus', 'umi', 'lmi'];
+    const channels = ['', '', ',"channel":"beta"', ',"channel":"stable"', ',"channel":"nightly"'];
+    const data = Buffer.from(
+      messyFeed()
+        .toString('latin1')
+        .replace(/"device":"d-(\d+)","version"/g, (all, n: string) => {
+          const k = Number(n);
+          const model = k % 97 === 0 ? 'bogus' : models[k % 3]!;
+          return `"device":"d-${n}","model":"${model}"${channels[k % 5]!},"version"`;
+        }),
+      'latin1',
+    );
+    const q = {
+      ...query,
+      devices: models,
+      channel: 'beta',
+      windows: [
+        { ...query.windows[0]!, exceptModels: ['lmi'] },
+        query.windows[1]!,
+        ...models.flatMap((model) => query.windows.map((w) => ({ ...w, model }))),
+      ],
+    };
+    const want = reference(data, q);
+    expect(want.rejectedBy.model).toBeGreaterThan(10);
+    expect(want.versions.slice(2).every((v) => v.devices > 100 && v.crashUnits > 10)).toBe(true);
+    // The model windows split the fleet's devices; lmi's are left out of the candidate's.
+    expect(want.versions[3]!.devices + want.versions[5]!.devices + want.versions[7]!.devices).toBe(want.versions[1]!.devices);
+    // (a few hand-written candidate lines carry no model: they count for the fleet only)
+    const withoutModel = want.versions[0]!.devices - want.versions[2]!.devices - want.versions[4]!.devices;
+    expect(withoutModel >= 0 && withoutModel < 20).toBe(true);
+    expect(scanBuffer(data, q)).toEqual(want);
+    const path = join(tmpDir(), 'models.ndjson');
+    await fs.writeFile(path, data);
+    expect(await scanFeedFile(path, q, { parts: 2 })).toEqual(want);
+  });
 });

@@ -33,6 +33,45 @@ describe('unit accounting', () => {
     expect(v.unitsPerHour[hour('2026-11-28T01:00:00Z')]).toBe(1);
   });
 
+  it('judges models and channels: unknown or mistyped ones rejected, other channels skipped, a model window its own', () => {
+    const q: FeedQuery = {
+      ...query([{}, { model: 'umi' }, { model: 'cepheus' }]),
+      devices: ['cepheus', 'umi'],
+      channel: 'beta',
+    };
+    const s = scan(
+      [
+        ev({ device: 'd-1', model: 'umi' }),
+        ev({ device: 'd-2', model: 'umi', channel: 'beta', kind: 'crash' }),
+        ev({ device: 'd-3', model: 'cepheus', channel: null }),
+        ev({ device: 'd-4' }), // no model: the fleet only
+        ev({ device: 'd-5', model: 'umi', channel: 'stable' }), // stable's device: not beta's
+        ev({ device: 'd-6', model: 'umi', channel: 'nightly' }), // a channel that is none: counts for none
+        ev({ device: 'd-7', model: 'sagit' }),
+        ev({ device: 'd-8', model: '' }),
+        ev({ device: 'd-9', model: 3 }),
+        ev({ device: 'd-10', channel: ['beta'] }),
+        ev({ device: 'd-11', model: 'umi' }).replace('"umi"', '"\\u0075mi"'),
+      ].join('\n'),
+      q,
+    );
+    expect(s).toMatchObject({ lines: 11, accepted: 7, rejected: 4, rejectedBy: { model: 2, 'wrong-type': 2 } });
+    expect(s.versions.map((v) => v.devices)).toEqual([5, 3, 1]);
+    expect(s.versions[1]).toMatchObject({ crashed: 1, crashUnits: 1 });
+    // Without the configured devices any model is accepted; one without a window counts for the fleet only.
+    const loose = scan([ev({ model: 'sagit' }), ev({ device: 'd-2', model: 'umi' })].join('\n'), query([{}, { model: 'umi' }]));
+    expect(loose).toMatchObject({ rejected: 0 });
+    expect(loose.versions.map((v) => v.devices)).toEqual([2, 1]);
+  });
+
+  it('leaves the models of exceptModels out of a window', () => {
+    const s = scan([ev({ device: 'd-1', model: 'umi' }), ev({ device: 'd-2', model: 'cepheus' }), ev({ device: 'd-3' })].join('\n'), {
+      ...query([{ exceptModels: ['umi'] }, { model: 'umi' }]),
+      devices: ['cepheus', 'umi'],
+    });
+    expect(s.versions.map((v) => v.devices)).toEqual([2, 1]);
+  });
+
   it('ignores (does not reject) events outside the window and versions not asked for', () => {
     const s = scan([ev({ ts: '2026-11-20T01:00:00Z' }), ev({ version: '2026.46.0' }), ev({})].join('\n'));
     expect(s).toMatchObject({ lines: 3, accepted: 3, rejected: 0 });

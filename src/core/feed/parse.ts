@@ -32,6 +32,7 @@ export const REJECT_REASONS = [
   'bad-timestamp',
   'future',
   'too-long',
+  'model',
 ] as const;
 export type RejectReason = Exclude<(typeof REJECT_REASONS)[number], ''>;
 export const R_JSON = 1,
@@ -41,7 +42,8 @@ export const R_JSON = 1,
   R_KIND = 5,
   R_TIME = 6,
   R_FUTURE = 7,
-  R_TOO_LONG = 8;
+  R_TOO_LONG = 8,
+  R_MODEL = 9;
 /** A blank line: skipped, not counted. */
 export const BLANK = -1;
 /** LineParser.parseTo could not tell where the line ends. */
@@ -66,7 +68,9 @@ const K_OTHER = 0,
   K_DEVICE = 2,
   K_VERSION = 3,
   K_KIND = 4,
-  K_SIG = 5;
+  K_SIG = 5,
+  K_MODEL = 6,
+  K_CHANNEL = 7;
 
 /**
  * A reusable parser: `parse` fills its fields for one line. The device is handed on as bytes
@@ -100,6 +104,24 @@ export class LineParser {
   private kindS = 0;
   private kindE = 0;
   private kindStr = '';
+  /**
+   * The event's `model` (docs/formats.md "The feed"): its index in the configured devices
+   * (setModels), or -1 when it carries none. Valid after an accepted parse.
+   */
+  model = -1;
+  private modelBytes: number[][] = [];
+  private modelNames: string[] = [];
+  private checkModels = false;
+  private modState = ABSENT;
+  private modS = 0;
+  private modE = 0;
+  private modHigh = false;
+  private modStr = '';
+  private chState = ABSENT;
+  private chS = 0;
+  private chE = 0;
+  private chHigh = false;
+  private chStr = '';
   private tsState = ABSENT;
   private tsS = 0;
   private tsE = 0;
@@ -119,6 +141,16 @@ export class LineParser {
   private hourW2 = 0;
   private hourB12 = 0;
   private hourMs = NaN;
+
+  /**
+   * The device codenames an event's `model` may name. With `strict`, any other is rejected
+   * (R_MODEL); without, it is accepted and counts for no model (model = -1).
+   */
+  setModels(names: readonly string[], strict: boolean): void {
+    this.modelNames = [...names];
+    this.modelBytes = names.map((n) => Array.from(this.encoder.encode(n)));
+    this.checkModels = strict;
+  }
 
   /** 0 when accepted, BLANK for a blank line, else a reason code (REJECT_REASONS). */
   parse(buf: Uint8Array, start: number, end: number, latestMs: number): number {
@@ -147,7 +179,7 @@ export class LineParser {
   /** A new line: every field absent, then the fast scan's verdict on its shape. */
   private begin(buf: Uint8Array, start: number, limit: number): number {
     this.buf = buf;
-    this.devState = this.verState = this.sigState = this.kindState = this.tsState = ABSENT;
+    this.devState = this.verState = this.sigState = this.kindState = this.tsState = this.modState = this.chState = ABSENT;
     this.slow = false;
     this.tsRead = false;
     return this.scanFast(buf, start, limit);
@@ -156,7 +188,7 @@ export class LineParser {
   private validate(latestMs: number): number {
     if (this.tsState === ABSENT || this.devState === ABSENT || this.verState === ABSENT || this.kindState === ABSENT) return R_MISSING;
     if (this.tsState !== STR || this.devState !== STR || this.verState !== STR || this.kindState !== STR) return R_TYPE;
-    if (this.sigState === OTHER) return R_TYPE;
+    if (this.sigState === OTHER || this.modState === OTHER || this.chState === OTHER) return R_TYPE;
     if (this.slow || this.devHigh) {
       // Re-encode what JSON.parse decoded, so one device has one key whichever path read it.
       const str = this.slow ? this.devStr : this.decoder.decode(this.buf.subarray(this.devS, this.devE));
@@ -181,7 +213,22 @@ export class LineParser {
       this.tsMs = ts;
     }
     if (this.tsMs > latestMs) return R_FUTURE;
+    this.model = -1;
+    if (this.modState === STR) {
+      this.model =
+        this.slow || this.modHigh
+          ? this.modelNames.indexOf(this.slow ? this.modStr : this.decoder.decode(this.buf.subarray(this.modS, this.modE)))
+          : indexOfBytes(this.buf, this.modS, this.modE, this.modelBytes);
+      if (this.model < 0 && this.checkModels) return R_MODEL;
+    }
     return 0;
+  }
+
+  /** Whether the last accepted line names a channel other than `channel` (UTF-8 bytes of it, and the name). */
+  otherChannel(channel: readonly number[], name: string): boolean {
+    if (this.chState !== STR) return false;
+    if (this.slow || this.chHigh) return (this.slow ? this.chStr : this.decoder.decode(this.buf.subarray(this.chS, this.chE))) !== name;
+    return !sliceEquals(this.buf, this.chS, this.chE, channel);
   }
 
   /**
@@ -243,10 +290,7 @@ export class LineParser {
     if (this.slow || this.verHigh) {
       return names.indexOf(this.slow ? this.verStr : this.decoder.decode(this.buf.subarray(this.verS, this.verE)));
     }
-    for (let i = 0; i < versions.length; i++) {
-      if (sliceEquals(this.buf, this.verS, this.verE, versions[i]!)) return i;
-    }
-    return -1;
+    return indexOfBytes(this.buf, this.verS, this.verE, versions);
   }
 
   /**
@@ -348,6 +392,18 @@ export class LineParser {
             this.sigS = vs;
             this.sigE = j;
             break;
+          case K_MODEL:
+            this.modState = STR;
+            this.modS = vs;
+            this.modE = j;
+            this.modHigh = high;
+            break;
+          case K_CHANNEL:
+            this.chState = STR;
+            this.chS = vs;
+            this.chE = j;
+            this.chHigh = high;
+            break;
         }
       } else {
         let state: number;
@@ -386,6 +442,13 @@ export class LineParser {
           case K_SIG:
             this.sigState = state === NUL ? ABSENT : st;
             break;
+          // Optional like the signature: null is as good as absent.
+          case K_MODEL:
+            this.modState = state === NUL ? ABSENT : st;
+            break;
+          case K_CHANNEL:
+            this.chState = state === NUL ? ABSENT : st;
+            break;
         }
       }
       if (i < end && b[i] !== 0x2c && b[i] !== 0x7d) i = skipWs(b, i, end);
@@ -423,6 +486,8 @@ export class LineParser {
     [this.verState, this.verStr] = take(o.version);
     [this.kindState, this.kindStr] = take(o.kind);
     [this.sigState, this.sigStr] = o.signature === null ? [ABSENT, ''] : take(o.signature);
+    [this.modState, this.modStr] = o.model === null ? [ABSENT, ''] : take(o.model);
+    [this.chState, this.chStr] = o.channel === null ? [ABSENT, ''] : take(o.channel);
     return 0;
   }
 }
@@ -431,7 +496,9 @@ const W_DEVI = wordOf('devi'),
   W_VERS = wordOf('vers'),
   W_KIND = wordOf('kind'),
   W_SIGN = wordOf('sign'),
-  W_ATUR = wordOf('atur');
+  W_ATUR = wordOf('atur'),
+  W_MODE = wordOf('mode'),
+  W_CHAN = wordOf('chan');
 const W_SESS = wordOf('sess'),
   W_CRAS = wordOf('cras');
 
@@ -445,15 +512,25 @@ function keyOf(b: Uint8Array, s: number, e: number): number {
       return b[s] === 0x74 && b[s + 1] === 0x73 ? K_TS : K_OTHER; // ts
     case 4:
       return word(b, s) === W_KIND ? K_KIND : K_OTHER;
+    case 5:
+      return word(b, s) === W_MODE && b[s + 4] === 0x6c ? K_MODEL : K_OTHER; // l
     case 6:
       return word(b, s) === W_DEVI && b[s + 4] === 0x63 && b[s + 5] === 0x65 ? K_DEVICE : K_OTHER; // ce
-    case 7:
-      return word(b, s) === W_VERS && b[s + 4] === 0x69 && b[s + 5] === 0x6f && b[s + 6] === 0x6e ? K_VERSION : K_OTHER; // ion
+    case 7: {
+      const w = word(b, s);
+      if (w === W_VERS) return b[s + 4] === 0x69 && b[s + 5] === 0x6f && b[s + 6] === 0x6e ? K_VERSION : K_OTHER; // ion
+      return w === W_CHAN && b[s + 4] === 0x6e && b[s + 5] === 0x65 && b[s + 6] === 0x6c ? K_CHANNEL : K_OTHER; // nel
+    }
     case 9:
       return word(b, s) === W_SIGN && word(b, s + 4) === W_ATUR && b[s + 8] === 0x65 ? K_SIG : K_OTHER; // e
     default:
       return K_OTHER;
   }
+}
+
+function indexOfBytes(b: Uint8Array, s: number, e: number, names: readonly number[][]): number {
+  for (let i = 0; i < names.length; i++) if (sliceEquals(b, s, e, names[i]!)) return i;
+  return -1;
 }
 
 function kindOfBytes(b: Uint8Array, s: number, e: number): number {

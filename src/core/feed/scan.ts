@@ -23,6 +23,13 @@ import { WindowTally, type FeedWindow, type VersionTally, type WindowState } fro
 export interface FeedQuery {
   nowMs: number;
   windows: FeedWindow[];
+  /**
+   * The configured device codenames: an event whose `model` is none of them is rejected
+   * (`rejectedBy.model`). Absent: any model is accepted, and counts only for a window of that model.
+   */
+  devices?: string[];
+  /** The watched channel: an event naming another channel counts for none of the windows. */
+  channel?: string;
 }
 
 export interface FeedScan {
@@ -59,6 +66,14 @@ export class FeedScanner {
   private readonly tallies: WindowTally[];
   private readonly versionBytes: number[][];
   private readonly versionNames: string[];
+  /** Per version (versionNames), its fleet window or -1, and per version × model its model window or -1. */
+  private readonly fleetWindow: Int32Array;
+  private readonly modelWindow: Int32Array;
+  private readonly models: number;
+  /** Per window, bit set (models ≤ 32) or list of the models whose events it leaves out. */
+  private readonly except: (Set<number> | null)[];
+  private readonly channelBytes: number[] | null;
+  private readonly channelName: string;
   private readonly devices = new DeviceIndex();
   private readonly latestMs: number;
   private rejectedBy = new Array<number>(REJECT_REASONS.length).fill(0);
@@ -71,6 +86,8 @@ export class FeedScanner {
   private readonly bH2 = new Int32Array(BATCH);
   private readonly bTs = new Float64Array(BATCH);
   private readonly bWhat = new Int32Array(BATCH);
+  /** The event's model window + 1, or 0. */
+  private readonly bModel = new Int32Array(BATCH);
   private readonly bSig = new Array<string>(BATCH).fill('');
   private readonly bDev = new Int32Array(BATCH);
   /** What `touch` read, kept so that the reads are not optimised away. */
@@ -79,8 +96,27 @@ export class FeedScanner {
   constructor(query: FeedQuery) {
     this.latestMs = query.nowMs + FUTURE_SLACK_MS;
     this.tallies = query.windows.map((w) => new WindowTally(w, query.nowMs));
-    this.versionNames = query.windows.map((w) => w.version);
+    this.versionNames = [...new Set(query.windows.map((w) => w.version))];
     this.versionBytes = this.versionNames.map(codes);
+    const modelNames = query.devices ?? [...new Set(query.windows.flatMap((w) => (w.model === undefined ? [] : [w.model])))];
+    this.parser.setModels(modelNames, query.devices !== undefined);
+    this.models = modelNames.length;
+    this.fleetWindow = new Int32Array(this.versionNames.length).fill(-1);
+    this.modelWindow = new Int32Array(this.versionNames.length * this.models).fill(-1);
+    query.windows.forEach((w, i) => {
+      const v = this.versionNames.indexOf(w.version);
+      if (w.model === undefined) {
+        if (this.fleetWindow[v] === -1) this.fleetWindow[v] = i;
+      } else {
+        const m = modelNames.indexOf(w.model);
+        if (m >= 0 && this.modelWindow[v * this.models + m] === -1) this.modelWindow[v * this.models + m] = i;
+      }
+    });
+    this.except = query.windows.map((w) =>
+      w.exceptModels?.length ? new Set(w.exceptModels.map((m) => modelNames.indexOf(m)).filter((m) => m >= 0)) : null,
+    );
+    this.channelBytes = query.channel === undefined ? null : codes(query.channel);
+    this.channelName = query.channel ?? '';
   }
 
   /** One line, without its newline. */
@@ -109,12 +145,20 @@ export class FeedScanner {
     const p = this.parser;
     const vi = p.versionIndex(this.versionBytes, this.versionNames);
     if (vi < 0) return;
-    if (p.tsMs < this.tallies[vi]!.w.fromMs) return; // outside the window: ignored, not rejected
+    // Another channel's devices are not this channel's (docs/formats.md "The feed").
+    if (this.channelBytes !== null && p.otherChannel(this.channelBytes, this.channelName)) return;
+    let fw = this.fleetWindow[vi]!;
+    // Outside the window: ignored, not rejected.
+    if (fw >= 0 && (p.tsMs < this.tallies[fw]!.w.fromMs || (p.model >= 0 && this.except[fw]?.has(p.model) === true))) fw = -1;
+    let mw = p.model >= 0 ? this.modelWindow[vi * this.models + p.model]! : -1;
+    if (mw >= 0 && p.tsMs < this.tallies[mw]!.w.fromMs) mw = -1;
+    if (fw < 0 && mw < 0) return;
     const k = this.pending++;
     this.bH1[k] = p.devHash;
     this.bH2[k] = p.devHash2;
     this.bTs[k] = p.tsMs;
-    this.bWhat[k] = (vi << 2) | p.kind;
+    this.bWhat[k] = (fw << 2) | p.kind;
+    this.bModel[k] = mw + 1;
     if (p.kind !== KIND_SESSION) this.bSig[k] = p.signature() ?? '(no signature)';
     if (k + 1 === BATCH) this.flush();
   }
@@ -134,9 +178,13 @@ export class FeedScanner {
       what = this.bWhat,
       sig = this.bSig,
       tallies = this.tallies;
+    const model = this.bModel;
     for (let k = 0; k < n; k++) {
       const w = what[k]!;
-      tallies[w >>> 2]!.add(dev[k]!, ts[k]!, w & 3, (w & 3) === KIND_SESSION ? '' : sig[k]!);
+      const s = (w & 3) === KIND_SESSION ? '' : sig[k]!;
+      if (w >= 0) tallies[w >> 2]!.add(dev[k]!, ts[k]!, w & 3, s);
+      const m = model[k]!;
+      if (m !== 0) tallies[m - 1]!.add(dev[k]!, ts[k]!, w & 3, s);
     }
   }
 

@@ -14,6 +14,10 @@ export interface FeedWindow {
   fromMs: number;
   /** Events at or after this time also count as recent (the absolute rule's windowHours). */
   recentFromMs: number;
+  /** Only the events of this model (a configured device codename) count: a model's own figures. */
+  model?: string;
+  /** The events of these models do not count (models already rolled back: docs/formats.md). */
+  exceptModels?: string[];
 }
 
 export interface SignatureCount {
@@ -56,6 +60,8 @@ export interface WindowState {
   sessions: number;
   crashes: number;
   signatures: Map<string, Set<number>>;
+  /** A model's window numbers its own devices: the scan's device id of each of its rows, else null. */
+  ids: Int32Array | null;
 }
 
 /**
@@ -77,6 +83,14 @@ export class WindowTally {
   sessions = 0;
   crashes = 0;
   signatures = new Map<string, Set<number>>();
+  /**
+   * A model's window holds a small part of the fleet: its rows are numbered apart (row → scan
+   * device id in `ids`, scan device id → row + 1 in `rowOf`), so twenty models' windows take the
+   * memory of one fleet's rather than twenty.
+   */
+  private ids: Int32Array | null = null;
+  private rowOf: Int32Array | null = null;
+  private rowCount = 0;
 
   constructor(
     readonly w: FeedWindow,
@@ -86,14 +100,44 @@ export class WindowTally {
     this.hours = Math.max(1, Math.floor((nowMs + FUTURE_SLACK_MS) / HOUR) - this.firstHour + 1);
     this.words = Math.ceil(this.hours / 32);
     this.stride = 1 + this.words;
-    this.rows = new Int32Array(INITIAL_DEVICES * this.stride);
-    this.crashRows = new Int32Array(INITIAL_DEVICES * this.words);
+    const initial = w.model === undefined ? INITIAL_DEVICES : INITIAL_DEVICES / 16;
+    this.rows = new Int32Array(initial * this.stride);
+    this.crashRows = new Int32Array(initial * this.words);
     this.unitsPerHour = new Int32Array(this.words * 32);
     this.crashUnitsPerHour = new Int32Array(this.words * 32);
+    if (w.model !== undefined) {
+      this.ids = new Int32Array(initial);
+      this.rowOf = new Int32Array(INITIAL_DEVICES);
+    }
+  }
+
+  /** The row of scan device `dev`: itself in a fleet window, its own number in a model's. */
+  private row(dev: number): number {
+    if (this.rowOf === null) return dev;
+    if (dev >= this.rowOf.length) {
+      let cap = this.rowOf.length;
+      while (cap <= dev) cap *= 2;
+      const grown = new Int32Array(cap);
+      grown.set(this.rowOf);
+      this.rowOf = grown;
+    }
+    const r = this.rowOf[dev]!;
+    if (r !== 0) return r - 1;
+    const fresh = this.rowCount++;
+    if (fresh >= this.ids!.length) {
+      const grown = new Int32Array(this.ids!.length * 2);
+      grown.set(this.ids!);
+      this.ids = grown;
+    }
+    this.ids![fresh] = dev;
+    this.rowOf[dev] = fresh + 1;
+    return fresh;
   }
 
   /** One accepted event of device `dev`; `signature` is that of a crash or ANR. */
   add(dev: number, ts: number, kind: number, signature: string): void {
+    const sigDev = dev;
+    dev = this.row(dev);
     const base = dev * this.stride;
     if (base >= this.rows.length) this.grow(dev);
     const h = Math.floor(ts / HOUR) - this.firstHour;
@@ -121,7 +165,7 @@ export class WindowTally {
       }
       let set = this.signatures.get(signature);
       if (!set) this.signatures.set(signature, (set = new Set()));
-      set.add(dev);
+      set.add(sigDev);
     }
     rows[base] = flags;
   }
@@ -146,6 +190,7 @@ export class WindowTally {
       sessions: this.sessions,
       crashes: this.crashes,
       signatures: this.signatures,
+      ids: this.ids === null ? null : this.ids.slice(0, this.rowCount),
     };
   }
 
@@ -154,16 +199,16 @@ export class WindowTally {
    * ours, less the bits both halves set (a device-hour that straddles the split).
    */
   merge(other: WindowState, map: Int32Array): void {
-    const otherDevices = Math.min(map.length, other.rows.length / this.stride);
     const stride = this.stride,
       words = this.words;
     const from = other.rows,
       fromCrash = other.crashRows;
-    for (let d = 0; d < otherDevices; d++) {
+    const otherRows = other.ids === null ? Math.min(map.length, other.rows.length / this.stride) : other.ids.length;
+    for (let d = 0; d < otherRows; d++) {
       const f = d * stride;
       const flags = from[f]!;
       if (flags === 0) continue;
-      const m = map[d]!;
+      const m = this.row(map[other.ids === null ? d : other.ids[d]!]!);
       if (m * stride >= this.rows.length) this.grow(m);
       const rows = this.rows;
       const t = m * stride;
@@ -203,7 +248,7 @@ export class WindowTally {
       crashed = 0,
       recentDevices = 0,
       recentCrashed = 0;
-    const n = Math.min(deviceCount, this.rows.length / this.stride);
+    const n = Math.min(this.ids === null ? deviceCount : this.rowCount, this.rows.length / this.stride);
     const rows = this.rows,
       stride = this.stride;
     for (let d = 0; d < n; d++) {
