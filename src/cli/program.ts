@@ -256,6 +256,7 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     )
       .requiredOption('--channel <name>', 'channel')
       .option('--to <version>', 'release to go back to (default: the last good one)')
+      .option('--model <device>', 'roll back this device model alone (repeatable): the others keep the release', collect)
       .requiredOption('--reason <text>', 'why, written into the signed manifest')
       .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect),
     async () => (await import('../commands/rollback.js')).run,

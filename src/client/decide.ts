@@ -30,25 +30,46 @@ export interface DecideInput {
 export interface DecideResult {
   decision: Decision;
   artifact: ManifestArtifact;
+  /** The release offered to this device: the channel's, or its own (manifest v2 `deviceReleases`). */
+  version: string;
+  /** Whether what is offered is a rollback (a lower version that devices on `from` take). */
+  rollback: boolean;
+}
+
+/** What the manifest offers `device`: its own entry (v2) when it has one, else the channel's release. */
+export function offerFor(
+  body: ManifestBody,
+  device: string,
+): { version: string; artifact: ManifestArtifact | undefined; rollback: ManifestBody['rollback']; own: boolean } {
+  const own =
+    body.deviceReleases && Object.prototype.hasOwnProperty.call(body.deviceReleases, device) ? body.deviceReleases[device] : undefined;
+  if (own) return { version: own.release.version, artifact: own.artifact, rollback: own.rollback, own: true };
+  const artifact = Object.prototype.hasOwnProperty.call(body.artifacts, device) ? body.artifacts[device] : undefined;
+  return { version: body.release.version, artifact, rollback: body.rollback, own: false };
 }
 
 export function decide(body: ManifestBody, input: DecideInput, label = 'manifest'): DecideResult {
-  const artifact = Object.prototype.hasOwnProperty.call(body.artifacts, input.device) ? body.artifacts[input.device] : undefined;
+  const offer = offerFor(body, input.device);
+  const artifact = offer.artifact;
   if (!artifact) {
-    const known = Object.keys(body.artifacts);
+    const known = [...Object.keys(body.artifacts), ...Object.keys(body.deviceReleases ?? {})];
     throw new ClientError(
       'E_DEVICE',
       `${label}: no artifact for device "${input.device}" (the release has ${known.length ? known.join(', ') : 'none'})`,
     );
   }
   const { current } = input;
+  const { version, rollback } = offer;
   const wanted =
     current === undefined ||
-    compareVersions(body.release.version, current) > 0 ||
+    compareVersions(version, current) > 0 ||
     // A rollback carries an older release on purpose: devices on the bad version take it.
-    (body.rollback !== null && body.rollback.from === current && body.release.version !== current);
-  if (!wanted) return { decision: 'up-to-date', artifact };
-  return { decision: admitted(body, input.deviceId) ? 'update' : 'not-in-rollout', artifact };
+    (rollback !== null && rollback.from === current && version !== current);
+  const result = { artifact, version, rollback: rollback !== null };
+  if (!wanted) return { decision: 'up-to-date', ...result };
+  // A device's own entry is meant for every device of that model (a partial rollback, or what it
+  // already had): no rollout bucket holds it back.
+  return { decision: offer.own || admitted(body, input.deviceId) ? 'update' : 'not-in-rollout', ...result };
 }
 
 /**

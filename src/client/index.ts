@@ -27,12 +27,14 @@ export {
   isPlainFileName,
   isSafeRelativeUrl,
   MANIFEST_TYPE,
+  MANIFEST_TYPE_V1,
   MAX_FILE_NAME_BYTES,
   parseManifest,
   parseManifestBytes,
   parseManifestWithBytes,
   splitManifest,
   timeOf,
+  type DeviceRelease,
   type ManifestArtifact,
   type ManifestBody,
   type Signature,
@@ -40,7 +42,7 @@ export {
 } from './manifest.js';
 export { followTrustChain } from './chain.js';
 export { checkSignatures, verifyManifest, type SignatureCheck, type Verified, type VerifyOptions } from './verify.js';
-export { checkReplay, compareVersions, decide, type Decision, type DecideInput, type DecideResult } from './decide.js';
+export { checkReplay, compareVersions, decide, offerFor, type Decision, type DecideInput, type DecideResult } from './decide.js';
 export { defaultStatePath, readState, recordSerial, stateKey, updateState, writeState, STATE_TYPE, type DeviceState } from './state.js';
 export { locate, MANIFEST_LIMIT, parseSource, readManifestBytes, type ReadOptions, type Source } from './source.js';
 export { downloadArtifact, type DownloadOptions, type Downloaded } from './download.js';

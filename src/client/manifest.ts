@@ -9,7 +9,10 @@ import { timeOf } from './time.js';
 // The manifest's times are read by the one ISO 8601 parser; updaters reach it from here.
 export { timeOf };
 
-export const MANIFEST_TYPE = 'friday.manifest/v1';
+/** The type friday writes (docs/manifest.md): v2, with per-device releases and blocks. */
+export const MANIFEST_TYPE = 'friday.manifest/v2';
+/** The type of manifests written before per-device releases; still read. */
+export const MANIFEST_TYPE_V1 = 'friday.manifest/v1';
 
 export interface ManifestArtifact {
   file: string;
@@ -18,8 +21,18 @@ export interface ManifestArtifact {
   sha256: string;
 }
 
+/**
+ * A device's own release (manifest v2 `deviceReleases`): what every device of that model takes
+ * instead of the channel's release, such as a partial rollback.
+ */
+export interface DeviceRelease {
+  release: { version: string; tag: string; commit: string; builtAt: string };
+  artifact: ManifestArtifact;
+  rollback: { from: string; reason: string } | null;
+}
+
 export interface ManifestBody {
-  type: typeof MANIFEST_TYPE;
+  type: typeof MANIFEST_TYPE | typeof MANIFEST_TYPE_V1;
   product: string;
   channel: string;
   serial: number;
@@ -31,6 +44,10 @@ export interface ManifestBody {
   notes: { popcorn: { id: number; title: string } | null; changelog: string | null };
   rollback: { from: string; reason: string } | null;
   blocked: string[];
+  /** v2: devices that take their own release, not the channel's (no entry in `artifacts`). */
+  deviceReleases?: Record<string, DeviceRelease>;
+  /** v2: versions blocked for one device only. */
+  deviceBlocked?: Record<string, string[]>;
 }
 
 export interface Signature {
@@ -97,7 +114,8 @@ export function bodyProblems(s: unknown): string[] {
   if (!isObject(s)) return ['signed: must be an object'];
   const p: string[] = [];
   const need = (ok: boolean, field: string, why: string) => ok || p.push(`signed.${field}: ${why}`);
-  need(s.type === MANIFEST_TYPE, 'type', `must be "${MANIFEST_TYPE}"`);
+  const v2 = s.type === MANIFEST_TYPE;
+  need(v2 || s.type === MANIFEST_TYPE_V1, 'type', `must be "${MANIFEST_TYPE}" or "${MANIFEST_TYPE_V1}"`);
   need(nonEmpty(s.product), 'product', 'must be a non-empty string');
   need(nonEmpty(s.channel), 'channel', 'must be a non-empty string');
   need(typeof s.serial === 'number' && Number.isSafeInteger(s.serial) && s.serial >= 0, 'serial', 'must be a whole number of 0 or more');
@@ -114,29 +132,7 @@ export function bodyProblems(s: unknown): string[] {
   }
   if (!isObject(s.artifacts)) p.push('signed.artifacts: must be an object of device → artifact');
   else {
-    for (const [device, a] of Object.entries(s.artifacts)) {
-      // The common case first, without building a message per field (a manifest may list thousands of devices).
-      if (
-        isObject(a) &&
-        isString(a.file) &&
-        isString(a.url) &&
-        typeof a.size === 'number' &&
-        Number.isSafeInteger(a.size) &&
-        a.size >= 0 &&
-        isString(a.sha256) &&
-        HEX64.test(a.sha256)
-      )
-        continue;
-      const at = `artifacts.${device}`;
-      if (!isObject(a)) {
-        p.push(`signed.${at}: must be an object`);
-        continue;
-      }
-      need(isString(a.file), `${at}.file`, 'must be a string');
-      need(isString(a.url), `${at}.url`, 'must be a string');
-      need(typeof a.size === 'number' && Number.isSafeInteger(a.size) && a.size >= 0, `${at}.size`, 'must be a whole number of bytes');
-      need(isString(a.sha256) && HEX64.test(a.sha256), `${at}.sha256`, 'must be 64 lowercase hex digits');
-    }
+    for (const [device, a] of Object.entries(s.artifacts)) artifactProblems(a, `artifacts.${device}`, p);
   }
   const n = s.notes;
   if (!isObject(n)) p.push('signed.notes: must be an object');
@@ -152,7 +148,71 @@ export function bodyProblems(s: unknown): string[] {
   const rb = s.rollback;
   need(rb === null || (isObject(rb) && nonEmpty(rb.from) && isString(rb.reason)), 'rollback', 'must be null or { from, reason }');
   need(Array.isArray(s.blocked) && s.blocked.every(isString), 'blocked', 'must be a list of versions');
+  if (v2) deviceProblems(s, p);
+  else {
+    // A v1 manifest has no per-device fields: one that carries them is not what it says it is.
+    need(s.deviceReleases === undefined, 'deviceReleases', `only in "${MANIFEST_TYPE}"`);
+    need(s.deviceBlocked === undefined, 'deviceBlocked', `only in "${MANIFEST_TYPE}"`);
+  }
   return p;
+}
+
+function artifactProblems(a: unknown, at: string, p: string[]): void {
+  // The common case first, without building a message per field (a manifest may list thousands of devices).
+  if (
+    isObject(a) &&
+    isString(a.file) &&
+    isString(a.url) &&
+    typeof a.size === 'number' &&
+    Number.isSafeInteger(a.size) &&
+    a.size >= 0 &&
+    isString(a.sha256) &&
+    HEX64.test(a.sha256)
+  )
+    return;
+  if (!isObject(a)) {
+    p.push(`signed.${at}: must be an object`);
+    return;
+  }
+  const need = (ok: boolean, field: string, why: string) => ok || p.push(`signed.${field}: ${why}`);
+  need(isString(a.file), `${at}.file`, 'must be a string');
+  need(isString(a.url), `${at}.url`, 'must be a string');
+  need(typeof a.size === 'number' && Number.isSafeInteger(a.size) && a.size >= 0, `${at}.size`, 'must be a whole number of bytes');
+  need(isString(a.sha256) && HEX64.test(a.sha256), `${at}.sha256`, 'must be 64 lowercase hex digits');
+}
+
+/** v2's `deviceReleases` and `deviceBlocked` (docs/manifest.md). */
+function deviceProblems(s: Record<string, unknown>, p: string[]): void {
+  const need = (ok: boolean, field: string, why: string) => ok || p.push(`signed.${field}: ${why}`);
+  const dr = s.deviceReleases;
+  if (!isObject(dr)) p.push('signed.deviceReleases: must be an object of device → release');
+  else {
+    for (const [device, e] of Object.entries(dr)) {
+      const at = `deviceReleases.${device}`;
+      if (!isObject(e)) {
+        p.push(`signed.${at}: must be an object`);
+        continue;
+      }
+      const r = e.release;
+      if (!isObject(r)) p.push(`signed.${at}.release: must be an object`);
+      else
+        for (const f of ['version', 'tag', 'commit', 'builtAt']) need(nonEmpty(r[f]), `${at}.release.${f}`, 'must be a non-empty string');
+      artifactProblems(e.artifact, `${at}.artifact`, p);
+      const rb = e.rollback;
+      need(rb === null || (isObject(rb) && nonEmpty(rb.from) && isString(rb.reason)), `${at}.rollback`, 'must be null or { from, reason }');
+      // One device, one release: the channel's (artifacts) or its own, never both.
+      need(
+        !isObject(s.artifacts) || !Object.prototype.hasOwnProperty.call(s.artifacts, device),
+        at,
+        'the device also has an entry in artifacts',
+      );
+    }
+  }
+  const db = s.deviceBlocked;
+  if (!isObject(db)) p.push('signed.deviceBlocked: must be an object of device → versions');
+  else
+    for (const [device, v] of Object.entries(db))
+      need(Array.isArray(v) && v.every(isString), `deviceBlocked.${device}`, 'must be a list of versions');
 }
 
 /** Shape of the whole document; throws E_FORMAT naming the first problems. */

@@ -136,7 +136,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
 
   const { body, location } = best;
   checkReplay(body, state.serials[key], location);
-  const { decision, artifact } = decide(
+  const { decision, artifact, version, rollback } = decide(
     body,
     {
       device: opts.device,
@@ -177,8 +177,8 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     decision,
     channel: body.channel,
     serial: body.serial,
-    version: body.release.version,
-    rollback: body.rollback !== null,
+    version,
+    rollback,
     artifact: { file: artifact.file, url: artifact.url, size: artifact.size, sha256: artifact.sha256 },
     downloaded: prepared?.path ?? null,
     attempts: prepared?.attempts ?? 0,

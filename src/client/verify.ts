@@ -103,14 +103,18 @@ export function verifyManifest(value: unknown, trust: Trust, opts: VerifyOptions
   if (opts.now.getTime() >= timeOf(s.expiresAt)) {
     throw new ClientError('E_EXPIRED', `${label}: expired at ${s.expiresAt} (serial ${s.serial})`);
   }
-  for (const [device, a] of Object.entries(s.artifacts)) {
+  const artifacts = [
+    ...Object.entries(s.artifacts).map(([device, a]) => [`artifacts.${device}`, a] as const),
+    ...Object.entries(s.deviceReleases ?? {}).map(([device, e]) => [`deviceReleases.${device}.artifact`, e.artifact] as const),
+  ];
+  for (const [at, a] of artifacts) {
     if (!isPlainFileName(a.file))
       throw new ClientError(
         'E_PATH',
-        `${label}: artifacts.${device}.file: not a plain file name (no /, \\, .. or control character, at most ${MAX_FILE_NAME_BYTES} bytes): ${JSON.stringify(a.file)}`,
+        `${label}: ${at}.file: not a plain file name (no /, \\, .. or control character, at most ${MAX_FILE_NAME_BYTES} bytes): ${JSON.stringify(a.file)}`,
       );
     if (!isSafeRelativeUrl(a.url))
-      throw new ClientError('E_PATH', `${label}: artifacts.${device}.url: not a safe relative url: ${JSON.stringify(a.url)}`);
+      throw new ClientError('E_PATH', `${label}: ${at}.url: not a safe relative url: ${JSON.stringify(a.url)}`);
   }
   return { manifest: doc, signatures: sigs };
 }

@@ -7,7 +7,6 @@ import {
   followTrustChain,
   parseManifestWithBytes,
   parseSource,
-  MANIFEST_TYPE,
   MANIFEST_LIMIT,
   readTrustFile,
   verifyManifest,
@@ -38,7 +37,7 @@ export async function run(ctx: Context, opts: { manifest: string; trust: string;
     const names = v.signatures.valid.map((id) => trust.keys.get(id)?.name ?? id.slice(0, 12));
     const result = {
       valid: true,
-      type: MANIFEST_TYPE,
+      type: s.type,
       product: s.product,
       channel: s.channel,
       serial: s.serial,

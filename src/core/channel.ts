@@ -105,13 +105,27 @@ export type WatchAction =
   /** Unhealthy, but not yet for the policy's number of checks in a row. */
   | { kind: 'wait' }
   | { kind: 'roll-back' }
+  /** Only these models go back (docs/formats.md "Partial rollback"). */
+  | { kind: 'roll-back-models'; models: string[] }
   /** A rollback of this release already waits in staged.json for a co-signature: re-staging would drop those added. */
   | { kind: 'rollback-waiting'; serial: number };
 
-export function afterVerdict(i: { rollBack: boolean; unhealthy: boolean; live: ManifestBody; staged: ManifestBody | null }): WatchAction {
-  if (!i.rollBack) return i.unhealthy ? { kind: 'wait' } : { kind: 'none' };
+export function afterVerdict(i: {
+  rollBack: boolean;
+  unhealthy: boolean;
+  live: ManifestBody;
+  staged: ManifestBody | null;
+  /** Models unhealthy for the policy's number of checks in a row (the fleet being healthy). */
+  models?: readonly string[];
+}): WatchAction {
+  const models = i.models ?? [];
+  if (!i.rollBack && !models.length) return i.unhealthy ? { kind: 'wait' } : { kind: 'none' };
   const s = i.staged;
-  if (s && s.rollback?.from === i.live.release.version && s.serial === i.live.serial + 1)
-    return { kind: 'rollback-waiting', serial: s.serial };
-  return { kind: 'roll-back' };
+  const bad = i.live.release.version;
+  if (s && s.serial === i.live.serial + 1) {
+    if (i.rollBack && s.rollback?.from === bad) return { kind: 'rollback-waiting', serial: s.serial };
+    if (!i.rollBack && models.every((m) => s.deviceReleases?.[m]?.rollback?.from === bad))
+      return { kind: 'rollback-waiting', serial: s.serial };
+  }
+  return i.rollBack ? { kind: 'roll-back' } : { kind: 'roll-back-models', models: [...models] };
 }

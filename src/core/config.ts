@@ -110,6 +110,7 @@ export const HEALTH_DEFAULTS = {
   alpha: 0.01,
   confidence: 0.999,
   consecutive: 1,
+  models: true,
 } as const;
 
 const percent = () =>
@@ -144,6 +145,7 @@ export const policySchema = z.strictObject({
       alpha: z._default(probability(), HEALTH_DEFAULTS.alpha),
       confidence: z._default(probability(), HEALTH_DEFAULTS.confidence),
       consecutive: z._default(count(1), HEALTH_DEFAULTS.consecutive),
+      models: z._default(z.boolean({ error: 'must be true or false' }), HEALTH_DEFAULTS.models),
     }),
     { ...HEALTH_DEFAULTS },
   ),

@@ -171,14 +171,15 @@ export function wilsonBounds(x: number, n: number, confidence: number): { lower:
 }
 
 /** The verdict of docs/formats.md, every figure it used, and the reason in words. */
-export function judge(candidate: CandidateCounts, baseline: UnitCounts | null, policy: HealthPolicy): Judgement {
+export function judge(candidate: CandidateCounts, baseline: UnitCounts | null, policy: HealthPolicy, tests = 1): Judgement {
   const hasBaseline = baseline !== null && baseline.units >= 1;
   const logEvidence = hasBaseline
     ? logMixtureEvidence(candidate.crashUnits, candidate.units, baseline.crashUnits, baseline.units, policy.tolerance)
     : 0;
   const ratio = hasBaseline ? crashRatio(candidate.crashUnits, candidate.units, baseline.crashUnits, baseline.units) : null;
-  const threshold = 1 / policy.alpha;
-  const evidenceOk = logEvidence >= -Math.log(policy.alpha);
+  // `tests` shares alpha between the fleet's test and the models' (docs/formats.md "The verdict, per model").
+  const threshold = tests / policy.alpha;
+  const evidenceOk = logEvidence >= Math.log(tests) - Math.log(policy.alpha);
   const ratioOk = ratio !== null && ratio >= policy.maxIncrease;
   const unitsOk = candidate.crashUnits >= MIN_CRASH_UNITS;
   const devicesOk = candidate.crashed >= MIN_CRASHED_DEVICES;
@@ -266,6 +267,102 @@ export function formatNumber(x: number): string {
 
 function trim(s: string): string {
   return s.includes('.') && !s.includes('e') ? s.replace(/\.?0+$/, '') : s;
+}
+
+/** A model's figures (its own windows of the feed) and whether it is already rolled back from the candidate. */
+export interface ModelCounts {
+  model: string;
+  candidate: CandidateCounts;
+  baseline: UnitCounts | null;
+  /** Blocked for the candidate: judged and shown, never rolled back again. */
+  blocked: boolean;
+}
+
+type Figures = Pick<UnitCounts, 'devices' | 'crashed' | 'units' | 'crashUnits'>;
+
+/** One model's verdict as `watch --json` gives it (docs/formats.md "The verdict, per model"). */
+export interface ModelVerdict {
+  model: string;
+  verdict: Verdict;
+  rule: Rule;
+  evidence: number;
+  ratio: number | null;
+  candidate: Figures;
+  baseline: Figures | null;
+  /** Not in the JSON entry: the reason in words, and whether the model is already rolled back. */
+  reason: string;
+  blocked: boolean;
+}
+
+export interface FleetJudgement {
+  /** The fleet's own judgement (spike threshold 2/alpha when the models are judged too). */
+  fleet: Judgement;
+  /** One per model given, in their order; empty when models are not judged (health.models false). */
+  models: ModelVerdict[];
+  /** Unhealthy in this check and not already rolled back; empty when the fleet is unhealthy. */
+  unhealthyModels: string[];
+  verdict: Verdict;
+  rule: Rule;
+  reason: string;
+}
+
+const figures = (t: UnitCounts): Figures => ({ devices: t.devices, crashed: t.crashed, units: t.units, crashUnits: t.crashUnits });
+const finiteRatio = (r: number | null) => (r === null || !Number.isFinite(r) ? null : r);
+
+/**
+ * The verdict of docs/formats.md "The verdict, per model": when models are judged and some
+ * candidate event names one, the fleet's spike test spends alpha/2 and each of the M models'
+ * alpha/(2M), so a week of checks rolls a healthy release back (fleet or any model) with
+ * probability at most alpha. The fleet unhealthy wins (the whole channel goes back); otherwise
+ * the models whose rules hold are unhealthy.
+ */
+export function judgeFleet(
+  candidate: CandidateCounts,
+  baseline: UnitCounts | null,
+  models: readonly ModelCounts[] | null,
+  policy: HealthPolicy,
+): FleetJudgement {
+  const perModel = models !== null && models.some((m) => m.candidate.units > 0);
+  const fleet = judge(candidate, baseline, policy, perModel ? 2 : 1);
+  const verdicts: ModelVerdict[] = (models ?? []).map((m) => {
+    const empty = m.candidate.units === 0;
+    const j = perModel && !empty ? judge(m.candidate, m.baseline, policy, 2 * models!.length) : null;
+    return {
+      model: m.model,
+      verdict: j ? j.verdict : 'insufficient-data',
+      rule: j ? j.rule : null,
+      evidence: j ? j.evidence : 1,
+      ratio: j ? finiteRatio(j.ratio) : null,
+      candidate: j ? figures(m.candidate) : { devices: 0, crashed: 0, units: 0, crashUnits: 0 },
+      baseline: j && m.baseline ? figures(m.baseline) : null,
+      reason: j ? j.reason : `no event of ${m.candidate.version} names ${m.model}`,
+      blocked: m.blocked,
+    };
+  });
+  const unhealthy = fleet.verdict === 'unhealthy' ? [] : verdicts.filter((v) => v.verdict === 'unhealthy' && !v.blocked);
+  const first = unhealthy[0];
+  if (first) {
+    return {
+      fleet,
+      models: verdicts,
+      unhealthyModels: unhealthy.map((v) => v.model),
+      verdict: 'unhealthy',
+      rule: first.rule,
+      reason: unhealthy.map((v) => `${v.model}: ${v.reason}`).join('; '),
+    };
+  }
+  return { fleet, models: verdicts, unhealthyModels: [], verdict: fleet.verdict, rule: fleet.rule, reason: fleet.reason };
+}
+
+/** Of the models unhealthy now, those unhealthy in the consecutive − 1 recorded checks before (`previous`: each check's unhealthy models, newest last). */
+export function modelsToRollBack(unhealthy: readonly string[], previous: readonly (readonly string[])[], consecutive: number): string[] {
+  return unhealthy.filter((m) =>
+    shouldRollBack(
+      'unhealthy',
+      previous.map((p) => (p.includes(m) ? 'unhealthy' : 'healthy')),
+      consecutive,
+    ),
+  );
 }
 
 /**

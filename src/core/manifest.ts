@@ -8,7 +8,9 @@ import {
   compareVersions,
   isPercent,
   MANIFEST_TYPE,
+  offerFor,
   timeOf,
+  type DeviceRelease,
   type ManifestArtifact,
   type ManifestBody,
   type Signature,
@@ -17,7 +19,7 @@ import {
 import type { BuildRecord } from './build-record.js';
 import { addDays, formatTime } from './time.js';
 
-export type { ManifestArtifact, ManifestBody, Signature, SignedManifest };
+export type { DeviceRelease, ManifestArtifact, ManifestBody, Signature, SignedManifest };
 
 /** An audit line of events.ndjson, as far as the rules below need it. */
 export interface EventLike {
@@ -66,10 +68,25 @@ export interface StageInput {
   freshSalt: string;
   now: Date;
   expiresDays: number;
+  /**
+   * Devices that must not get this release (it is blocked for them where it comes from), each
+   * with the release it already had here, or null for none (docs/formats.md "Partial rollback").
+   */
+  withhold?: Record<string, DeviceRelease | null>;
 }
+
+/** Per-device blocks carried from the live manifest (v1 had none). */
+const deviceBlocked = (live: ManifestBody | null): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(live?.deviceBlocked ?? {}).map(([d, v]) => [d, [...v]]));
 
 /** The `signed` body of a channel's next manifest carrying `build`. */
 export function stageBody(i: StageInput): ManifestBody {
+  const artifacts = artifactsOf(i.build);
+  const deviceReleases: Record<string, DeviceRelease> = {};
+  for (const [device, had] of Object.entries(i.withhold ?? {})) {
+    delete artifacts[device];
+    if (had) deviceReleases[device] = had;
+  }
   return {
     type: MANIFEST_TYPE,
     product: i.product,
@@ -78,10 +95,12 @@ export function stageBody(i: StageInput): ManifestBody {
     ...expiryOf(i.now, i.expiresDays),
     release: { version: i.build.version, tag: i.build.tag, commit: i.build.commit, builtAt: i.build.builtAt },
     rollout: { percent: i.percent, salt: chooseSalt(i.live, i.build.version, i.freshSalt) },
-    artifacts: artifactsOf(i.build),
+    artifacts,
     notes: i.notes,
     rollback: null,
     blocked: [...(i.live?.blocked ?? [])],
+    deviceReleases,
+    deviceBlocked: deviceBlocked(i.live),
   };
 }
 
@@ -89,9 +108,13 @@ export function stageBody(i: StageInput): ManifestBody {
 export function reissueBody(live: ManifestBody, now: Date, expiresDays: number, change: { percent?: number } = {}): ManifestBody {
   return {
     ...live,
+    // Every manifest is written as v2 (docs/manifest.md), a reissued v1 one included.
+    type: MANIFEST_TYPE,
     serial: live.serial + 1,
     ...expiryOf(now, expiresDays),
     rollout: { percent: change.percent ?? live.rollout.percent, salt: live.rollout.salt },
+    deviceReleases: live.deviceReleases ?? {},
+    deviceBlocked: deviceBlocked(live),
   };
 }
 
@@ -120,7 +143,92 @@ export function rollbackBody(
     notes: good.notes,
     rollback: { from: bad, reason },
     blocked: live.blocked.includes(bad) ? [...live.blocked] : [...live.blocked, bad],
+    deviceReleases: {},
+    deviceBlocked: deviceBlocked(live),
   };
+}
+
+/** What each model of a partial rollback goes back to. */
+export type ModelTargets = Record<string, Pick<DeviceRelease, 'release' | 'artifact'>>;
+
+/**
+ * A partial rollback (docs/formats.md "Partial rollback"): the live manifest with the next serial,
+ * in which each model of `targets` alone goes back to its release, its entry saying it is a
+ * rollback from the candidate and why, and the candidate blocked for that model only. The other
+ * devices keep what they had, at the same rollout.
+ */
+export function partialRollbackBody(
+  live: ManifestBody,
+  targets: ModelTargets,
+  reason: string,
+  now: Date,
+  expiresDays: number,
+): ManifestBody {
+  const bad = live.release.version;
+  const body = reissueBody(live, now, expiresDays);
+  const artifacts = { ...live.artifacts };
+  const deviceReleases = { ...body.deviceReleases };
+  const blocked = body.deviceBlocked!;
+  for (const [model, t] of Object.entries(targets)) {
+    delete artifacts[model];
+    deviceReleases[model] = { release: { ...t.release }, artifact: t.artifact, rollback: { from: bad, reason } };
+    blocked[model] = [...(blocked[model] ?? []).filter((v) => v !== bad), bad];
+  }
+  return { ...body, artifacts, deviceReleases, deviceBlocked: blocked };
+}
+
+/** Whether `version` is blocked for `device` on the channel of `body` (for everyone, or that device alone). */
+export function blockedFor(body: Pick<ManifestBody, 'blocked' | 'deviceBlocked'>, device: string, version: string): boolean {
+  return body.blocked.includes(version) || (body.deviceBlocked?.[device]?.includes(version) ?? false);
+}
+
+/**
+ * The release a model goes back to in a partial rollback: what the newest manifest of the
+ * channel's history offered that model, not the bad release and not blocked for it.
+ */
+export function modelRollbackTarget(
+  history: readonly ManifestBody[],
+  live: ManifestBody,
+  model: string,
+): Pick<DeviceRelease, 'release' | 'artifact'> | null {
+  const bad = live.release.version;
+  const sorted = [...history].sort((a, b) => b.serial - a.serial);
+  for (const m of sorted) {
+    const offer = offeredRelease(m, model);
+    if (offer && offer.release.version !== bad && !blockedFor(live, model, offer.release.version)) return offer;
+  }
+  return null;
+}
+
+/** The release and artifact a manifest offers `device` (its own entry, else the channel's), or null. */
+export function offeredRelease(body: ManifestBody, device: string): Pick<DeviceRelease, 'release' | 'artifact'> | null {
+  const offer = offerFor(body, device);
+  if (!offer.artifact) return null;
+  const release = offer.own ? body.deviceReleases![device]!.release : body.release;
+  return { release: { ...release }, artifact: offer.artifact };
+}
+
+/**
+ * The devices a release staged from channel `from` must not reach (docs/formats.md "Partial
+ * rollback"): those it is blocked for there, or that `from` does not give it. Each keeps what
+ * the target channel gives it now (not a rollback), or gets no entry.
+ */
+export function withheldDevices(
+  devices: readonly string[],
+  from: ManifestBody | null,
+  target: ManifestBody | null,
+  version: string,
+): Record<string, DeviceRelease | null> {
+  const out: Record<string, DeviceRelease | null> = {};
+  if (!from) return out;
+  for (const d of devices) {
+    const fromOffer = offeredRelease(from, d);
+    const given = from.release.version !== version || fromOffer?.release.version === version;
+    if (!blockedFor(from, d, version) && given) continue;
+    const had = target ? offeredRelease(target, d) : null;
+    out[d] = had && had.release.version !== version && !blockedFor(target!, d, had.release.version) ? { ...had, rollback: null } : null;
+  }
+  return out;
 }
 
 /**

@@ -4,7 +4,16 @@
  */
 import type { FeedScan } from './feed/scan.js';
 import type { SignatureCount, VersionTally } from './feed/tally.js';
-import { formatEvidence, formatNumber, formatRatio, percent, wilsonBounds, type Judgement, type Verdict } from './health.js';
+import {
+  formatEvidence,
+  formatNumber,
+  formatRatio,
+  percent,
+  wilsonBounds,
+  type Judgement,
+  type ModelVerdict,
+  type Verdict,
+} from './health.js';
 
 export interface VersionReport {
   version: string;
@@ -42,6 +51,41 @@ export interface WatchResult {
   rollback: { from: string; to: string; serial: number; published: boolean } | null;
   /** What kept the check from acting (nothing to roll back to, a co-signature needed, a failed renewal), else null. */
   error: { code: string; message: string } | null;
+  /** One per configured device, in config order (docs/formats.md "The verdict, per model"); empty when health.models is false. */
+  models: ModelEntry[];
+  /** The models unhealthy in this check (empty when the fleet is: then the whole channel goes back). */
+  unhealthyModels: string[];
+  /** A partial rollback: the models sent back, each to its release. */
+  modelRollback: { models: { model: string; to: string }[]; serial: number; published: boolean } | null;
+}
+
+export type ModelEntry = Omit<ModelVerdict, 'reason' | 'blocked'>;
+
+export function modelEntry(v: ModelVerdict): ModelEntry {
+  return {
+    model: v.model,
+    verdict: v.verdict,
+    rule: v.rule,
+    evidence: v.evidence,
+    ratio: v.ratio,
+    candidate: v.candidate,
+    baseline: v.baseline,
+  };
+}
+
+/** One line per model: "  umi        UNHEALTHY (spike rule)  crash units 40/900 vs 4/950 on …". */
+function modelLines(models: readonly ModelVerdict[]): string[] {
+  if (!models.length) return [];
+  const width = Math.max(8, ...models.map((m) => m.model.length + 2));
+  return [
+    '',
+    '  per model',
+    ...models.map((m) => {
+      const verdict = m.verdict === 'unhealthy' ? `UNHEALTHY (${m.rule} rule)` : m.verdict;
+      const tag = m.blocked ? `${verdict}, rolled back` : verdict;
+      return `  ${m.model.padEnd(width)}${tag.padEnd(26)}${m.candidate.devices} devices; ${m.reason}`;
+    }),
+  ];
 }
 
 const TOP_SIGNATURES = 10;
@@ -83,9 +127,13 @@ export function sparkline(t: VersionTally, nowMs: number): { bars: string; peak:
  * statistics in mind: "strong evidence the new build crashes more (evidence 1200 against the 100
  * needed)", "no sign of a regression", "too little data yet: 120 of the 200 devices needed".
  */
-function howSure(r: Pick<WatchResult, 'verdict' | 'rule' | 'candidate' | 'baseline'>, j: Judgement): string {
+function howSure(r: Pick<WatchResult, 'verdict' | 'rule' | 'candidate' | 'baseline' | 'unhealthyModels'>, j: Judgement): string {
   const evidence = `evidence ${formatEvidence(j.logEvidence)} against the ${formatNumber(j.threshold)} needed`;
   const than = r.baseline ? ` than ${r.baseline.version}` : '';
+  if (r.unhealthyModels.length) {
+    const which = r.unhealthyModels.join(', ');
+    return `the new build crashes more on ${which}${than}, judged on ${r.unhealthyModels.length > 1 ? 'their' : 'its'} own devices; the rest of the fleet shows no regression (${evidence})`;
+  }
   if (r.rule === 'spike') return `strong evidence the new build crashes more${than} (${evidence})`;
   if (r.rule === 'absolute')
     return (
@@ -107,8 +155,10 @@ export function renderReport(
   now: Date,
   windowHours: number,
   notes: string[],
+  models: readonly ModelVerdict[] = [],
 ): string {
-  const verdict = r.verdict === 'unhealthy' ? `UNHEALTHY (${r.rule} rule)` : r.verdict;
+  const only = r.unhealthyModels.length ? ` on ${r.unhealthyModels.join(', ')}` : '';
+  const verdict = r.verdict === 'unhealthy' ? `UNHEALTHY${only} (${r.rule} rule)` : r.verdict;
   const out = [`${r.channel}: ${r.candidate.version} ${verdict}`, `  ${howSure(r, j)}`, `  ${r.reason}`, ''];
   const row = (label: string, v: VersionReport) =>
     `  ${label.padEnd(10)}${v.version.padEnd(14)}${String(v.devices).padStart(8)}${String(v.crashed).padStart(8)}  ` +
@@ -135,6 +185,7 @@ export function renderReport(
     const s = sparkline(t, now.getTime());
     out.push(`  ${label.padEnd(10)}${s.bars}  peak ${s.peak}`);
   }
+  out.push(...modelLines(models));
   const sigs = r.candidate.signatures.slice(0, 5);
   if (sigs.length) {
     out.push('', '  top crash signatures on the candidate (devices)');

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { compareVersions } from '../client/index.js';
-import { newestVersion, parsePercent, signBody, soakCheck, stageBody } from '../core/manifest.js';
+import { newestVersion, parsePercent, signBody, soakCheck, stageBody, withheldDevices } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
 import { alreadyStaged } from '../core/channel.js';
 import { failure, usageError } from '../errors.js';
@@ -81,6 +81,9 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
     if (version === undefined) throw failure('E_NOTHING', `${as}: no release has been cut`, 'cut one with `friday cut`');
   }
 
+  // Blocked for a model here: refused before any "nothing to do" answer (docs/cli.md `stage`).
+  const forModels = refuseModelBlocked(as, name, (await ch.live())?.signed.deviceBlocked, version, req.force);
+  if (forModels.length) ctx.warn(`${version} is blocked for ${forModels.join(', ')} on ${name}; staged anyway (--force)`);
   // A re-run Friday job: the release is already there, so nothing is hashed or signed again.
   const there = await unchanged(ch, version, req);
   if (there) return there;
@@ -127,6 +130,10 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
       ctx.warn(
         `${chosen} is older than ${live.signed.release.version}, live on ${name}: devices on it will not take it (use rollback to go back)`,
       );
+    // Never carry a release to a model it was rolled back from on `from`.
+    const withhold = withheldDevices(project.config.devices, fromLive?.signed ?? null, live?.signed ?? null, chosen);
+    const held = Object.keys(withhold);
+    if (held.length) ctx.info(`${name}: ${chosen} is not given to ${held.join(', ')}: rolled back for it on ${policy.from}`);
     const body = stageBody({
       product: project.config.product,
       channel: name,
@@ -137,6 +144,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
       freshSalt: randomBytes(16).toString('hex'),
       now: ctx.now,
       expiresDays: policy.expiresDays,
+      withhold,
     });
     const doc = { signed: body, signatures: signBody(body, signers) };
     const count = signatureCount(doc, ch.trust);
@@ -207,6 +215,26 @@ function refuseBlocked(as: string, channel: string, blocked: readonly string[], 
   if (!force)
     throw failure('E_BLOCKED', `${as}: ${version} is blocked on ${channel} (it was rolled back)`, 'use --force to stage it anyway');
   return true;
+}
+
+/** The models `version` is blocked for on the channel, when --force stages it anyway; an error without --force. */
+function refuseModelBlocked(
+  as: string,
+  channel: string,
+  deviceBlocked: Record<string, string[]> | undefined,
+  version: string,
+  force: boolean | undefined,
+): string[] {
+  const models = Object.entries(deviceBlocked ?? {})
+    .filter(([, v]) => v.includes(version))
+    .map(([m]) => m);
+  if (models.length && !force)
+    throw failure(
+      'E_BLOCKED',
+      `${as}: ${version} is blocked for ${models.join(', ')} on ${channel} (it was rolled back there)`,
+      'use --force to stage it anyway',
+    );
+  return models;
 }
 
 /** The human lines for a stage (and promote): what was staged, and the next command. */

@@ -8,19 +8,19 @@
  */
 import { join, resolve } from 'node:path';
 import { afterVerdict } from '../core/channel.js';
-import { judge, shouldRollBack, type Judgement, type Verdict } from '../core/health.js';
-import { baselineVersion, rollbackTarget, wentLive } from '../core/manifest.js';
+import { judgeFleet, modelsToRollBack, shouldRollBack, type FleetJudgement, type Judgement, type Verdict } from '../core/health.js';
+import { baselineVersion, modelRollbackTarget, rollbackTarget, wentLive } from '../core/manifest.js';
 import { formatTime, parseTime } from '../core/time.js';
 import { failure, isFridayError, usageError, type FridayError } from '../errors.js';
 import { appendEvent, channelDir, type AuditEvent } from '../io/channel.js';
 import { displayPath } from '../io/display.js';
 import type { FeedQuery, FeedScan } from '../core/feed/scan.js';
-import type { VersionTally } from '../core/feed/tally.js';
+import type { FeedWindow, VersionTally } from '../core/feed/tally.js';
 import { pathExists, withLock } from '../io/store.js';
 import type { Channel } from './channel.js';
 import { renew } from './reissue.js';
-import { rollBack } from './rollback.js';
-import { renderReport, versionReport, type WatchResult } from '../core/watch-report.js';
+import { rollBack, rollBackModels } from './rollback.js';
+import { modelEntry, renderReport, versionReport, type WatchResult } from '../core/watch-report.js';
 
 export interface WatchCheck {
   result: WatchResult;
@@ -70,23 +70,47 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
   const nowMs = ctx.now.getTime();
   const h = policy.health;
   const recentFromMs = nowMs - h.windowHours * 3_600_000;
-  const windows = [{ version: candidate, fromMs: parseTime(liveAt)?.getTime() ?? nowMs, recentFromMs }];
-  if (baseline) windows.push({ version: baseline, fromMs: nowMs - h.baselineHours * 3_600_000, recentFromMs });
-  const scan = await scanWithProgress(ch, feedPath, { nowMs, windows });
+  const devices = project.config.devices;
+  // Models rolled back from the candidate no longer count for the fleet (docs/formats.md).
+  const rolledBack = modelsBlockedFor(live.signed, candidate);
+  const except = rolledBack.length ? { exceptModels: rolledBack } : {};
+  const candidateFrom = parseTime(liveAt)?.getTime() ?? nowMs;
+  const baselineFrom = nowMs - h.baselineHours * 3_600_000;
+  const windows: FeedWindow[] = [{ version: candidate, fromMs: candidateFrom, recentFromMs, ...except }];
+  if (baseline) windows.push({ version: baseline, fromMs: baselineFrom, recentFromMs, ...except });
+  if (h.models) {
+    for (const model of devices) {
+      windows.push({ version: candidate, fromMs: candidateFrom, recentFromMs, model });
+      if (baseline) windows.push({ version: baseline, fromMs: baselineFrom, recentFromMs, model });
+    }
+  }
+  const scan = await scanWithProgress(ch, feedPath, { nowMs, windows, devices: [...devices], channel });
 
   // Decide.
   const cand = scan.versions[0]!;
   const base = baseline ? scan.versions[1]! : null;
-  const judgement = judge(cand, base, h);
-  const previous = events
-    .filter((e) => e.action === 'watch' && e.version === candidate && e.at >= liveAt)
-    .map((e) => (e.detail as { verdict?: Verdict } | null)?.verdict ?? 'healthy');
+  const per = baseline ? 2 : 1;
+  const modelCounts = h.models
+    ? devices.map((model, i) => ({
+        model,
+        candidate: scan.versions[per * (i + 1)]!,
+        baseline: baseline ? scan.versions[per * (i + 1) + 1]! : null,
+        blocked: rolledBack.includes(model),
+      }))
+    : null;
+  const verdict = judgeFleet(cand, base, modelCounts, h);
+  const judgement = verdict.fleet;
+  const previousChecks = events.filter((e) => e.action === 'watch' && e.version === candidate && e.at >= liveAt);
+  const previous = previousChecks.map((e) => fleetVerdictOf(e.detail));
+  const previousModels = previousChecks.map((e) => (e.detail as { unhealthyModels?: string[] } | null)?.unhealthyModels ?? []);
+  const modelsDue = modelsToRollBack(verdict.unhealthyModels, previousModels, h.consecutive);
   const staged = await ch.staged().catch(() => null);
   const action = afterVerdict({
     rollBack: shouldRollBack(judgement.verdict, previous, h.consecutive),
-    unhealthy: judgement.verdict === 'unhealthy',
+    unhealthy: verdict.verdict === 'unhealthy',
     live: live.signed,
     staged: staged?.signed ?? null,
+    models: modelsDue,
   });
 
   const result: WatchResult = {
@@ -95,19 +119,34 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
     baseline: base ? versionReport(base, h.confidence) : null,
     evidence: judgement.evidence,
     ratio: judgement.ratio === null || !Number.isFinite(judgement.ratio) ? null : judgement.ratio,
-    verdict: judgement.verdict,
-    rule: judgement.rule,
+    verdict: verdict.verdict,
+    rule: verdict.rule,
     rolledBack: false,
     rejected: scan.rejected,
-    reason: judgement.reason,
+    reason: verdict.reason,
     threshold: judgement.threshold,
     recent: judgement.recent,
     rejectedBy: scan.rejectedBy,
     lines: scan.lines,
-    consecutive: { needed: h.consecutive, unhealthy: trailingUnhealthy(previous, judgement.verdict) },
+    consecutive: {
+      needed: h.consecutive,
+      unhealthy: verdict.unhealthyModels.length
+        ? Math.max(
+            ...verdict.unhealthyModels.map((m) =>
+              trailingUnhealthy(
+                previousModels.map((p) => (p.includes(m) ? 'unhealthy' : 'healthy')),
+                'unhealthy',
+              ),
+            ),
+          )
+        : trailingUnhealthy(previous, judgement.verdict),
+    },
     renewed: renewed && !ctx.dryRun,
     rollback: null,
     error: null,
+    models: verdict.models.map(modelEntry),
+    unhealthyModels: verdict.unhealthyModels,
+    modelRollback: null,
   };
 
   // Write: the check first, so the audit log reads check → rollback.
@@ -115,7 +154,7 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
     ch.store,
     project.publishDir,
     channel,
-    watchEvent(ctx.now, live.signed.serial, candidate, await ch.actor(), judgement, cand, base, scan),
+    watchEvent(ctx.now, live.signed.serial, candidate, await ch.actor(), verdict, cand, base, scan),
   );
 
   let exit: 0 | 1 | 3 = 0;
@@ -161,6 +200,13 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
       if (!isFridayError(err) || err.code !== 'E_NOTHING') throw err;
       problem = nothingToRollBackTo(channel, candidate);
     }
+  } else if (action.kind === 'roll-back-models') {
+    const r = await partialRollback(ch, action.models, candidate, `watch: ${verdict.rule} rule: ${verdict.reason}`);
+    result.modelRollback = r.rollback;
+    result.rolledBack = r.rollback?.published === true;
+    if (r.exit) exit = r.exit;
+    notes.push(...r.notes);
+    problem = r.problem ?? problem;
   }
   if (problem) {
     if (exit === 0) exit = 1;
@@ -168,10 +214,68 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
   }
   return {
     result,
-    text: renderReport(result, judgement, cand, base, scan, ctx.now, h.windowHours, notes),
+    text: renderReport(result, judgement, cand, base, scan, ctx.now, h.windowHours, notes, verdict.models),
     exit,
     ...(problem ? { problem } : {}),
   };
+}
+
+/** The partial rollback of `models` (or, with --dry-run, what it would be). */
+async function partialRollback(
+  ch: Channel,
+  models: string[],
+  candidate: string,
+  reason: string,
+): Promise<{ rollback: WatchResult['modelRollback']; exit?: 3; notes: string[]; problem?: FridayError }> {
+  const channel = ch.name;
+  const names = models.join(', ');
+  const none = (model: string) =>
+    failure(
+      'E_NOTHING',
+      `watch ${channel}: ${candidate} is unhealthy on ${model} but there is nothing to roll ${model} back to (no earlier release of ${channel} for it that is not blocked)`,
+      `stage a fixed release: friday stage --channel ${channel} --version <v> --publish`,
+    );
+  if (ch.ctx.dryRun) {
+    const live = (await ch.live())!;
+    const history = (await ch.history()).map((m) => m.signed);
+    const to: { model: string; to: string }[] = [];
+    for (const model of models) {
+      const t = modelRollbackTarget(history, live.signed, model);
+      if (!t) return { rollback: null, notes: [], problem: none(model) };
+      to.push({ model, to: t.release.version });
+    }
+    const list = to.map((t) => `${t.model} → ${t.to}`).join(', ');
+    return {
+      rollback: { models: to, serial: live.signed.serial + 1, published: false },
+      exit: 3,
+      notes: [`would roll ${names} back from ${candidate} (${list}); other models keep it (dry run: nothing written)`],
+    };
+  }
+  try {
+    const r = await rollBackModels(ch, { models, reason });
+    const rollback = { models: r.models, serial: r.serial, published: r.published };
+    const list = r.models.map((t) => `${t.model} → ${t.to}`).join(', ');
+    if (r.published)
+      return {
+        rollback,
+        exit: 3,
+        notes: [
+          `rolled ${names} back from ${candidate} (${list}, serial ${r.serial}); ${candidate} is blocked for ${names}, other models keep it`,
+        ],
+      };
+    return {
+      rollback,
+      notes: [],
+      problem: failure(
+        'E_THRESHOLD',
+        `watch ${channel}: rollback of ${names} from ${candidate} staged as serial ${r.serial}, NOT live: ${r.signatures} of the ${r.threshold} signatures needed`,
+        `co-sign it now: friday sign --channel ${channel} --key <file>, then friday publish --channel ${channel}`,
+      ),
+    };
+  } catch (err) {
+    if (!isFridayError(err) || err.code !== 'E_NOTHING') throw err;
+    return { rollback: null, notes: [], problem: err };
+  }
 }
 
 function nothingToRollBackTo(channel: string, candidate: string): FridayError {
@@ -190,6 +294,19 @@ function nothingLive(channel: string): FridayError {
   );
 }
 
+/** The fleet's verdict in a recorded check: `fleetVerdict`, or `verdict` in a line written before models were judged. */
+function fleetVerdictOf(detail: unknown): Verdict {
+  const d = detail as { verdict?: Verdict; fleetVerdict?: Verdict } | null;
+  return d?.fleetVerdict ?? d?.verdict ?? 'healthy';
+}
+
+/** The models a live manifest has rolled back from `version` (manifest v2 `deviceBlocked`). */
+function modelsBlockedFor(live: { deviceBlocked?: Record<string, string[]> }, version: string): string[] {
+  return Object.entries(live.deviceBlocked ?? {})
+    .filter(([, versions]) => versions.includes(version))
+    .map(([model]) => model);
+}
+
 function trailingUnhealthy(previous: readonly Verdict[], current: Verdict): number {
   if (current !== 'unhealthy') return 0;
   let n = 1;
@@ -203,11 +320,12 @@ function watchEvent(
   serial: number,
   version: string,
   actor: string,
-  j: Judgement,
+  v: FleetJudgement,
   c: VersionTally,
   b: VersionTally | null,
   scan: FeedScan,
 ): AuditEvent {
+  const j: Judgement = v.fleet;
   const figures = (t: VersionTally) => ({
     version: t.version,
     units: t.units,
@@ -224,9 +342,21 @@ function watchEvent(
     version,
     actor,
     detail: {
-      verdict: j.verdict,
-      rule: j.rule,
-      reason: j.reason,
+      verdict: v.verdict,
+      rule: v.rule,
+      reason: v.reason,
+      // The fleet's own verdict and the unhealthy models: `consecutive` counts each apart.
+      fleetVerdict: j.verdict,
+      unhealthyModels: v.unhealthyModels,
+      models: v.models
+        .filter((m) => m.verdict !== 'insufficient-data' || m.candidate.units > 0)
+        .map((m) => ({
+          model: m.model,
+          verdict: m.verdict,
+          rule: m.rule,
+          evidence: m.evidence,
+          candidate: m.candidate,
+        })),
       candidate: figures(c),
       baseline: b ? figures(b) : null,
       evidence: j.evidence,

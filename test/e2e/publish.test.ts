@@ -28,7 +28,7 @@ describe('stage and publish', () => {
     expect(pub.json).toMatchObject({ channel: 'beta', serial: 1, version: '2026.48.0' });
     const live = await f.live('beta');
     expect(live.signed).toMatchObject({
-      type: 'friday.manifest/v1',
+      type: 'friday.manifest/v2',
       product: 'aurora',
       channel: 'beta',
       serial: 1,
@@ -38,6 +38,8 @@ describe('stage and publish', () => {
       rollout: { percent: 100 },
       rollback: null,
       blocked: [],
+      deviceReleases: {},
+      deviceBlocked: {},
       notes: { popcorn: { id: 123, title: 'Show the time a call was answered' }, changelog: 'releases/2026.48.0/CHANGELOG.md' },
     });
     expect(live.signed.rollout.salt).toMatch(/^[0-9a-f]{32}$/);

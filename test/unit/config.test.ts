@@ -86,6 +86,7 @@ describe('friday.config.json corpus', () => {
       alpha: 0.01,
       confidence: 0.999,
       consecutive: 1,
+      models: true,
     });
   });
 });

@@ -49,6 +49,9 @@ function report(c: VersionTally, b: VersionTally | null, over: Partial<typeof po
     renewed: false,
     rollback: null,
     error: null,
+    models: [],
+    unhealthyModels: [],
+    modelRollback: null,
   };
   const scan: FeedScan = { lines: 9356, accepted: 9356, rejected: 0, rejectedBy: {}, bytes: 0, versions: [] };
   return renderReport(r, j, c, b, scan, NOW, policy.windowHours, []).split('\n');
