@@ -19,7 +19,7 @@ import { readManagedManifest } from '../io/manifest-file.js';
 import { loadProject } from '../io/project.js';
 import { readBuildRecord } from '../io/releases.js';
 import { readTrustIfAny } from '../io/trust-file.js';
-import { renderStatus, WARN_HOURS, type ChannelStatus } from '../core/status-report.js';
+import { modelBlocks, renderStatus, WARN_HOURS, type ChannelStatus } from '../core/status-report.js';
 
 /** What status needs of trust.json: which keyids count, and each channel's threshold. */
 interface TrustInfo {
@@ -142,6 +142,7 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
     live: liveOut,
     staged: stagedOut,
     blocked: live?.signed.blocked ?? [],
+    models: modelBlocks(live?.signed),
     lastWatch: lastWatch(join(dir, 'events.ndjson')),
     warnings,
     error: null as { code: string; message: string; hint: string | null } | null,
@@ -149,5 +150,5 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
 }
 
 function emptyChannel(name: string): Omit<ChannelStatus, 'error'> {
-  return { name, live: null, staged: null, blocked: [], lastWatch: null, warnings: [] };
+  return { name, live: null, staged: null, blocked: [], models: {}, lastWatch: null, warnings: [] };
 }

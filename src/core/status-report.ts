@@ -1,4 +1,5 @@
 /** `friday status`'s text view (docs/cli.md `status`), from what the command read. Pure. */
+import type { ManifestBody } from '../client/index.js';
 
 /** Expiry closer than this is warned about. */
 export const WARN_HOURS = 72;
@@ -22,6 +23,8 @@ export interface ChannelStatus {
   } | null;
   staged: { version: string; serial: number; rollout: number; signatures: Signers | null; stale: boolean } | null;
   blocked: string[];
+  /** Versions blocked for one model only, and what that model gets instead (manifest v2, a partial rollback). */
+  models: Record<string, { blocked: string[]; version: string | null }>;
   lastWatch: { at: string; version: string | null; verdict: unknown } | null;
   warnings: string[];
   error: { code: string; message: string; hint: string | null } | null;
@@ -80,9 +83,19 @@ export function renderStatus(r: StatusResult): string {
         `  staged    ${c.staged.version}  serial ${c.staged.serial}  rollout ${c.staged.rollout}%${c.staged.signatures ? `  ${c.staged.signatures.signers} of ${c.staged.signatures.threshold} signatures` : ''}${c.staged.stale ? '  (stale: stage again)' : ''}`,
       );
     if (c.blocked.length) out.push(`  blocked   ${c.blocked.join(', ')}`);
+    for (const [model, m] of Object.entries(c.models))
+      out.push(`  blocked   ${m.blocked.join(', ')} for ${model} only${m.version ? ` (${model} gets ${m.version})` : ''}`);
     out.push(
       `  watch     ${c.lastWatch ? `${String(c.lastWatch.verdict)} (${c.lastWatch.at}${c.lastWatch.version ? `, ${c.lastWatch.version}` : ''})` : 'never checked'}`,
     );
   }
   return out.join('\n');
+}
+
+/** The per-model blocks of a live manifest (v2 `deviceBlocked`), with what each of those models gets. */
+export function modelBlocks(m: Pick<ManifestBody, 'deviceBlocked' | 'deviceReleases'> | undefined): ChannelStatus['models'] {
+  const out: ChannelStatus['models'] = {};
+  for (const [model, blocked] of Object.entries(m?.deviceBlocked ?? {}))
+    if (blocked.length) out[model] = { blocked, version: m!.deviceReleases?.[model]?.release.version ?? null };
+  return out;
 }

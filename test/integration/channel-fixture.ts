@@ -150,10 +150,10 @@ export interface Fixture {
 
 /** A ROM repository with friday set up, keys alice/bob (trusted) and carol (not), and cut releases. */
 export async function makeFixture(
-  opts: { releases?: string[]; threshold?: number; channelThresholds?: Record<string, number>; now?: string } = {},
+  opts: { releases?: string[]; threshold?: number; channelThresholds?: Record<string, number>; now?: string; devices?: string[] } = {},
 ): Promise<Fixture> {
   const repo = await gitRepo();
-  await initProject(repo);
+  await initProject(repo, opts.devices ? { devices: opts.devices } : {});
   const dir = repo.dir;
   const ota = join(dir, 'ota');
   const keysDir = tmpDir('friday-keys-');
@@ -164,7 +164,7 @@ export async function makeFixture(
     trustPath,
     JSON.stringify(trustDoc('aurora', [alice, bob], opts.threshold ?? 1, opts.channelThresholds ?? {}), null, 2) + '\n',
   );
-  for (const v of opts.releases ?? ['2026.47.0', '2026.48.0']) await writeRelease(ota, v);
+  for (const v of opts.releases ?? ['2026.47.0', '2026.48.0']) await writeRelease(ota, v, opts.devices ? { devices: opts.devices } : {});
   const now = opts.now ?? '2026-11-27T17:00:00Z';
   return {
     dir,
