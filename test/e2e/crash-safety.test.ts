@@ -8,8 +8,9 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { prng, runAndKill as runIn } from '../helpers/index.js';
+import { prng, runAndKill as runIn, tmpDir } from '../helpers/index.js';
 import { checkChannelFiles, makeFixture, type Fixture } from '../integration/channel-fixture.js';
+import { channel as fleetChannel, NEW, NOW as FLEET_NOW, writeFeed } from './fleet-fixture.js';
 
 const runAndKill = (f: Fixture, args: string[], killAfterMs: number | null) => runIn(f.dir, args, killAfterMs, { FRIDAY_NOW: NOW });
 
@@ -71,4 +72,36 @@ describe('crash safety', () => {
     const leftovers = (await fs.readdir(join(f.ota, 'channels/beta'))).filter((n) => n.endsWith('.tmp'));
     expect(leftovers).toEqual([]);
   }, 90_000);
+
+  it('a watch SIGKILLed at random points of a partial rollback leaves the old manifest or the new one, never a mix', async () => {
+    const f = await fleetChannel();
+    await writeFeed(f, { lmi: 5 });
+    const pristine = join(tmpDir(), 'ota');
+    await fs.cp(f.ota, pristine, { recursive: true });
+    const watch = ['watch', '--channel', 'beta', '--key', f.alice.path];
+    const check = () => checkChannelFiles(f.ota, f.trustPath, 'beta', FLEET_NOW, { complete: false });
+    const t0 = await runIn(f.dir, watch, null, { FRIDAY_NOW: FLEET_NOW });
+    expect(t0.code, t0.stderr).toBe(3);
+    const rnd = prng(Number(process.env.FRIDAY_CRASH_SEED ?? 20261130));
+    let delay = t0.ms * 0.8;
+    let killed = 0;
+    for (let i = 0; i < 12; i++) {
+      await fs.rm(f.ota, { recursive: true, force: true });
+      await fs.cp(pristine, f.ota, { recursive: true });
+      const r = await runIn(f.dir, watch, Math.max(5, Math.round(delay * (0.85 + rnd() * 0.3))), { FRIDAY_NOW: FLEET_NOW });
+      const live = (await check()).signed;
+      if (r.signal === 'SIGKILL') killed++;
+      // Old (serial 2, lmi on NEW) or new (serial 3, lmi alone back, NEW blocked for it): nothing between.
+      if (live.serial === 2) expect([live.deviceReleases ?? {}, live.deviceBlocked ?? {}]).toEqual([{}, {}]);
+      else {
+        expect(live.serial).toBe(3);
+        expect(live.deviceBlocked).toEqual({ lmi: [NEW] });
+        expect(Object.keys(live.deviceReleases ?? {})).toEqual(['lmi']);
+      }
+      delay *= r.signal !== 'SIGKILL' ? 0.85 : live.serial === 3 ? 0.95 : 1.1;
+      await fs.rm(join(f.ota, 'channels/beta/.friday.lock'), { recursive: true, force: true });
+      await fs.rm(join(f.ota, 'channels/beta/.watch.lock'), { recursive: true, force: true });
+    }
+    expect(killed).toBeGreaterThan(0);
+  }, 120_000);
 });
