@@ -7,6 +7,7 @@
 //   node bench/health-sim.mjs [--weeks N] [--null-weeks N] [--seed S]
 import { loadSource } from './load-source.mjs';
 import { row } from './lib.mjs';
+import { binomial, prng } from './lib-sim.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -34,45 +35,6 @@ const MODEL = {
 const { HEALTH_DEFAULTS } = await loadSource('src/core/config.ts');
 const POLICY = { ...HEALTH_DEFAULTS };
 const Z_05 = 1.6448536269514722; // one-sided α = 0.05
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Binomial(n, p): exact for small n, normal approximation (rounded, clamped) for large n·p. */
-function binomial(rand, n, p) {
-  if (n <= 0 || p <= 0) return 0;
-  if (n < 60) {
-    let k = 0;
-    for (let i = 0; i < n; i++) if (rand() < p) k++;
-    return k;
-  }
-  const mean = n * p;
-  const sd = Math.sqrt(mean * (1 - p));
-  if (mean < 20) {
-    // Poisson by inversion: the normal is poor this close to zero.
-    let k = 0,
-      prob = Math.exp(-mean),
-      cdf = prob;
-    const u = rand();
-    while (u > cdf && k < n) {
-      k++;
-      prob *= mean / k;
-      cdf += prob;
-    }
-    return k;
-  }
-  const u1 = rand() || 1e-12,
-    u2 = rand();
-  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  return Math.max(0, Math.min(n, Math.round(mean + sd * z)));
-}
 
 const percentAt = (h) => MODEL.stages.filter(([from]) => h >= from).at(-1)[1];
 
