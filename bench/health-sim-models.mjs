@@ -89,7 +89,11 @@ function simulateWeek(rand, effect) {
         fBX = 0;
       for (let m = 0; m < MODELS; m++) {
         nC[m] += uC[m] / SLOTS;
-        for (const slot of slotsOf[m]) if (slot === s) (xC[m]++, recent[m].push(t));
+        for (const slot of slotsOf[m]) {
+          if (slot !== s) continue;
+          xC[m]++;
+          recent[m].push(t);
+        }
         while (recent[m].length && recent[m][0] < t - POLICY.windowHours) recent[m].shift();
         const k = Math.ceil((SIZES[m] * percentAt(t)) / 100);
         const devices = Math.round(k * (1 - Math.pow(1 - ACTIVE, Math.max(1, t))));
