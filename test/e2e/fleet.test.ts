@@ -40,6 +40,14 @@ describe('per-model verdicts and partial rollback', () => {
   it('one model spiking while the fleet looks healthy: that model alone goes back, signed; pull shows it per model', async () => {
     const f = await channel();
     await writeFeed(f, { lmi: 5 });
+    // --dry-run says what it would do, per model, and writes nothing.
+    const dry = await f.friday(['watch', '--channel', 'beta', '--key', f.alice.path, '--dry-run'], { FRIDAY_NOW: NOW });
+    expect(dry.code, dry.stderr).toBe(3);
+    expect(dry.stdout).toContain(`beta: ${NEW} UNHEALTHY on lmi (`);
+    expect(dry.stdout).toMatch(/\n {2}lmi +UNHEALTHY \((spike|absolute) rule\) +\d+ devices; /);
+    expect(dry.stdout).toMatch(/\n {2}umi +healthy +\d+ devices; /);
+    expect(dry.stdout).toContain(`would roll lmi back from ${NEW} (lmi → ${OLD}); other models keep it (dry run: nothing written)`);
+    expect((await f.live('beta')).signed.serial).toBe(2);
     const r = await watch(f);
     expect(r.code, r.stderr).toBe(3);
     expect(r.json).toMatchObject({ verdict: 'unhealthy', unhealthyModels: ['lmi'], rolledBack: true });
