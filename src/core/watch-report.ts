@@ -42,6 +42,12 @@ export interface WatchResult {
   rollback: { from: string; to: string; serial: number; published: boolean } | null;
   /** What kept the check from acting (nothing to roll back to, a co-signature needed, a failed renewal), else null. */
   error: { code: string; message: string } | null;
+  /** The rollout this check widened (docs/cli.md `watch`, src/workflow/advance.ts); `serial` null under --dry-run. */
+  advanced?: { from: number; to: number; serial: number | null } | null;
+  /** The stage is older than the policy's `advance.maxHours` and did not advance. */
+  stuck?: boolean;
+  /** The live rollout's stage, when the policy widens it on its own; else null. */
+  stage?: { percent: number; since: string; hours: number; devices: number; next: number } | null;
 }
 
 const TOP_SIGNATURES = 10;

@@ -21,6 +21,7 @@ import type { Channel } from './channel.js';
 import { renew } from './reissue.js';
 import { rollBack } from './rollback.js';
 import { renderReport, versionReport, type WatchResult } from '../core/watch-report.js';
+import { advanceAfterCheck, stageFromMs } from './advance.js';
 
 export interface WatchCheck {
   result: WatchResult;
@@ -70,7 +71,9 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
   const nowMs = ctx.now.getTime();
   const h = policy.health;
   const recentFromMs = nowMs - h.windowHours * 3_600_000;
-  const windows = [{ version: candidate, fromMs: parseTime(liveAt)?.getTime() ?? nowMs, recentFromMs }];
+  const windows: FeedQuery['windows'] = [
+    { version: candidate, fromMs: parseTime(liveAt)?.getTime() ?? nowMs, recentFromMs, stageFromMs: stageFromMs(events, live.signed) },
+  ];
   if (baseline) windows.push({ version: baseline, fromMs: nowMs - h.baselineHours * 3_600_000, recentFromMs });
   const scan = await scanWithProgress(ch, feedPath, { nowMs, windows });
 
@@ -162,6 +165,9 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
       problem = nothingToRollBackTo(channel, candidate);
     }
   }
+  // Widen a healthy rollout by the policy's `advance` (src/workflow/advance.ts).
+  const widen = await advanceAfterCheck(ch, { live, events, tally: cand, result, notes });
+  problem ??= widen;
   if (problem) {
     if (exit === 0) exit = 1;
     result.error = { code: problem.code, message: problem.message };
@@ -227,7 +233,7 @@ function watchEvent(
       verdict: j.verdict,
       rule: j.rule,
       reason: j.reason,
-      candidate: figures(c),
+      candidate: { ...figures(c), stageDevices: c.stageDevices },
       baseline: b ? figures(b) : null,
       evidence: j.evidence,
       evidenceLog10: j.logEvidence / Math.LN10,
