@@ -4,10 +4,16 @@
  * next stage, holds it, or reports it stuck. Pure: `watch` reads the audit log, the live manifest
  * and the feed's figures and asks here.
  */
-import { timeOf, type ManifestBody } from '../client/index.js';
+import type { ManifestBody } from '../client/manifest.js';
+import { timeOf } from '../client/time.js';
 import type { AdvancePolicy } from './config.js';
 import type { Verdict } from './health.js';
-import { nextStage, type EventLike } from './manifest.js';
+import type { EventLike } from './manifest.js';
+
+/** The next rollout stage of the policy after `current`, or null when it is already at the last. */
+export function nextStage(stages: readonly number[], current: number): number | null {
+  return stages.find((p) => p > current) ?? null;
+}
 
 /** An audit line with its detail, as far as the stage and the recorded checks need it. */
 export interface AdvanceEvent extends EventLike {
@@ -130,4 +136,61 @@ export function decideAdvance(f: AdvanceFacts): AdvanceDecision {
     reason: `healthy at ${percent}% for ${hoursText(hours)} (at least ${a.afterHours} h), ${f.devices} devices since the stage began (at least ${a.minDevices}), no unhealthy check since ${f.since}`,
     stage,
   };
+}
+
+export interface StageStatus {
+  /** The live rollout's stage when the policy widens it on its own; `why` says what holds a stuck one. */
+  stage: { percent: number; since: string; hours: number; next: number; stuck: boolean; why: string | null } | null;
+  /** The widening by `watch` among `events` (the stage's lines), last first found. */
+  lastAdvance: { at: string; serial: number | null; from: unknown; to: unknown; by: 'watch'; reason: unknown } | null;
+}
+
+/**
+ * What `status` shows of a rollout that advances on its own, from the audit lines of the live
+ * stage (src/io/audit-tail.ts `stageTail`): the stage, stuck or not and why, and the last
+ * widening by `watch`. Why a stage is stuck is read from the recorded checks, as `watch` said it.
+ */
+export function stageStatus(i: {
+  events: readonly AdvanceEvent[];
+  live: ManifestBody;
+  policy: { advance: AdvancePolicy | null; rollout: readonly number[] };
+  now: Date;
+}): StageStatus {
+  const widened = i.events.filter((e) => e.action === 'rollout' && field(e.detail, 'by') === 'watch' && field(e.detail, 'staged') !== true);
+  const w = widened[widened.length - 1];
+  const lastAdvance = w
+    ? {
+        at: w.at,
+        serial: w.serial,
+        from: field(w.detail, 'from'),
+        to: field(w.detail, 'to'),
+        by: 'watch' as const,
+        reason: field(w.detail, 'reason'),
+      }
+    : null;
+  const a = i.policy.advance;
+  const next = nextStage(i.policy.rollout, i.live.rollout.percent);
+  if (a === null || next === null || i.live.rollback !== null) return { stage: null, lastAdvance };
+  const since = stageStart(i.events, i.live) ?? i.live.issuedAt;
+  const hours = Math.round(Math.max(0, (i.now.getTime() - timeOf(since)) / HOUR) * 10) / 10;
+  const stuck = hours > a.maxHours;
+  return {
+    stage: { percent: i.live.rollout.percent, since, hours, next, stuck, why: stuck ? stuckWhy(i.events, i.live, since, a) : null },
+    lastAdvance,
+  };
+}
+
+function stuckWhy(events: readonly AdvanceEvent[], live: ManifestBody, since: string, a: AdvancePolicy): string {
+  const unhealthyAt = firstUnhealthyCheck(events, live.release.version, since);
+  if (unhealthyAt !== null) return `an unhealthy check at ${unhealthyAt}, since the stage began`;
+  const from = timeOf(since);
+  const checks = events.filter((e) => e.action === 'watch' && e.version === live.release.version && timeOf(e.at) >= from);
+  const last = checks[checks.length - 1];
+  if (!last) return 'no watch check since the stage began';
+  const devices = field(field(last.detail, 'candidate'), 'stageDevices');
+  if (typeof devices === 'number' && devices < a.minDevices)
+    return `too few devices: ${devices} of the ${a.minDevices} needed had reported since the stage began at the last check (${last.at})`;
+  const verdict = field(last.detail, 'verdict');
+  if (verdict !== 'healthy') return `too few devices: the last check (${last.at}) was ${String(verdict)}`;
+  return `the last check (${last.at}) did not widen it: see friday watch --channel ${live.channel}`;
 }

@@ -1,4 +1,5 @@
 /** `friday status`'s text view (docs/cli.md `status`), from what the command read. Pure. */
+import type { StageStatus } from './advance.js';
 
 /** Expiry closer than this is warned about. */
 export const WARN_HOURS = 72;
@@ -23,6 +24,9 @@ export interface ChannelStatus {
   staged: { version: string; serial: number; rollout: number; signatures: Signers | null; stale: boolean } | null;
   blocked: string[];
   lastWatch: { at: string; version: string | null; verdict: unknown } | null;
+  /** The stage of a rollout that advances on its own, and its last widening by `watch` (src/core/advance.ts). */
+  stage: StageStatus['stage'];
+  lastAdvance: StageStatus['lastAdvance'];
   warnings: string[];
   error: { code: string; message: string; hint: string | null } | null;
 }
@@ -80,6 +84,14 @@ export function renderStatus(r: StatusResult): string {
         `  staged    ${c.staged.version}  serial ${c.staged.serial}  rollout ${c.staged.rollout}%${c.staged.signatures ? `  ${c.staged.signatures.signers} of ${c.staged.signatures.threshold} signatures` : ''}${c.staged.stale ? '  (stale: stage again)' : ''}`,
       );
     if (c.blocked.length) out.push(`  blocked   ${c.blocked.join(', ')}`);
+    if (c.stage) {
+      const s = c.stage;
+      out.push(`  stage     ${s.percent}% since ${s.since} (${s.hours} h), next ${s.next}%${s.stuck ? `  STUCK: ${s.why}` : ''}`);
+    }
+    if (c.lastAdvance) {
+      const a = c.lastAdvance;
+      out.push(`  advanced  ${String(a.from)}% → ${String(a.to)}% by watch at ${a.at}: ${String(a.reason)}`);
+    }
     out.push(
       `  watch     ${c.lastWatch ? `${String(c.lastWatch.verdict)} (${c.lastWatch.at}${c.lastWatch.version ? `, ${c.lastWatch.version}` : ''})` : 'never checked'}`,
     );
