@@ -109,7 +109,7 @@ export class WindowTally {
     let flags = rows[base]! | SEEN;
     const recent = ts >= this.w.recentFromMs;
     if (recent) flags |= RECENT;
-    if (ts >= this.stageFromMs) flags |= STAGE;
+    flags |= ts >= this.stageFromMs ? STAGE : 0;
     const at = base + 1 + (h >>> 5);
     const word = rows[at]!;
     if ((word & bit) === 0) {
