@@ -5,8 +5,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
-/** Each line of the file at `path`, last first, until `visit` returns true. A missing file has none. */
-function eachLineBackwards(path: string, visit: (line: string) => boolean): void {
+/** Each line of the file at `path`, last first, until `visit` returns true or `maxBytes` are read. A missing file has none. */
+function eachLineBackwards(path: string, visit: (line: string) => boolean, maxBytes = Infinity): void {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -14,10 +14,11 @@ function eachLineBackwards(path: string, visit: (line: string) => boolean): void
     return;
   }
   try {
-    let end = fstatSync(fd).size;
+    const size = fstatSync(fd).size;
+    let end = size;
     let carry = '';
     const chunk = 64 * 1024;
-    while (end > 0) {
+    while (end > 0 && size - end < maxBytes) {
       const start = Math.max(0, end - chunk);
       const buf = Buffer.alloc(end - start);
       readSync(fd, buf, 0, buf.length, start);
@@ -26,11 +27,12 @@ function eachLineBackwards(path: string, visit: (line: string) => boolean): void
       for (let i = lines.length - 1; i >= 0; i--) if (lines[i] && visit(lines[i]!)) return;
       end = start;
     }
-    if (carry) visit(carry);
   } finally {
     closeSync(fd);
   }
 }
+
+const TAIL_BYTES = 8 << 20;
 
 interface TailEvent {
   at: string;
@@ -70,18 +72,24 @@ export function lastWatch(path: string): { at: string; version: string | null; v
  * a day of checks is hundreds of lines.
  */
 export function stageTail(path: string): TailEvent[] {
+  // Weeks of checks every 5 minutes: a stage older than that is long past any `maxHours`, and
+  // `status` stays on its start-up budget however old the log is.
   const out: TailEvent[] = [];
   const published = new Set<number>();
   let lastCheck = false;
-  eachLineBackwards(path, (line) => {
-    const check = line.includes('"action":"watch"');
-    if (check && lastCheck && !line.includes('"verdict":"unhealthy"') && !line.includes('"unhealthyModels":["')) return false;
-    const e = parse(line);
-    if (!e) return false;
-    out.push(e);
-    if (e.action === 'watch') lastCheck = true;
-    if (e.action === 'publish' && e.serial !== null) published.add(e.serial);
-    return (e.action === 'stage' || e.action === 'rollout' || e.action === 'rollback') && e.serial !== null && published.has(e.serial);
-  });
+  eachLineBackwards(
+    path,
+    (line) => {
+      const check = line.includes('"action":"watch"');
+      if (check && lastCheck && !line.includes('"verdict":"unhealthy"') && !line.includes('"unhealthyModels":["')) return false;
+      const e = parse(line);
+      if (!e) return false;
+      out.push(e);
+      if (e.action === 'watch') lastCheck = true;
+      if (e.action === 'publish' && e.serial !== null) published.add(e.serial);
+      return (e.action === 'stage' || e.action === 'rollout' || e.action === 'rollback') && e.serial !== null && published.has(e.serial);
+    },
+    TAIL_BYTES,
+  );
   return out.reverse();
 }

@@ -1,6 +1,14 @@
 /** Rollouts that advance on their own (docs/formats.md "Channel policies", `advance`): the stage and the decision, pure. */
 import { describe, expect, it } from 'vitest';
-import { decideAdvance, firstUnhealthyCheck, stageStart, type AdvanceEvent, type AdvanceFacts } from '../../src/core/advance.js';
+import type { ManifestBody } from '../../src/client/manifest.js';
+import {
+  decideAdvance,
+  firstUnhealthyCheck,
+  stageStart,
+  stageStatus,
+  type AdvanceEvent,
+  type AdvanceFacts,
+} from '../../src/core/advance.js';
 
 const V = '2026.48.0';
 const ev = (at: string, action: string, serial: number | null, detail: unknown = null, version: string | null = V): AdvanceEvent => ({
@@ -137,5 +145,54 @@ describe('the decision', () => {
     expect(decideAdvance(facts({ live: { rollout: { percent: 10, salt: '' }, rollback: { from: '2026.49.0', reason: 'x' } } }))).toEqual({
       kind: 'off',
     });
+  });
+});
+
+describe('what status shows', () => {
+  const policy = { advance: { afterHours: 24, minDevices: 200, maxHours: 96 }, rollout: [10, 50, 100] };
+  const body = (serial: number, percent: number): ManifestBody => ({
+    ...live(serial, percent),
+    type: 'friday.manifest/v1' as ManifestBody['type'],
+    product: 'aurora',
+    channel: 'stable',
+    issuedAt: '2026-12-02T20:00:00Z',
+    expiresAt: '2027-01-01T20:00:00Z',
+    artifacts: {},
+    notes: { popcorn: null, changelog: null },
+    rollback: null,
+    blocked: [],
+  });
+  const check = (at: string, verdict: string, stageDevices: number) => ev(at, 'watch', 5, { verdict, candidate: { stageDevices } });
+  const now = new Date('2026-12-07T00:00:00Z'); // 109 h after the stage at 50 % began
+
+  it('the stage, stuck past maxHours with why, and the widening by watch that set it', () => {
+    const s = stageStatus({ events: [...LOG, check('2026-12-06T00:00:00Z', 'healthy', 150)], live: body(5, 50), policy, now });
+    expect(s.lastAdvance).toEqual({ at: '2026-12-02T11:00:00Z', serial: 4, from: 10, to: 50, by: 'watch', reason: undefined });
+    expect(s.stage).toEqual({
+      percent: 50,
+      since: '2026-12-02T11:00:00Z',
+      hours: 109,
+      next: 100,
+      stuck: true,
+      why: 'too few devices: 150 of the 200 needed had reported since the stage began at the last check (2026-12-06T00:00:00Z)',
+    });
+    const why = (events: AdvanceEvent[]) => stageStatus({ events: [...LOG, ...events], live: body(5, 50), policy, now }).stage?.why;
+    expect(why([])).toBe('the last check (2026-12-02T12:00:00Z) did not widen it: see friday watch --channel stable');
+    const noCheck = LOG.filter((e) => e.action !== 'watch');
+    expect(stageStatus({ events: noCheck, live: body(5, 50), policy, now }).stage?.why).toBe('no watch check since the stage began');
+    expect(why([check('2026-12-03T00:00:00Z', 'unhealthy', 900), check('2026-12-06T00:00:00Z', 'healthy', 900)])).toBe(
+      'an unhealthy check at 2026-12-03T00:00:00Z, since the stage began',
+    );
+    expect(stageStatus({ events: LOG, live: body(5, 50), policy, now: new Date('2026-12-03T11:00:00Z') }).stage).toMatchObject({
+      hours: 24,
+      stuck: false,
+      why: null,
+    });
+  });
+
+  it('no stage at 100 %, on a rollback, or when the policy widens by hand', () => {
+    expect(stageStatus({ events: LOG, live: body(5, 100), policy, now }).stage).toBeNull();
+    expect(stageStatus({ events: LOG, live: body(5, 50), policy: { ...policy, advance: null }, now }).stage).toBeNull();
+    expect(stageStatus({ events: LOG, live: { ...body(5, 50), rollback: { from: 'x', reason: 'y' } }, policy, now }).stage).toBeNull();
   });
 });
