@@ -15,6 +15,7 @@ const ALL = [
   'feed',
   'health-sim',
   'health-sim-models',
+  'advance-sim',
   'trust-chain',
   'minisign',
 ];

@@ -13,13 +13,15 @@ import type { Context, Outcome } from '../context.js';
 import { timeOf, type SignedManifest } from '../client/manifest.js';
 import { compareVersions } from '../client/version.js';
 import { isFridayError, usageError } from '../errors.js';
-import { lastWatch } from '../io/audit-tail.js';
+import { lastWatch, stageTail } from '../io/audit-tail.js';
 import { displayPath } from '../io/display.js';
 import { readManagedManifest } from '../io/manifest-file.js';
 import { loadProject } from '../io/project.js';
 import { readBuildRecord } from '../io/releases.js';
 import { readTrustIfAny } from '../io/trust-file.js';
 import { modelBlocks, renderStatus, WARN_HOURS, type ChannelStatus } from '../core/status-report.js';
+import { stageStatus } from '../core/advance.js';
+import type { ChannelPolicy } from '../core/config.js';
 
 /** What status needs of trust.json: which keyids count, and each channel's threshold. */
 interface TrustInfo {
@@ -72,7 +74,7 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
   // then fails (exit 1) after showing the rest.
   const channels = chosen.map((name) => {
     try {
-      return channelStatus(ctx, project.root, publishDir, name, trust);
+      return channelStatus(ctx, project.root, publishDir, name, trust, project.channels[name]);
     } catch (err) {
       if (!isFridayError(err)) throw err;
       return { ...emptyChannel(name), error: { code: err.code, message: err.message, hint: err.hint ?? null } };
@@ -94,7 +96,14 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
   };
 }
 
-function channelStatus(ctx: Context, root: string, publishDir: string, name: string, trust: TrustInfo | null): ChannelStatus {
+function channelStatus(
+  ctx: Context,
+  root: string,
+  publishDir: string,
+  name: string,
+  trust: TrustInfo | null,
+  policy: ChannelPolicy | undefined,
+): ChannelStatus {
   const dir = join(publishDir, 'channels', name);
   const warnings: string[] = [];
   const read = (file: string) => readManagedManifest(join(dir, file), displayPath(root, join(dir, file)));
@@ -144,11 +153,15 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
     blocked: live?.signed.blocked ?? [],
     models: modelBlocks(live?.signed),
     lastWatch: lastWatch(join(dir, 'events.ndjson')),
+    // The stage only matters when the policy widens it on its own.
+    ...(live && policy?.advance
+      ? stageStatus({ events: stageTail(join(dir, 'events.ndjson')), live: live.signed, policy, now: ctx.now })
+      : { stage: null, lastAdvance: null }),
     warnings,
     error: null as { code: string; message: string; hint: string | null } | null,
   };
 }
 
 function emptyChannel(name: string): Omit<ChannelStatus, 'error'> {
-  return { name, live: null, staged: null, blocked: [], models: {}, lastWatch: null, warnings: [] };
+  return { name, live: null, staged: null, blocked: [], models: {}, lastWatch: null, stage: null, lastAdvance: null, warnings: [] };
 }

@@ -149,10 +149,28 @@ export const policySchema = z.strictObject({
     }),
     { ...HEALTH_DEFAULTS },
   ),
+  // Rollouts that widen themselves while healthy (docs/formats.md "Channel policies", `advance`).
+  advance: z._default(
+    z.nullable(
+      z
+        .strictObject(
+          { afterHours: positive(), minDevices: count(1), maxHours: positive() },
+          { error: 'must be null or { "afterHours", "minDevices", "maxHours" }' },
+        )
+        .check(
+          z.refine((a: { afterHours: number; maxHours: number }) => a.maxHours >= a.afterHours, {
+            error: 'must be afterHours or more',
+            path: ['maxHours'],
+          }),
+        ),
+    ),
+    null,
+  ),
 });
 
 export type ChannelPolicy = z.output<typeof policySchema>;
 export type HealthPolicy = ChannelPolicy['health'];
+export type AdvancePolicy = NonNullable<ChannelPolicy['advance']>;
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 

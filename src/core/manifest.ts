@@ -261,10 +261,8 @@ export function parsePercent(text: string | number): number | null {
   return isPercent(p) ? p : null;
 }
 
-/** The next rollout stage of the policy after `current`, or null when it is already at the last. */
-export function nextStage(stages: readonly number[], current: number): number | null {
-  return stages.find((p) => p > current) ?? null;
-}
+// Beside the rest of the stage rules, which `status` loads without the signing code.
+export { nextStage } from './advance.js';
 
 /** Renew when less than a third of the validity is left (docs/cli.md `renew`). */
 export function renewDue(body: Pick<ManifestBody, 'issuedAt' | 'expiresAt'>, now: Date): boolean {

@@ -1,5 +1,6 @@
 /** `friday status`'s text view (docs/cli.md `status`), from what the command read. Pure. */
 import type { ManifestBody } from '../client/index.js';
+import type { StageStatus } from './advance.js';
 
 /** Expiry closer than this is warned about. */
 export const WARN_HOURS = 72;
@@ -26,6 +27,9 @@ export interface ChannelStatus {
   /** Versions blocked for one model only, and what that model gets instead (manifest v2, a partial rollback). */
   models: Record<string, { blocked: string[]; version: string | null }>;
   lastWatch: { at: string; version: string | null; verdict: unknown } | null;
+  /** The stage of a rollout that advances on its own, and its last widening by `watch` (src/core/advance.ts). */
+  stage: StageStatus['stage'];
+  lastAdvance: StageStatus['lastAdvance'];
   warnings: string[];
   error: { code: string; message: string; hint: string | null } | null;
 }
@@ -85,6 +89,14 @@ export function renderStatus(r: StatusResult): string {
     if (c.blocked.length) out.push(`  blocked   ${c.blocked.join(', ')}`);
     for (const [model, m] of Object.entries(c.models))
       out.push(`  blocked   ${m.blocked.join(', ')} for ${model} only${m.version ? ` (${model} gets ${m.version})` : ''}`);
+    if (c.stage) {
+      const s = c.stage;
+      out.push(`  stage     ${s.percent}% since ${s.since} (${s.hours} h), next ${s.next}%${s.stuck ? `  STUCK: ${s.why}` : ''}`);
+    }
+    if (c.lastAdvance) {
+      const a = c.lastAdvance;
+      out.push(`  advanced  ${String(a.from)}% → ${String(a.to)}% by watch at ${a.at}: ${String(a.reason)}`);
+    }
     out.push(
       `  watch     ${c.lastWatch ? `${String(c.lastWatch.verdict)} (${c.lastWatch.at}${c.lastWatch.version ? `, ${c.lastWatch.version}` : ''})` : 'never checked'}`,
     );

@@ -57,6 +57,12 @@ export interface WatchResult {
   unhealthyModels: string[];
   /** A partial rollback: the models sent back, each to its release. */
   modelRollback: { models: { model: string; to: string }[]; serial: number; published: boolean } | null;
+  /** The rollout this check widened (docs/cli.md `watch`, src/workflow/advance.ts); `serial` null under --dry-run. */
+  advanced?: { from: number; to: number; serial: number | null } | null;
+  /** The stage is older than the policy's `advance.maxHours` and did not advance. */
+  stuck?: boolean;
+  /** The live rollout's stage, when the policy widens it on its own; else null. */
+  stage?: { percent: number; since: string; hours: number; devices: number; next: number } | null;
 }
 
 export type ModelEntry = Omit<ModelVerdict, 'reason' | 'blocked'>;

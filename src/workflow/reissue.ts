@@ -77,8 +77,16 @@ export type RolloutResult =
       threshold: number;
     };
 
-/** The live release at `percent` (or the policy's next stage when null); nothing to do when it is there already. */
-export async function setRollout(ch: Channel, percent: number | null): Promise<RolloutResult> {
+/**
+ * The live release at `percent` (or the policy's next stage when null); nothing to do when it is
+ * there already, or when the live serial is no longer `opts.ifSerial` (`watch` widens only the
+ * rollout it judged: a rollout by hand in between wins). `opts.detail` goes into the audit line.
+ */
+export async function setRollout(
+  ch: Channel,
+  percent: number | null,
+  opts: { ifSerial?: number; detail?: Record<string, unknown> } = {},
+): Promise<RolloutResult> {
   const { ctx, name, policy } = ch;
   const signers = await ch.signers(`rollout ${name}`);
   return ch.locked(async () => {
@@ -91,10 +99,10 @@ export async function setRollout(ch: Channel, percent: number | null): Promise<R
       );
     const from = live.signed.rollout.percent;
     const to = percent ?? nextStage(policy.rollout, from);
-    if (to === null || to === from)
+    if (to === null || to === from || (opts.ifSerial !== undefined && live.signed.serial !== opts.ifSerial))
       return { changed: false, channel: name, serial: live.signed.serial, version: live.signed.release.version, rollout: from };
     const body = reissueBody(live.signed, ctx.now, policy.expiresDays, { percent: to });
-    const r = await signAndRelease(ch, body, signers, 'rollout', { from, to });
+    const r = await signAndRelease(ch, body, signers, 'rollout', { from, to, ...opts.detail });
     return {
       changed: true,
       channel: name,

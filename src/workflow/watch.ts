@@ -21,6 +21,7 @@ import type { Channel } from './channel.js';
 import { renew } from './reissue.js';
 import { rollBack, rollBackModels } from './rollback.js';
 import { modelEntry, renderReport, versionReport, type WatchResult } from '../core/watch-report.js';
+import { advanceAfterCheck, stageFromMs } from './advance.js';
 
 export interface WatchCheck {
   result: WatchResult;
@@ -76,7 +77,9 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
   const except = rolledBack.length ? { exceptModels: rolledBack } : {};
   const candidateFrom = parseTime(liveAt)?.getTime() ?? nowMs;
   const baselineFrom = nowMs - h.baselineHours * 3_600_000;
-  const windows: FeedWindow[] = [{ version: candidate, fromMs: candidateFrom, recentFromMs, ...except }];
+  const windows: FeedWindow[] = [
+    { version: candidate, fromMs: candidateFrom, recentFromMs, stageFromMs: stageFromMs(events, live.signed), ...except },
+  ];
   if (baseline) windows.push({ version: baseline, fromMs: baselineFrom, recentFromMs, ...except });
   if (h.models) {
     for (const model of devices) {
@@ -208,6 +211,9 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
     notes.push(...r.notes);
     problem = r.problem ?? problem;
   }
+  // Widen a healthy rollout by the policy's `advance` (src/workflow/advance.ts).
+  const widen = await advanceAfterCheck(ch, { live, events, tally: cand, result, notes });
+  problem ??= widen;
   if (problem) {
     if (exit === 0) exit = 1;
     result.error = { code: problem.code, message: problem.message };
@@ -357,7 +363,7 @@ function watchEvent(
           evidence: m.evidence,
           candidate: m.candidate,
         })),
-      candidate: figures(c),
+      candidate: { ...figures(c), stageDevices: c.stageDevices },
       baseline: b ? figures(b) : null,
       evidence: j.evidence,
       evidenceLog10: j.logEvidence / Math.LN10,

@@ -17,6 +17,13 @@ describe('friday init in a ROM repository', () => {
     expect(r.stderr).toContain('friday: warning: product "aurora-rom" (from the folder\'s name)');
     expect(r.stderr).toContain('friday init --product <name> --force');
     expect(JSON.parse(readFileSync(join(repo.dir, 'issues.json'), 'utf8'))).toEqual([]);
+    // Stable widens a healthy rollout on its own; beta, at 100 % at once, by hand.
+    expect(JSON.parse(readFileSync(join(repo.dir, 'channels/stable.json'), 'utf8')).advance).toEqual({
+      afterHours: 24,
+      minDevices: 200,
+      maxHours: 96,
+    });
+    expect(JSON.parse(readFileSync(join(repo.dir, 'channels/beta.json'), 'utf8')).advance ?? null).toBeNull();
     expect(readFileSync(join(repo.dir, '.gitignore'), 'utf8').split('\n')).toEqual(['/ota/', '/out/', '/feedback/', '/node_modules/', '']);
     expect(r.stdout).toMatch(/next steps:\n1\. edit friday\.config\.json/);
     expect(r.stdout).toContain('npx friday keys generate <you>');

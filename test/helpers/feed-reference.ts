@@ -23,7 +23,7 @@ export const event = (o: Record<string, unknown>) =>
 export const query: FeedQuery = {
   nowMs: NOW,
   windows: [
-    { version: '2026.48.0', fromMs: NOW - 20 * H, recentFromMs: NOW - 6 * H },
+    { version: '2026.48.0', fromMs: NOW - 20 * H, recentFromMs: NOW - 6 * H, stageFromMs: NOW - 10 * H },
     { version: '2026.47.0', fromMs: NOW - 168 * H, recentFromMs: NOW - 6 * H },
   ],
 };
@@ -49,6 +49,7 @@ export function reference(data: Uint8Array, q: FeedQuery): FeedScan {
       crashed: new Set<string>(),
       recent: new Set<string>(),
       recentCrashed: new Set<string>(),
+      stage: new Set<string>(),
       sessions: 0,
       crashes: 0,
       signatures: new Map<string, Set<string>>(),
@@ -129,6 +130,7 @@ export function reference(data: Uint8Array, q: FeedQuery): FeedScan {
     tally.units.add(unit);
     tally.devices.add(dev);
     if (recent) tally.recent.add(dev);
+    if (t >= (tally.w.stageFromMs ?? tally.w.fromMs)) tally.stage.add(dev);
     if (kind === 'session') {
       tally.sessions++;
     } else {
@@ -154,6 +156,7 @@ export function reference(data: Uint8Array, q: FeedQuery): FeedScan {
     crashed: t.crashed.size,
     recentDevices: t.recent.size,
     recentCrashed: t.recentCrashed.size,
+    stageDevices: t.stage.size,
     sessions: t.sessions,
     crashes: t.crashes,
     signatures: [...t.signatures]

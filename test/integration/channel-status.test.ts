@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/context.js';
 import { run } from '../../src/commands/status.js';
-import { lastWatch } from '../../src/io/audit-tail.js';
+import { lastWatch, stageTail } from '../../src/io/audit-tail.js';
 import { FridayError } from '../../src/errors.js';
 import { ROOT, tmpDir } from '../helpers/index.js';
 
@@ -36,6 +36,39 @@ describe('lastWatch', () => {
     expect(lastWatch(path)).toBeNull();
     await fs.writeFile(path, line(7, 'watch', 'insufficient-data'));
     expect(lastWatch(path)).toEqual({ at: '2026-11-27T17:07:00Z', version: 'v7', verdict: 'insufficient-data' });
+  });
+});
+
+describe('stageTail', () => {
+  it('reads back to the last stage or rollout that went live, keeping the unhealthy checks and the last one', async () => {
+    const path = join(tmpDir(), 'events.ndjson');
+    expect(stageTail(path)).toEqual([]);
+    const ev = (at: string, action: string, serial: number | null, detail: object = {}) =>
+      JSON.stringify({ at, action, serial, version: '2026.48.0', actor: 'x', detail });
+    const check = (at: string, verdict: string) => ev(at, 'watch', 3, { verdict, candidate: { stageDevices: 1 }, pad: 'x'.repeat(400) });
+    const lines = [
+      ev('2026-11-20T10:00:00Z', 'stage', 1, { rollout: 10 }),
+      ev('2026-11-20T10:00:00Z', 'publish', 1, { rollout: 10 }),
+      ev('2026-11-21T10:00:00Z', 'rollout', 2, { from: 10, to: 50, staged: true }),
+      ev('2026-11-21T11:00:00Z', 'rollout', 2, { from: 10, to: 50, by: 'watch' }),
+      ev('2026-11-21T11:00:00Z', 'publish', 2, { rollout: 50, via: 'rollout' }),
+      check('2026-11-21T12:00:00Z', 'unhealthy'),
+    ];
+    // A thousand healthy checks (several 64 KiB chunks) around a renewal and the last check.
+    for (let i = 0; i < 1000; i++) lines.push(check('2026-11-22T00:00:00Z', 'healthy'));
+    lines.push(ev('2026-11-25T10:00:00Z', 'renew', 3), ev('2026-11-25T10:00:00Z', 'publish', 3, { rollout: 50, via: 'renew' }));
+    for (let i = 0; i < 1000; i++) lines.push(check('2026-11-26T00:00:00Z', 'healthy'));
+    lines.push(check('2026-11-27T00:00:00Z', 'insufficient-data'));
+    await fs.writeFile(path, lines.join('\n') + '\n');
+    const tail = stageTail(path);
+    expect(tail.map((e) => `${e.action} ${e.at}`)).toEqual([
+      'rollout 2026-11-21T11:00:00Z',
+      'publish 2026-11-21T11:00:00Z',
+      'watch 2026-11-21T12:00:00Z',
+      'renew 2026-11-25T10:00:00Z',
+      'publish 2026-11-25T10:00:00Z',
+      'watch 2026-11-27T00:00:00Z',
+    ]);
   });
 });
 

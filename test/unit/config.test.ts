@@ -75,7 +75,7 @@ describe('friday.config.json corpus', () => {
     expect(p.config.votes.weights.default).toBe(1);
     expect(p.config.publish.dir).toBe('ota');
     expect(p.publishDir).toBe('/repo/ota');
-    expect(p.channels.beta).toMatchObject({ from: null, rollout: [100], expiresDays: 14 });
+    expect(p.channels.beta).toMatchObject({ from: null, rollout: [100], expiresDays: 14, advance: null });
     expect(p.channels.beta!.health).toEqual({
       windowHours: 24,
       baselineHours: 168,

@@ -96,6 +96,22 @@ describe('unit accounting', () => {
     expect(s.versions[1]).toMatchObject({ version: '2026.47.0', devices: 1, units: 1, crashUnits: 0 });
   });
 
+  it("counts a rollout stage's devices from its start, inclusive, apart from the window's", () => {
+    const q = query([{ fromMs: NOW - 48 * H, recentFromMs: NOW - 2 * H, stageFromMs: Date.parse('2026-11-28T01:00:00Z') }]);
+    const s = scan(
+      [
+        ev({ device: 'a', ts: '2026-11-27T06:00:00Z' }),
+        ev({ device: 'b', ts: '2026-11-28T01:00:00Z' }),
+        ev({ device: 'c', ts: '2026-11-28T00:59:59Z' }),
+        ev({ device: 'c', ts: '2026-11-28T04:30:00Z', kind: 'crash' }),
+      ].join('\n'),
+      q,
+    );
+    expect(s.versions[0]).toMatchObject({ devices: 3, stageDevices: 2 });
+    // Without a stage start, the stage is the whole window.
+    expect(scan(ev({ device: 'a', ts: '2026-11-27T06:00:00Z' }), query([{ fromMs: NOW - 48 * H }])).versions[0]!.stageDevices).toBe(1);
+  });
+
   it('scans garbage, blank and binary lines, a BOM, CRLF and a missing final newline without failing', () => {
     const bytes = Buffer.concat([
       Buffer.from([0xef, 0xbb, 0xbf]),

@@ -17,6 +17,7 @@ const tally = (t: Partial<VersionTally>): VersionTally => ({
   crashed: 0,
   recentDevices: 600,
   recentCrashed: 0,
+  stageDevices: 600,
   sessions: 6000,
   crashes: 0,
   signatures: [],

@@ -18,6 +18,8 @@ export interface FeedWindow {
   model?: string;
   /** The events of these models do not count (models already rolled back: docs/formats.md). */
   exceptModels?: string[];
+  /** Devices with an event at or after this time are counted apart (a rollout's stage); default `fromMs`. */
+  stageFromMs?: number;
 }
 
 export interface SignatureCount {
@@ -33,6 +35,8 @@ export interface VersionTally {
   crashed: number;
   recentDevices: number;
   recentCrashed: number;
+  /** Devices with an event since the window's `stageFromMs`. */
+  stageDevices: number;
   /** Accepted lines, not units: retries count here and nowhere else. */
   sessions: number;
   crashes: number;
@@ -49,7 +53,8 @@ const INITIAL_DEVICES = 16_384;
 const SEEN = 1,
   CRASHED = 2,
   RECENT = 4,
-  RECENT_CRASHED = 8;
+  RECENT_CRASHED = 8,
+  STAGE = 16;
 
 /** What a tally hands to another (a worker's half of the feed) to be merged. */
 export interface WindowState {
@@ -75,6 +80,7 @@ export class WindowTally {
   readonly hours: number;
   readonly words: number;
   readonly stride: number;
+  private readonly stageFromMs: number;
   // Int32, not Uint32: a word with bit 31 set must stay an integer, not become a double.
   rows: Int32Array;
   crashRows: Int32Array;
@@ -97,6 +103,7 @@ export class WindowTally {
     nowMs: number,
   ) {
     this.firstHour = Math.floor(w.fromMs / HOUR);
+    this.stageFromMs = w.stageFromMs ?? w.fromMs;
     this.hours = Math.max(1, Math.floor((nowMs + FUTURE_SLACK_MS) / HOUR) - this.firstHour + 1);
     this.words = Math.ceil(this.hours / 32);
     this.stride = 1 + this.words;
@@ -146,6 +153,7 @@ export class WindowTally {
     let flags = rows[base]! | SEEN;
     const recent = ts >= this.w.recentFromMs;
     if (recent) flags |= RECENT;
+    flags |= ts >= this.stageFromMs ? STAGE : 0;
     const at = base + 1 + (h >>> 5);
     const word = rows[at]!;
     if ((word & bit) === 0) {
@@ -247,7 +255,8 @@ export class WindowTally {
     let devices = 0,
       crashed = 0,
       recentDevices = 0,
-      recentCrashed = 0;
+      recentCrashed = 0,
+      stageDevices = 0;
     const n = Math.min(this.ids === null ? deviceCount : this.rowCount, this.rows.length / this.stride);
     const rows = this.rows,
       stride = this.stride;
@@ -258,6 +267,7 @@ export class WindowTally {
       if (flags & CRASHED) crashed++;
       if (flags & RECENT) recentDevices++;
       if (flags & RECENT_CRASHED) recentCrashed++;
+      if (flags & STAGE) stageDevices++;
     }
     const unitsPerHour = Array.from(this.unitsPerHour.subarray(0, this.hours));
     const crashUnitsPerHour = Array.from(this.crashUnitsPerHour.subarray(0, this.hours));
@@ -273,6 +283,7 @@ export class WindowTally {
       crashed,
       recentDevices,
       recentCrashed,
+      stageDevices,
       sessions: this.sessions,
       crashes: this.crashes,
       signatures,
