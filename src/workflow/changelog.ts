@@ -90,7 +90,7 @@ export async function buildChangelog(
     if (refs.length > 0) github?.want(refs);
   });
   const tiers = config.votes.tiers
-    ? readTiersFile(resolve(root, config.votes.tiers), config.votes.tiers)
+    ? readTiersFile(resolve(root, config.votes.tiers), config.votes.tiers, (line) => warnings.push(line))
     : Promise.resolve(new Map<string, string>());
   const earlier = import('../io/earlier.js').then((m) => m.readEarlier(project.publishDir));
   const tags = args.folded ? listTags(root) : Promise.resolve([] as TagInfo[]);

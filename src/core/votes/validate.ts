@@ -118,9 +118,23 @@ export function validateIssues(raw: unknown): IssuesValidation {
   return { ok: true, issues: raw as Issue[] };
 }
 
-/** The tiers file (`votes.tiers`): `{ "<user>": "<tier>" }`. */
+/**
+ * The tiers file (`votes.tiers`): `{ "<user>": "<tier>" }`, or the grades file `friday fans` writes
+ * (docs/fans.md), whose graded fans' grades are their tiers.
+ */
 export function validateTiers(raw: unknown): { ok: true; tiers: Map<string, string> } | { ok: false; problems: string[] } {
   if (!isObject(raw)) return { ok: false, problems: ['must be an object { "<user>": "<tier>" }'] };
+  if (raw.type === 'friday.grades/v1') {
+    if (!isObject(raw.fans)) return { ok: false, problems: ['fans: must be an object { "<user>": { "grade", … } }'] };
+    const tiers = new Map<string, string>();
+    for (const [user, fan] of Object.entries(raw.fans)) {
+      const grade = isObject(fan) ? fan.grade : undefined;
+      if (grade === null) continue;
+      if (typeof grade !== 'string' || grade === '') return { ok: false, problems: [`fans.${user}.grade: must be a grade name or null`] };
+      tiers.set(user, grade);
+    }
+    return { ok: true, tiers };
+  }
   const problems: string[] = [];
   const tiers = new Map<string, string>();
   for (const [user, tier] of Object.entries(raw)) {
