@@ -32,6 +32,8 @@ export interface Issue {
   votes: number | Vote[];
   pull?: boolean;
   closes?: number[];
+  /** When it was reported (optional; GitHub's `created_at`): a report counts inside the fans' window (docs/fans.md). */
+  createdAt?: string;
 }
 
 export type IssuesValidation = { ok: true; issues: Issue[] } | { ok: false; problems: string[]; more: number };
@@ -79,6 +81,8 @@ export function validateIssues(raw: unknown): IssuesValidation {
         problem(`${at}.closes: must be a list of issue ids (positive whole numbers)`);
     }
     if (it.type !== undefined && (typeof it.type !== 'string' || it.type === '')) problem(`${at}.type: must be a non-empty string`);
+    if (it.createdAt !== undefined && (typeof it.createdAt !== 'string' || Number.isNaN(zonedTimeOf(it.createdAt))))
+      problem(`${at}.createdAt: must be an ISO 8601 time with Z or an offset, such as 2026-11-20T10:00:00Z`);
     if (it.author !== undefined && it.author !== null && (typeof it.author !== 'string' || it.author === ''))
       problem(`${at}.author: must be a non-empty string`);
     const votes = it.votes;

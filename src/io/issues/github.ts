@@ -18,7 +18,7 @@ import { failure } from '../../errors.js';
 import type { IssueSet } from '../issues.js';
 import { openCache, type ResponseCache } from './github-cache.js';
 import { GRAPHQL_BATCH, graphqlSource, GraphqlUnavailable, type Typer } from './github-graphql.js';
-import { apiBase, asRecord, forEachLimited, githubClient, type GithubClient } from './github-http.js';
+import { apiBase, asRecord, createdAtOf, forEachLimited, githubClient, type GithubClient } from './github-http.js';
 
 export interface GithubOptions {
   repo: string;
@@ -168,6 +168,7 @@ function restSource(http: GithubClient, o: { repo: string; label: string; typeOf
           type: 'other',
           author: typeof author === 'string' && author ? author : null,
           votes: [],
+          ...createdAtOf(it.created_at),
         };
         if (it.pull_request !== undefined && it.pull_request !== null) {
           // REST has no closing references: the body's keywords are all there is.
