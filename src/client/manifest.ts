@@ -31,6 +31,11 @@ export interface ManifestBody {
   notes: { popcorn: { id: number; title: string } | null; changelog: string | null };
   rollback: { from: string; reason: string } | null;
   blocked: string[];
+  /**
+   * A closed beta (docs/fans.md): only the devices listed are offered the release, each as the
+   * first 8 bytes (16 lowercase hex) of SHA-256(`<rollout salt>:<device id>`). Absent: every device.
+   */
+  audience?: { minGrade: string; devices: string[] };
 }
 
 export interface Signature {
@@ -45,6 +50,7 @@ export interface SignedManifest {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const SALT = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
 
 /**
  * The longest file name, in bytes of UTF-8. A download writes `<file>.part`, its record
@@ -152,6 +158,13 @@ export function bodyProblems(s: unknown): string[] {
   const rb = s.rollback;
   need(rb === null || (isObject(rb) && nonEmpty(rb.from) && isString(rb.reason)), 'rollback', 'must be null or { from, reason }');
   need(Array.isArray(s.blocked) && s.blocked.every(isString), 'blocked', 'must be a list of versions');
+  const au = s.audience;
+  need(
+    au === undefined ||
+      (isObject(au) && nonEmpty(au.minGrade) && Array.isArray(au.devices) && au.devices.every((d) => isString(d) && HEX16.test(d))),
+    'audience',
+    'must be { minGrade, devices: [16 lowercase hex, …] }',
+  );
   return p;
 }
 

@@ -120,6 +120,7 @@ function channelStatus(ctx: Context, root: string, publishDir: string, name: str
       expiresInHours: Math.round(left * 10) / 10,
       rollback: s.rollback,
       signatures: signers(live),
+      ...(s.audience ? { audience: { minGrade: s.audience.minGrade, devices: s.audience.devices.length } } : {}),
     };
   }
   const stagedOut = staged
