@@ -111,8 +111,11 @@ async function readLoose(path: string): Promise<unknown> {
   }
 }
 
-/** The device-hours of the devices asked for, streamed from the feed; null when there is no feed. */
-export async function scanDeviceHours(path: string, query: DeviceHoursQuery): Promise<DeviceHours | null> {
+/**
+ * The device-hours of the devices asked for, streamed from the feed, and which of them had any
+ * event at all; null when there is no feed.
+ */
+export async function scanDeviceHours(path: string, query: DeviceHoursQuery): Promise<{ hours: DeviceHours; seen: Set<string> } | null> {
   const scanner = new DeviceHoursScanner(query);
   let carry: Buffer = Buffer.alloc(0);
   let first = true;
@@ -129,5 +132,5 @@ export async function scanDeviceHours(path: string, query: DeviceHoursQuery): Pr
     throw err;
   }
   if (carry.length) scanner.line(carry, 0, carry.length);
-  return scanner.hours;
+  return { hours: scanner.hours, seen: scanner.seen };
 }

@@ -322,3 +322,13 @@ async function cutTimeOf(ctx: Context, project: Project, version: string): Promi
   });
   return record ? new Date(timeOf(record.builtAt)) : ctx.now;
 }
+
+/** The issues `ids` from the configured source, for the ceremony's nominees (docs/fans.md); null without a source. */
+export async function readIssuesById(ctx: Context, project: Project, ids: readonly number[], warnings: string[]): Promise<IssueSet | null> {
+  const source = project.config.issues;
+  if (!source) return null;
+  if (source.source === 'file') return readIssueFile(resolve(project.root, source.path), source.path);
+  const github = openGithubSource(ctx, source, refScope(project, ctx.env), historyFacts(project.root), warnings);
+  github.want(ids);
+  return github.done();
+}

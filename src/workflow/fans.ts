@@ -72,7 +72,7 @@ export async function gradeFans(ctx: Context, project: Project, opts: { feed?: s
     readCutReleases(project.publishDir),
     ids.length
       ? scanDeviceHours(feedPath, { nowMs: ctx.now.getTime(), fromMs: w.fromMs, toMs: w.toMs, devices: ids, version: null })
-      : Promise.resolve(new Map() as DeviceHours),
+      : Promise.resolve({ hours: new Map() as DeviceHours }),
   ]);
   if (hours === null) ctx.warn(`crash feed ${displayPath(ctx.cwd, feedPath)}: no such file; no tested weeks are counted`);
   const r = computeGrades({
@@ -81,7 +81,7 @@ export async function gradeFans(ctx: Context, project: Project, opts: { feed?: s
     issues,
     releases,
     devices: files.devices,
-    hours: hoursByWeek(hours),
+    hours: hoursByWeek(hours?.hours ?? null),
     previous: files.grades,
   });
   for (const s of r.shared)

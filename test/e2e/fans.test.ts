@@ -277,3 +277,73 @@ describe('the closed beta', () => {
     expect(await snapshot(f.ota)).toEqual(before);
   });
 });
+
+describe('friday awards', () => {
+  async function liveRelease() {
+    const f = await fansProject();
+    const issues = JSON.parse(await fs.readFile(join(f.dir, 'issues.json'), 'utf8'));
+    issues[0].votes = [
+      { user: 'bo', at: '2026-11-28T10:00:00Z' },
+      { user: 'cy', at: '2026-11-29T10:00:00Z' },
+      { user: 'dee', at: '2026-11-20T10:00:00Z' }, // before go-live: asked for it, never used it
+    ];
+    await fs.writeFile(join(f.dir, 'issues.json'), JSON.stringify(issues));
+    const r = await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path, '--publish']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await f.friday(['fans'])).code).toBe(0);
+    return f;
+  }
+  const tuesday = { FRIDAY_NOW: '2026-12-01T17:00:00Z' };
+
+  it('refuses before go-live + afterHours, saying when the ballot closes, and a release never live', async () => {
+    const f = await liveRelease();
+    const before = await snapshot(f.ota);
+    const early = await f.friday(['awards'], { FRIDAY_NOW: '2026-12-01T16:59:59Z' });
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain('the ballot is open until 2026-12-01T17:00:00Z');
+    const never = await f.friday(['awards', '--release', '2026.47.0'], tuesday);
+    expect(never.code).toBe(1);
+    expect(never.stderr).toContain('2026.47.0 never went live on beta');
+    expect(await snapshot(f.ota)).toEqual(before);
+  });
+
+  it('holds the ceremony: awards.json and AWARDS.md in the release folder, an awards audit line; once unless --force', async () => {
+    const f = await liveRelease();
+    const r = await f.friday(['awards', '--json'], tuesday);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toEqual({
+      type: 'friday.awards/v1',
+      product: 'aurora',
+      version: '2026.48.0',
+      channel: 'beta',
+      heldAt: '2026-12-01T17:00:00Z',
+      ballot: { from: NOW, to: '2026-12-01T17:00:00Z' },
+      awards: [
+        {
+          name: 'Popcorn Award',
+          kind: 'popcorn',
+          winner: { id: 123, title: 'Show the time a call was answered', author: 'ana' },
+          score: 2,
+          voters: 2,
+          runnersUp: [],
+        },
+        { name: 'Bug Hunter', kind: 'bug-hunter', winner: null, count: 0 },
+        { name: 'Tester of the Week', kind: 'tester', winner: null, units: 0, crashUnits: 0 },
+      ],
+    });
+    const dir = join(f.ota, 'releases', '2026.48.0');
+    expect(JSON.parse(await fs.readFile(join(dir, 'awards.json'), 'utf8'))).toEqual(r.json);
+    const md = await fs.readFile(join(dir, 'AWARDS.md'), 'utf8');
+    expect(md).toContain('**Popcorn Award**: #123 Show the time a call was answered (reported by @ana), score 2 from 2 fans');
+    expect((await f.events('beta')).at(-1)).toMatchObject({ action: 'awards', version: '2026.48.0', at: '2026-12-01T17:00:00Z' });
+
+    const again = await f.friday(['awards'], tuesday);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already held at 2026-12-01T17:00:00Z');
+    const forced = await f.friday(['awards', '--force', '--release', '2026.48.0', '--channel', 'beta'], {
+      FRIDAY_NOW: '2026-12-02T17:00:00Z',
+    });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain('Popcorn Award: #123');
+  });
+});

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { FANS_DEFAULTS } from '../../src/core/config.js';
 import { DeviceHoursScanner } from '../../src/core/feed/exposure.js';
 import { activityOf, computeGrades, explain, gradeOf, weekIndex, type FansInput, type GradesDoc } from '../../src/core/fans/grades.js';
-import type { Issue } from '../../src/core/votes/validate.js';
+import type { Issue, Vote } from '../../src/core/votes/validate.js';
+import { ballotOf, holdCeremony, type CeremonyInput } from '../../src/core/fans/awards.js';
 
 const config = structuredClone(FANS_DEFAULTS);
 const NOW = new Date('2026-12-01T17:00:00Z');
@@ -164,5 +165,132 @@ describe('device-hours of registered devices in the feed', () => {
     const only48 = new DeviceHoursScanner({ nowMs: NOW.getTime(), fromMs: 0, toMs: NOW.getTime(), devices: ['p1'], version: '2026.48.0' });
     only48.scanLines(buf, 0, buf.length);
     expect(only48.hours.get('p1')?.size).toBe(1);
+  });
+});
+
+describe('the ceremony', () => {
+  const ev = (at: string, action: string, version: string, serial: number, detail: unknown = {}) => ({
+    at,
+    action,
+    version,
+    serial,
+    detail,
+  });
+  const events = [
+    ev('2026-11-20T17:00:00Z', 'publish', '2026.47.0', 1),
+    ev('2026-11-27T17:00:00Z', 'publish', '2026.48.0', 2),
+    ev('2026-11-28T09:00:00Z', 'rollout', '2026.48.0', 3),
+    ev('2026-11-28T09:00:00Z', 'publish', '2026.48.0', 3),
+  ];
+
+  it('opens the ballot at go-live, holds the ceremony from go-live + afterHours inclusive', () => {
+    expect(ballotOf(events, '2026.48.0', new Date('2026-12-01T16:59:59Z'), 96)).toMatchObject({
+      open: true,
+      opensAt: '2026-12-01T17:00:00Z',
+    });
+    expect(ballotOf(events, '2026.48.0', new Date('2026-12-01T17:00:00Z'), 96)).toEqual({
+      ballot: { from: '2026-11-27T17:00:00Z', to: '2026-12-01T17:00:00Z' },
+      opensAt: '2026-12-01T17:00:00Z',
+      open: false,
+    });
+    expect(ballotOf(events, '2026.49.0', NOW, 96)).toBeNull();
+  });
+
+  it('ends the ballot at the publish time of a rollback from the release', () => {
+    const rolled = [
+      ...events,
+      ev('2026-11-29T08:00:00Z', 'rollback', '2026.47.0', 4, { from: '2026.48.0' }),
+      ev('2026-11-29T08:00:01Z', 'publish', '2026.47.0', 4),
+    ];
+    expect(ballotOf(rolled, '2026.48.0', new Date('2026-12-02T00:00:00Z'), 96)?.ballot).toEqual({
+      from: '2026-11-27T17:00:00Z',
+      to: '2026-11-29T08:00:01Z',
+    });
+  });
+
+  const nominees = [
+    { id: 1, title: 'Call time', type: 'feature', author: 'ana' },
+    { id: 2, title: 'Night mode', type: 'feature', author: 'bo' },
+    { id: 3, title: 'Wi-Fi drop', type: 'bug', author: 'bo' },
+    { id: 4, title: 'GPS drift', type: 'bug', author: 'cy' },
+    { id: 5, title: 'Old winner', type: 'feature', author: 'ana' },
+  ];
+  const votes: Record<number, Vote[]> = {
+    1: [
+      { user: 'u1', at: '2026-11-28T00:00:00Z' },
+      { user: 'u2', at: '2026-11-26T00:00:00Z' }, // before go-live
+      { user: 'lead1', tier: 'default', at: '2026-11-29T00:00:00Z' }, // weighed by the grade now, not the tier it carries
+    ],
+    2: [
+      { user: 'u1', at: '2026-11-28T00:00:00Z' },
+      { user: 'u2', at: '2026-11-28T00:00:00Z' },
+      { user: 'u3', at: '2026-11-28T00:00:00Z' },
+      { user: 'u3', value: -1, at: '2026-11-30T00:00:00Z' }, // the last vote in the ballot counts
+      { user: 'u4', at: '2026-12-03T00:00:00Z' }, // after the ballot
+    ],
+    3: [{ user: 'u1', at: '2026-11-28T00:00:00Z' }],
+    4: [{ user: 'u1', at: '2026-11-28T00:00:00Z' }],
+    5: [
+      { user: 'u1', at: '2026-11-28T00:00:00Z' },
+      { user: 'u2', at: '2026-11-28T00:00:00Z' },
+      { user: 'u3', at: '2026-11-28T00:00:00Z' },
+      { user: 'u5', at: '2026-11-28T00:00:00Z' },
+    ],
+  };
+  const gradesDoc: GradesDoc = {
+    type: 'friday.grades/v1',
+    asOf: NOW.toISOString(),
+    windowDays: 100,
+    fans: { lead1: { grade: 'lead', points: 70, activity: { report: 0, confirmed: 0, votingWeek: 0, testedWeek: 0 }, since: null } },
+  };
+  const h = (n: number, crashed: number) => new Map(Array.from({ length: n }, (_, k) => [k, k < crashed] as [number, boolean]));
+  const ceremony = (over: Partial<CeremonyInput> = {}) =>
+    holdCeremony({
+      product: 'aurora',
+      version: '2026.48.0',
+      channel: 'beta',
+      now: NOW,
+      ballot: { from: '2026-11-27T17:00:00Z', to: '2026-12-01T17:00:00Z' },
+      awards: config.awards,
+      weights: { default: 1, tester: 2, lead: 3 },
+      grades: config.grades,
+      nominees,
+      votesOf: (id) => votes[id] ?? [],
+      gradesDoc,
+      devices: { ana: ['a1', 'a2'], bo: ['b1'], cy: ['c1'] },
+      hours: new Map([
+        ['a1', h(5, 0)],
+        ['a2', h(3, 1)],
+        ['b1', h(8, 2)],
+        ['c1', h(2, 2)],
+      ]),
+      testers: null,
+      earlierWinners: new Set([5]),
+      ...over,
+    });
+
+  it('awards the Popcorn to the feature fans liked most in the ballot, with runners-up; earlier winners are no nominees', () => {
+    const popcorn = ceremony().awards[0]!;
+    // #1: u1 (1) + lead1 (3) = 4; #2: u1 + u2 − u3 = 1; #5 won before.
+    expect(popcorn).toEqual({
+      name: 'Popcorn Award',
+      kind: 'popcorn',
+      winner: { id: 1, title: 'Call time', author: 'ana' },
+      score: 4,
+      voters: 2,
+      runnersUp: [{ id: 2, score: 1, voters: 2 }],
+    });
+    expect(ceremony({ nominees: nominees.filter((n) => n.type === 'bug') }).awards[0]).toMatchObject({ winner: null, runnersUp: [] });
+  });
+
+  it('names the Bug Hunter by bugs authored, then their experience scores, then name; the tester by units, crash units, name', () => {
+    const [, bug, tester] = ceremony().awards;
+    expect(bug).toEqual({ name: 'Bug Hunter', kind: 'bug-hunter', winner: { user: 'bo' }, count: 1 }); // bo and cy: 1 bug each, score 1 each → name
+    expect(tester).toEqual({ name: 'Tester of the Week', kind: 'tester', winner: { user: 'bo' }, units: 8, crashUnits: 2 }); // ana 8 units but 1 crash unit
+  });
+
+  it('with testersOnly counts only the votes of fans whose device ran the release', () => {
+    const popcorn = ceremony({ testers: new Set(['u1', 'u2']) }).awards[0]!;
+    expect(popcorn).toMatchObject({ winner: { id: 2 }, score: 2, voters: 2, runnersUp: [{ id: 1, score: 1, voters: 1 }] });
   });
 });

@@ -32,6 +32,8 @@ export class DeviceHoursScanner {
   private readonly version: number[][];
   private readonly versionName: string[];
   readonly hours: DeviceHours = new Map();
+  /** The devices asked for with any accepted event (on the version), whenever up to now. */
+  readonly seen = new Set<string>();
 
   constructor(private readonly q: DeviceHoursQuery) {
     this.latestMs = q.nowMs + FUTURE_SLACK_MS;
@@ -61,11 +63,12 @@ export class DeviceHoursScanner {
     const p = this.parser;
     const r = p.parse(buf, start, end, this.latestMs);
     if (r === BLANK || r !== 0) return;
-    if (p.tsMs < this.q.fromMs || p.tsMs > this.q.toMs) return;
     const candidates = this.wanted.get(p.devHash);
     const hit = candidates?.find((c) => c.h2 === p.devHash2);
     if (hit === undefined) return;
     if (this.version.length && p.versionIndex(this.version, this.versionName) < 0) return;
+    this.seen.add(hit.id);
+    if (p.tsMs < this.q.fromMs || p.tsMs > this.q.toMs) return;
     const hour = Math.floor(p.tsMs / HOUR);
     const per = this.hours.get(hit.id) ?? this.hours.set(hit.id, new Map()).get(hit.id)!;
     per.set(hour, (per.get(hour) ?? false) || p.kind !== KIND_SESSION);
