@@ -31,6 +31,7 @@ import {
 } from '../io/gitlog.js';
 import type { IssueSet } from '../io/issues.js';
 import { readIssueFile, readTiersFile } from '../io/issues/file.js';
+import { readGradesFile } from '../io/fans.js';
 import type { Project } from '../io/project.js';
 import { readBuildRecord } from '../io/releases.js';
 
@@ -94,9 +95,11 @@ export async function buildChangelog(
     : Promise.resolve(new Map<string, string>());
   const earlier = import('../io/earlier.js').then((m) => m.readEarlier(project.publishDir));
   const tags = args.folded ? listTags(root) : Promise.resolve([] as TagInfo[]);
+  // The reporters are thanked with their grade, as the grades file stands (docs/fans.md).
+  const grades = readGradesFile(resolve(root, config.fans.output), config.fans.output);
   const fileIssues: Promise<IssueSet | null> =
     source?.source === 'file' ? readIssueFile(resolve(root, source.path), source.path) : Promise.resolve(null);
-  for (const p of [facts, tiers, earlier, tags, fileIssues]) p.catch(() => {}); // awaited below, after the log
+  for (const p of [facts, tiers, earlier, tags, fileIssues, grades]) p.catch(() => {}); // awaited below, after the log
   const commitCount = await log;
   await assertWholeHistory(root, args, shas, (await facts).shallow);
 
@@ -141,7 +144,9 @@ export async function buildChangelog(
       warnings.push(
         `issue #${e.id} (${JSON.stringify(e.title)}): type ${JSON.stringify(e.type)} is not one friday knows (${[...KNOWN_TYPES].join(', ')}): listed under Other`,
       );
-  return { json, markdown: renderMarkdown(json, formatTime(args.cutTime).slice(0, 10)), warnings };
+  const gradeOf = new Map<string, string>();
+  for (const [user, fan] of Object.entries((await grades)?.fans ?? {})) if (fan.grade !== null) gradeOf.set(user, fan.grade);
+  return { json, markdown: renderMarkdown(json, formatTime(args.cutTime).slice(0, 10), gradeOf), warnings };
 }
 
 /**
