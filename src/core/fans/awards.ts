@@ -5,6 +5,7 @@
  * audit log, the changelog, the issues, the grades, the devices and the feed's device-hours.
  */
 import { timeOf, zonedTimeOf } from '../../client/time.js';
+import { escapeMd } from '../changelog-md.js';
 import { releaseHistory, type EventLike } from '../manifest.js';
 import { formatTime } from '../time.js';
 import { compareRank, tally } from '../votes/count.js';
@@ -199,21 +200,21 @@ export function renderAwards(doc: AwardsDoc, titleOf: (id: number) => string): s
     if (a.kind === 'popcorn') {
       out.push(
         a.winner
-          ? `- **${a.name}**: #${a.winner.id} ${a.winner.title}${a.winner.author ? ` (reported by @${a.winner.author})` : ''}, score ${a.score} from ${a.voters} fan${a.voters === 1 ? '' : 's'}`
-          : `- **${a.name}**: not awarded (no feature scored above 0)`,
+          ? `- **${escapeMd(a.name)}**: #${a.winner.id} ${escapeMd(a.winner.title)}${a.winner.author ? ` (reported by @${escapeMd(a.winner.author)})` : ''}, score ${a.score} from ${a.voters} fan${a.voters === 1 ? '' : 's'}`
+          : `- **${escapeMd(a.name)}**: not awarded (no feature scored above 0)`,
       );
-      for (const r of a.runnersUp) thanks.push(`#${r.id} ${titleOf(r.id)} (score ${r.score})`);
+      for (const r of a.runnersUp) thanks.push(`#${r.id} ${escapeMd(titleOf(r.id))} (score ${r.score})`);
     } else if (a.kind === 'bug-hunter') {
       out.push(
         a.winner
-          ? `- **${a.name}**: @${a.winner.user}, ${a.count} bug${a.count === 1 ? '' : 's'} fixed in this release`
-          : `- **${a.name}**: not awarded`,
+          ? `- **${escapeMd(a.name)}**: @${escapeMd(a.winner.user)}, ${a.count} bug${a.count === 1 ? '' : 's'} fixed in this release`
+          : `- **${escapeMd(a.name)}**: not awarded`,
       );
     } else {
       out.push(
         a.winner
-          ? `- **${a.name}**: @${a.winner.user}, ${a.units} device-hour${a.units === 1 ? '' : 's'} on this build (${a.crashUnits} with a crash)`
-          : `- **${a.name}**: not awarded`,
+          ? `- **${escapeMd(a.name)}**: @${escapeMd(a.winner.user)}, ${a.units} device-hour${a.units === 1 ? '' : 's'} on this build (${a.crashUnits} with a crash)`
+          : `- **${escapeMd(a.name)}**: not awarded`,
       );
     }
   }
