@@ -6,10 +6,12 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { timeOf } from '../client/time.js';
-import { AWARDS_TYPE, ballotOf, holdCeremony, renderAwards, type AwardsDoc, type Nominee } from '../core/fans/awards.js';
+import { compareVersions } from '../client/version.js';
+import { ballotOf, holdCeremony, renderAwards, type AwardsDoc, type Nominee } from '../core/fans/awards.js';
 import { releaseHistory } from '../core/manifest.js';
 import { failure } from '../errors.js';
 import { appendEvent } from '../io/channel.js';
+import { readAwardsFacts } from '../io/earlier.js';
 import { displayPath } from '../io/display.js';
 import { scanDeviceHours } from '../io/fans.js';
 import { listReleases, releaseDir } from '../io/releases.js';
@@ -36,17 +38,11 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-/** The Popcorn Award winners of earlier releases, from their awards.json (docs/fans.md). */
+/** The Popcorn Award winners of the releases before this one, from their awards.json (docs/fans.md). */
 async function earlierWinners(publishDir: string, version: string): Promise<Set<number>> {
-  const winners = new Set<number>();
-  for (const v of await listReleases(publishDir)) {
-    if (v === version) continue;
-    const doc = (await readJson(join(releaseDir(publishDir, v), 'awards.json'))) as { type?: unknown; awards?: unknown } | null;
-    if (doc?.type !== AWARDS_TYPE || !Array.isArray(doc.awards)) continue;
-    for (const a of doc.awards as { kind?: unknown; winner?: { id?: unknown } | null }[])
-      if (a?.kind === 'popcorn' && typeof a.winner?.id === 'number') winners.add(a.winner.id);
-  }
-  return winners;
+  const earlier = (await listReleases(publishDir)).filter((v) => compareVersions(v, version) < 0);
+  const facts = await Promise.all(earlier.map((v) => readAwardsFacts(publishDir, v)));
+  return new Set(facts.flatMap((f) => (f?.popcornId != null ? [f.popcornId] : [])));
 }
 
 export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<AwardsRun> {

@@ -120,7 +120,7 @@ export async function buildChangelog(
     reverts: settled.reverts,
     issues: set?.issues ?? null,
     weighting: { weights: config.votes.weights, tiers: tierMap, cutTime },
-    earlierPopcorn: earlierWinners(past.releases, args.version, skip),
+    earlierPopcorn: earlierWinners(past.releases, args.version, skip, cutTime),
     between:
       args.version === null
         ? []
