@@ -29,9 +29,10 @@ import {
   unshallow,
   type TagInfo,
 } from '../io/gitlog.js';
+import type { Issue } from '../core/votes/validate.js';
 import type { IssueSet } from '../io/issues.js';
 import { readIssueFile, readTiersFile } from '../io/issues/file.js';
-import { readGradesFile } from '../io/fans.js';
+import { readAllIssues, readGradesFile } from '../io/fans.js';
 import type { Project } from '../io/project.js';
 import { readBuildRecord } from '../io/releases.js';
 
@@ -159,7 +160,7 @@ function openGithubSource(
   scope: RefScope,
   facts: Promise<{ commonDir: string }>,
   warnings: string[],
-): { want(refs: readonly number[]): void; done(): Promise<IssueSet> } {
+): { want(refs: readonly number[]): void; done(): Promise<IssueSet>; wantAll(): Promise<void> } {
   const early: number[] = [];
   const reader = Promise.all([import('../io/issues/github.js'), facts]).then(([{ openGithub }, { commonDir }]) => {
     const r = openGithub({
@@ -181,6 +182,7 @@ function openGithubSource(
   return {
     want: (refs) => (ready ? ready.want(refs) : void early.push(...refs)),
     done: () => reader.then((r) => r.done()),
+    wantAll: () => reader.then((r) => r.wantAll()),
   };
 }
 
@@ -336,4 +338,15 @@ export async function readIssuesById(ctx: Context, project: Project, ids: readon
   const github = openGithubSource(ctx, source, refScope(project, ctx.env), historyFacts(project.root), warnings);
   github.want(ids);
   return github.done();
+}
+
+/** Every issue of the configured source, for grading the fans (docs/fans.md); none without a source. */
+export async function readEveryIssue(ctx: Context, project: Project, warnings: string[]): Promise<Issue[]> {
+  const source = project.config.issues;
+  if (!source) return [];
+  if (source.source === 'file') return readAllIssues(resolve(project.root, source.path), source.path);
+  const github = openGithubSource(ctx, source, refScope(project, ctx.env), historyFacts(project.root), warnings);
+  await github.wantAll();
+  const set = await github.done();
+  return [...(set.issues as ReadonlyMap<number, Issue>).values()];
 }

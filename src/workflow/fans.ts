@@ -7,12 +7,11 @@ import { dirname, resolve } from 'node:path';
 import { computeGrades, windowOf, weekIndex, type FansResult, type GradesDoc } from '../core/fans/grades.js';
 import { HOUR, type DeviceHours } from '../core/feed/exposure.js';
 import type { Context } from '../context.js';
-import { usageError } from '../errors.js';
 import { displayPath } from '../io/display.js';
-import { readAllIssues, readCutReleases, readDevicesFile, readGradesFile, scanDeviceHours } from '../io/fans.js';
+import { readCutReleases, readDevicesFile, readGradesFile, scanDeviceHours } from '../io/fans.js';
 import type { Project } from '../io/project.js';
+import { readEveryIssue } from './changelog.js';
 import { createStore } from '../io/store.js';
-import type { Issue } from '../core/votes/validate.js';
 
 export interface FansFiles {
   devices: Record<string, string[]>;
@@ -28,18 +27,6 @@ export async function readFansFiles(project: Project): Promise<FansFiles> {
   const gradesPath = resolve(project.root, fans.output);
   const [devices, grades] = await Promise.all([readDevicesFile(devicesPath, fans.devices), readGradesFile(gradesPath, fans.output)]);
   return { devices: devices ?? {}, devicesPath, gradesPath, grades };
-}
-
-/** Every issue of the source, for counting reports and votes. */
-async function allIssues(project: Project): Promise<Issue[]> {
-  const source = project.config.issues;
-  if (!source) return [];
-  if (source.source === 'file') return readAllIssues(resolve(project.root, source.path), source.path);
-  throw usageError(
-    'E_ISSUES',
-    `friday fans: issues.source "github": grading reads every issue, which only the file source gives`,
-    'export the issues to a file (issues.source "file") to grade fans',
-  );
 }
 
 /** Device-hours in [from, to] of every id asked for, by week (for the tested weeks). */
@@ -67,13 +54,15 @@ export async function gradeFans(ctx: Context, project: Project, opts: { feed?: s
   const feedPath = opts.feed !== undefined ? resolve(ctx.cwd, opts.feed) : resolve(project.root, project.config.feedback.path);
   const w = windowOf(ctx.now, fans.windowDays);
   const ids = Object.values(files.devices).flat();
+  const warnings: string[] = [];
   const [issues, releases, hours] = await Promise.all([
-    allIssues(project),
+    readEveryIssue(ctx, project, warnings),
     readCutReleases(project.publishDir),
     ids.length
       ? scanDeviceHours(feedPath, { nowMs: ctx.now.getTime(), fromMs: w.fromMs, toMs: w.toMs, devices: ids, version: null })
       : Promise.resolve({ hours: new Map() as DeviceHours }),
   ]);
+  for (const w of warnings) ctx.warn(w);
   if (hours === null) ctx.warn(`crash feed ${displayPath(ctx.cwd, feedPath)}: no such file; no tested weeks are counted`);
   const r = computeGrades({
     now: ctx.now,

@@ -50,6 +50,8 @@ export interface GithubReader {
   want(numbers: Iterable<number>): void;
   /** Read what is left, then the issues the pull requests close; the cache is saved. */
   done(): Promise<IssueSet & { requests: number }>;
+  /** Every issue of the repository (`friday fans` counts them all): its list, page by page, then each as `want` reads it. */
+  wantAll(): Promise<void>;
 }
 
 export function openGithub(o: Omit<GithubOptions, 'wanted'>): GithubReader {
@@ -105,7 +107,11 @@ export function openGithub(o: Omit<GithubOptions, 'wanted'>): GithubReader {
     run.catch(() => {}); // reported by `done`
     inFlight.push(run);
   };
-  return {
+  const reader: GithubReader = {
+    async wantAll() {
+      const items = await http.pages(`/repos/${o.repo}/issues?state=all&per_page=100`);
+      reader.want(items.flatMap((it) => (typeof asRecord(it)?.number === 'number' ? [asRecord(it)!.number as number] : [])));
+    },
     want(numbers) {
       for (const n of numbers) {
         if (asked.has(n)) continue;
@@ -137,6 +143,7 @@ export function openGithub(o: Omit<GithubOptions, 'wanted'>): GithubReader {
       }
     },
   };
+  return reader;
 }
 
 /** Read `wanted` at once (docs/changelog.md "Issue sources"). */
