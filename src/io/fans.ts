@@ -6,6 +6,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceHoursScanner, type DeviceHours, type DeviceHoursQuery } from '../core/feed/exposure.js';
+import { MAX_LINE } from '../core/feed/parse.js';
 import { hasBom } from '../core/feed/scan.js';
 import { GRADES_TYPE, type CutRelease, type GradesDoc } from '../core/fans/grades.js';
 import { validateIssues, type Issue } from '../core/votes/validate.js';
@@ -119,18 +120,30 @@ export async function scanDeviceHours(path: string, query: DeviceHoursQuery): Pr
   const scanner = new DeviceHoursScanner(query);
   let carry: Buffer = Buffer.alloc(0);
   let first = true;
+  // A line longer than MAX_LINE is rejected (as the watch scan does), not held in memory: skip to its end.
+  let skipping = false;
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
       let buf = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
       if (first && hasBom(buf)) buf = buf.subarray(3);
       first = false;
+      if (skipping) {
+        const nl = buf.indexOf(0x0a);
+        if (nl < 0) continue;
+        buf = buf.subarray(nl + 1);
+        skipping = false;
+      }
       const rest = scanner.scanLines(buf, 0, buf.length);
       carry = Buffer.from(buf.subarray(rest));
+      if (carry.length > MAX_LINE) {
+        carry = Buffer.alloc(0);
+        skipping = true;
+      }
     }
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return null;
     throw err;
   }
-  if (carry.length) scanner.line(carry, 0, carry.length);
+  if (carry.length && !skipping) scanner.line(carry, 0, carry.length);
   return { hours: scanner.hours, seen: scanner.seen };
 }

@@ -162,6 +162,12 @@ describe('bad input: exit 2 naming the file and the field, nothing written', () 
       'fans/devices.json: must be an object',
     ],
     [
+      'a grades file that is not one',
+      async (f) => fs.writeFile(join(f.dir, 'fans', 'grades.json'), '{ "type": "friday.grades/v1", "fans": { "ana": { "grade": 7 } } }'),
+      ['fans'],
+      'fans/grades.json: fans.ana.grade: must be a grade name or null',
+    ],
+    [
       'an unknown audience grade',
       async (f) => fs.writeFile(join(f.dir, 'channels', 'beta.json'), JSON.stringify({ name: 'beta', audience: { minGrade: 'captain' } })),
       ['fans'],

@@ -294,3 +294,24 @@ describe('the ceremony', () => {
     expect(popcorn).toMatchObject({ winner: { id: 2 }, score: 2, voters: 2, runnersUp: [{ id: 1, score: 1, voters: 1 }] });
   });
 });
+
+describe('the feed file, streamed for device-hours', () => {
+  it('reads lines across chunks, skips a line too long to be an event, and says when there is no feed', async () => {
+    const { scanDeviceHours } = await import('../../src/io/fans.js');
+    const { tmpDir } = await import('../helpers/index.js');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = tmpDir();
+    const ev = (h: number) =>
+      JSON.stringify({ ts: `2026-11-30T${String(h).padStart(2, '0')}:30:00Z`, device: 'p1', version: '2026.48.0', kind: 'session' });
+    const long = `{"ts":"2026-11-30T20:00:00Z","device":"p1","version":"2026.48.0","kind":"session","pad":"${'x'.repeat(1 << 21)}"}`;
+    const padding = Array.from({ length: 30_000 }, (_, k) =>
+      JSON.stringify({ ts: '2026-11-30T05:00:00Z', device: `other-${k}`, version: '2026.48.0', kind: 'session' }),
+    );
+    writeFileSync(join(dir, 'feed.ndjson'), [ev(1), ...padding, ev(2), long, ev(3)].join('\n')); // the last line has no newline
+    const q = { nowMs: NOW.getTime(), fromMs: 0, toMs: NOW.getTime(), devices: ['p1'], version: null };
+    const r = await scanDeviceHours(join(dir, 'feed.ndjson'), q);
+    expect([...r!.hours.get('p1')!.keys()].map((h) => new Date(h * H).toISOString().slice(11, 13))).toEqual(['01', '02', '03']);
+    expect(await scanDeviceHours(join(dir, 'missing.ndjson'), q)).toBeNull();
+  });
+});
