@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { timeOf } from '../client/time.js';
 import { compareVersions } from '../client/version.js';
 import { ballotOf, holdCeremony, renderAwards, type AwardsDoc, type Nominee } from '../core/fans/awards.js';
+import { ownedDevices } from '../core/fans/grades.js';
 import { releaseHistory } from '../core/manifest.js';
 import { failure } from '../errors.js';
 import { appendEvent } from '../io/channel.js';
@@ -123,7 +124,8 @@ export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<Award
   let testers: Set<string> | null = null;
   if (fans.ceremony.testersOnly) {
     testers = new Set();
-    for (const [user, devs] of Object.entries(files.devices)) if (devs.some((d) => scan?.seen.has(d))) testers.add(user);
+    // An id two fans registered is neither's (docs/fans.md), here as in the grades.
+    for (const [user, devs] of ownedDevices(files.devices).owned) if (devs.some((d) => scan?.seen.has(d))) testers.add(user);
   }
   const doc = holdCeremony({
     product: project.config.product,

@@ -313,6 +313,20 @@ describe('friday awards', () => {
     expect(await snapshot(f.ota)).toEqual(before);
   });
 
+  it('with testersOnly, counts only the votes of fans whose registered device ran the release', async () => {
+    const f = await liveRelease();
+    await patchConfig(f, { fans: { ceremony: { testersOnly: true } } });
+    const feed = join(f.dir, 'feedback', 'crashes.ndjson');
+    await fs.appendFile(
+      feed,
+      JSON.stringify({ ts: '2026-11-30T09:00:00Z', device: 'cy-phone-0b1c', version: '2026.48.0', kind: 'session' }) + '\n',
+    );
+    const r = await f.friday(['awards', '--json'], tuesday);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.awards[0]).toMatchObject({ kind: 'popcorn', winner: { id: 123 }, score: 1, voters: 1 }); // cy's vote; bo ran nothing
+    expect(r.json.awards[2]).toMatchObject({ kind: 'tester', winner: { user: 'cy' }, units: 1, crashUnits: 0 });
+  });
+
   it('holds the ceremony: awards.json and AWARDS.md in the release folder, an awards audit line; once unless --force', async () => {
     const f = await liveRelease();
     const r = await f.friday(['awards', '--json'], tuesday);
