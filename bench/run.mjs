@@ -13,6 +13,7 @@ const ALL = [
   'changelog',
   'changelog-github',
   'feed',
+  'fans',
   'health-sim',
   'health-sim-models',
   'advance-sim',

@@ -6,6 +6,8 @@ import { isClientError, type ClientErrorCode } from './client/errors.js';
  */
 export type ErrorCode =
   | ClientErrorCode
+  | 'E_AUDIENCE' // stage: a closed beta's audience that a client could not read
+  | 'E_AWARDS' // awards: the ceremony cannot be held (not live, ballot open, already held)
   | 'E_ARTIFACT' // cut: no artifact, several, or one that changed while it was copied
   | 'E_BLOCKED' // stage: the release is blocked on the channel
   | 'E_BUILD' // cut: the build failed or timed out
@@ -14,6 +16,7 @@ export type ErrorCode =
   | 'E_DEMO'
   | 'E_DIRTY' // cut: uncommitted changes
   | 'E_EXISTS' // a file or folder that would be overwritten
+  | 'E_FANS' // the fans' devices or grades file
   | 'E_FEED' // watch: the crash feed
   | 'E_GIT'
   | 'E_INPUT' // a JSON file the user gave

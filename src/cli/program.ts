@@ -285,6 +285,27 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
   );
   runWith(
     command(
+      'fans',
+      "grade the fans by participation: points, grade, the grades file (--explain: one fan's page)",
+      'friday fans --explain mifan_42',
+    )
+      .option('--explain <user>', "one fan's activities, points and the way to the next grade; writes nothing")
+      .option('--feed <file>', 'crash feed for the tested weeks (default feedback.path of the config)'),
+    async () => (await import('../commands/fans.js')).run,
+  );
+  runWith(
+    command(
+      'awards',
+      "the Tuesday ceremony: the fans' Popcorn Award, Bug Hunter and Tester of the Week for a release",
+      'friday awards --channel beta --release 2026.48.0',
+    )
+      .option('--release <version>', 'release (default: the one live on the channel)')
+      .option('--channel <name>', 'channel whose fans vote (default beta)')
+      .option('--force', 'hold the ceremony again when it was already held'),
+    async () => (await import('../commands/awards.js')).run,
+  );
+  runWith(
+    command(
       'status',
       'releases and channels: live version, serial, rollout, expiry, staged, blocked, last verdict',
       'friday status --channel beta',

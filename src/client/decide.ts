@@ -4,12 +4,12 @@
  */
 import { ClientError } from './errors.js';
 import type { ManifestArtifact, ManifestBody } from './manifest.js';
-import { inRollout } from './rollout.js';
+import { audienceEntry, inRollout } from './rollout.js';
 import { compareVersions } from './version.js';
 
 export { compareVersions };
 
-export type Decision = 'update' | 'up-to-date' | 'not-in-rollout';
+export type Decision = 'update' | 'up-to-date' | 'not-in-rollout' | 'not-enrolled';
 
 /** Clients refuse a serial lower than the highest they accepted for the product and channel. */
 export function checkReplay(body: ManifestBody, lastSerial: number | undefined, label = 'manifest'): void {
@@ -60,16 +60,23 @@ export function decide(body: ManifestBody, input: DecideInput, label = 'manifest
   }
   const { current } = input;
   const { version, rollback } = offer;
-  const wanted =
-    current === undefined ||
-    compareVersions(version, current) > 0 ||
-    // A rollback carries an older release on purpose: devices on the bad version take it.
-    (rollback !== null && rollback.from === current && version !== current);
   const result = { artifact, version, rollback: rollback !== null };
+  // A rollback carries an older release on purpose: devices on the bad version take it.
+  const rescue = rollback !== null && rollback.from === current && version !== current;
+  // A closed beta offers the release only to its audience; a rollback of my version is offered to
+  // every device on it, enrolled or not (docs/fans.md: safety first).
+  if (!rescue && body.audience !== undefined && !enrolled(body.audience.devices, body.rollout.salt, input.deviceId))
+    return { decision: 'not-enrolled', ...result };
+  const wanted = current === undefined || compareVersions(version, current) > 0 || rescue;
   if (!wanted) return { decision: 'up-to-date', ...result };
   // A device's own entry is meant for every device of that model (a partial rollback, or what it
   // already had): no rollout bucket holds it back.
   return { decision: offer.own || admitted(body, input.deviceId) ? 'update' : 'not-in-rollout', ...result };
+}
+
+/** Whether a closed beta's audience lists this device; without a device id, never. */
+function enrolled(devices: readonly string[], salt: string, deviceId: string | undefined): boolean {
+  return deviceId !== undefined && devices.includes(audienceEntry(salt, deviceId));
 }
 
 /**

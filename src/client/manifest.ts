@@ -48,6 +48,11 @@ export interface ManifestBody {
   deviceReleases?: Record<string, DeviceRelease>;
   /** v2: versions blocked for one device only. */
   deviceBlocked?: Record<string, string[]>;
+  /**
+   * A closed beta (docs/fans.md): only the devices listed are offered the release, each as the
+   * first 8 bytes (16 lowercase hex) of SHA-256(`<rollout salt>:<device id>`). Absent: every device.
+   */
+  audience?: { minGrade: string; devices: string[] };
 }
 
 export interface Signature {
@@ -62,6 +67,7 @@ export interface SignedManifest {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const SALT = /^[0-9a-f]{32}$/;
+const HEX16 = /^[0-9a-f]{16}$/;
 
 /**
  * The longest file name, in bytes of UTF-8. A download writes `<file>.part`, its record
@@ -154,6 +160,13 @@ export function bodyProblems(s: unknown): string[] {
     need(s.deviceReleases === undefined, 'deviceReleases', `only in "${MANIFEST_TYPE}"`);
     need(s.deviceBlocked === undefined, 'deviceBlocked', `only in "${MANIFEST_TYPE}"`);
   }
+  const au = s.audience;
+  need(
+    au === undefined ||
+      (isObject(au) && nonEmpty(au.minGrade) && Array.isArray(au.devices) && au.devices.every((d) => isString(d) && HEX16.test(d))),
+    'audience',
+    'must be { minGrade, devices: [16 lowercase hex, …] }',
+  );
   return p;
 }
 

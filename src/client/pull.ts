@@ -48,6 +48,8 @@ export interface PullResult {
   serial: number;
   version: string;
   rollback: boolean;
+  /** A closed beta's grade and how many devices it offers the release to; absent when offered to every device. */
+  audience?: { minGrade: string; devices: number };
   artifact: { file: string; url: string; size: number; sha256: string };
   downloaded: string | null;
   /** HTTP requests (or folder reads) made for the artifact in this run. */
@@ -179,6 +181,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     serial: body.serial,
     version,
     rollback,
+    ...(body.audience ? { audience: { minGrade: body.audience.minGrade, devices: body.audience.devices.length } } : {}),
     artifact: { file: artifact.file, url: artifact.url, size: artifact.size, sha256: artifact.sha256 },
     downloaded: prepared?.path ?? null,
     attempts: prepared?.attempts ?? 0,

@@ -14,3 +14,12 @@ export function bucketOf(salt: string, deviceId: string): number {
 export function inRollout(percent: number, salt: string, deviceId: string): boolean {
   return bucketOf(salt, deviceId) < Math.round(percent * 100);
 }
+
+/**
+ * A device's entry in a closed beta's audience (docs/fans.md): the first 8 bytes, lowercase hex,
+ * of SHA-256 of `<salt>:<deviceId>`. Salted per release, so the lists of two releases cannot be
+ * matched up; it hides an id only as well as the id is random.
+ */
+export function audienceEntry(salt: string, deviceId: string): string {
+  return createHash('sha256').update(`${salt}:${deviceId}`, 'utf8').digest().subarray(0, 8).toString('hex');
+}

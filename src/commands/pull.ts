@@ -93,9 +93,11 @@ export async function run(ctx: Context, opts: PullCommandOptions): Promise<Outco
         ? `update to ${version}${r.rollback ? ' (a rollback: the last good release)' : ''}`
         : r.decision === 'up-to-date'
           ? `up to date (${version} is live)`
-          : noId
-            ? `not in rollout: ${version} is live to part of the devices, and without a device id this one has no place in its rollout`
-            : `${version} is live but this device is not in its rollout yet`;
+          : r.decision === 'not-enrolled'
+            ? `not enrolled: ${version} is a closed beta for fans of grade ${printable(r.audience?.minGrade ?? '?')} and up, and this device is not on its list${opts.deviceId === undefined ? ' (no --device-id)' : ''}`
+            : noId
+              ? `not in rollout: ${version} is live to part of the devices, and without a device id this one has no place in its rollout`
+              : `${version} is live but this device is not in its rollout yet`;
     const lines = [`${printable(r.channel)}: serial ${r.serial}: ${what}`];
     const hint = 'pass --device-id <id> (a stable id of this device) to be placed in the rollout';
     if (noId) {

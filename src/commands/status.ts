@@ -129,6 +129,7 @@ function channelStatus(
       expiresInHours: Math.round(left * 10) / 10,
       rollback: s.rollback,
       signatures: signers(live),
+      ...(s.audience ? { audience: { minGrade: s.audience.minGrade, devices: s.audience.devices.length } } : {}),
     };
   }
   const stagedOut = staged

@@ -58,10 +58,10 @@ function betweenLine(r: BetweenRelease): string {
 
 /**
  * CHANGELOG.md: short lines that read well on a phone and as a GitHub release. Title with the
- * version and date, the Popcorn Award, the sections by rank, then thanks to every contributor.
- * `date` is the cut day (YYYY-MM-DD).
+ * version and date, the Popcorn Award nominees, the sections by rank, then thanks to every
+ * contributor, with their grade (`grades`: the fans' grades file). `date` is the cut day (YYYY-MM-DD).
  */
-export function renderMarkdown(cl: ChangelogJson, date: string): string {
+export function renderMarkdown(cl: ChangelogJson, date: string, grades: ReadonlyMap<string, string> = new Map()): string {
   const out: string[] = [];
   out.push(cl.version === null ? `# ${cl.product} — unreleased changes (${date})` : `# ${cl.product} ${cl.version} — ${date}`);
   out.push('');
@@ -70,12 +70,21 @@ export function renderMarkdown(cl: ChangelogJson, date: string): string {
     ? `, including the prerelease${cl.prereleases.length === 1 ? '' : 's'} ${joinNames(cl.prereleases)}`
     : '';
   out.push(cl.range.from === null ? `${commits} up to ${cl.range.to}${folded}.` : `${commits} since ${cl.range.from}${folded}.`);
-  const popcorn = cl.popcorn === null ? undefined : cl.entries.find((e) => e.id === cl.popcorn!.id);
-  if (popcorn) {
-    out.push('', '## 🍿 Popcorn Award', '');
-    out.push(`**${escapeMd(popcorn.title)}** (${refsOfEntry(popcorn)})`);
-    const by = popcorn.author === null ? '' : ` — reported by ${escapeMd(popcorn.author)}`;
-    out.push(`The fans' favourite this week: score ${popcorn.score} from ${plural(popcorn.voters, 'voter', 'voters')}${by}.`);
+  // On Friday nothing has been used yet: the headline names the nominees, ranked by the votes
+  // that asked for them; the fans' experience picks the winner on Tuesday (docs/fans.md).
+  const nominees = cl.entries.filter((e) => e.type === 'feature' && e.score > 0 && e.popcornIn === undefined);
+  if (nominees.length) {
+    out.push('', '## 🍿 Popcorn Award nominees', '');
+    out.push(
+      "The features of this build, ranked by the votes that asked for them. The fans who use it pick the winner at Tuesday's ceremony.",
+      '',
+    );
+    nominees.forEach((e, k) => {
+      const by = e.author === null ? '' : `, reported by ${escapeMd(e.author)}`;
+      out.push(
+        `${k + 1}. **${escapeMd(e.title)}** (${refsOfEntry(e)}) — score ${e.score} from ${plural(e.voters, 'voter', 'voters')}${by}`,
+      );
+    });
   }
   if (cl.entries.length === 0) {
     out.push('', cl.commits === 0 ? 'Nothing changed this week.' : 'No fan-reported issues this week: maintenance and groundwork only.');
@@ -98,7 +107,8 @@ export function renderMarkdown(cl: ChangelogJson, date: string): string {
   }
   if (cl.contributors.length > 0) {
     out.push('', '## 🙏 Thank you', '');
-    out.push(`Reported by ${joinNames(cl.contributors.map(escapeMd))}. Thank you for every report and every vote.`);
+    const named = cl.contributors.map((c) => (grades.has(c) ? `${escapeMd(c)} (${escapeMd(grades.get(c)!)})` : escapeMd(c)));
+    out.push(`Reported by ${joinNames(named)}. Thank you for every report and every vote.`);
   }
   return out.join('\n') + '\n';
 }

@@ -21,6 +21,68 @@ const probability = () => num().check(z.gt(0, { error: 'must be above 0' }), z.l
 const repoName = () => str().check(z.regex(/^[\w.-]+\/[\w.-]+$/, { error: 'must be "owner/name"' }));
 const count = (min: number) => z.int({ error: 'must be a whole number' }).check(z.gte(min, { error: `must be ${min} or more` }));
 
+/** The fans' side (docs/fans.md): how participation is graded and the Tuesday ceremony. */
+export const AWARD_KINDS = ['popcorn', 'bug-hunter', 'tester'] as const;
+export type AwardKind = (typeof AWARD_KINDS)[number];
+export const FANS_DEFAULTS = {
+  windowDays: 100,
+  points: { report: 2, confirmed: 10, votingWeek: 1, testedWeek: 5 },
+  grades: [
+    { name: 'tester', points: 10 },
+    { name: 'lead', points: 60 },
+  ],
+  devices: 'fans/devices.json',
+  output: 'fans/grades.json',
+  ceremony: { afterHours: 96, testersOnly: false },
+  awards: [
+    { kind: 'popcorn' as AwardKind, name: 'Popcorn Award' },
+    { kind: 'bug-hunter' as AwardKind, name: 'Bug Hunter' },
+    { kind: 'tester' as AwardKind, name: 'Tester of the Week' },
+  ],
+};
+const fansSchema = z.strictObject({
+  windowDays: z._default(count(1), FANS_DEFAULTS.windowDays),
+  points: z._default(
+    z.strictObject({
+      report: z._default(nonNegative(), FANS_DEFAULTS.points.report),
+      confirmed: z._default(nonNegative(), FANS_DEFAULTS.points.confirmed),
+      votingWeek: z._default(nonNegative(), FANS_DEFAULTS.points.votingWeek),
+      testedWeek: z._default(nonNegative(), FANS_DEFAULTS.points.testedWeek),
+    }),
+    { ...FANS_DEFAULTS.points },
+  ),
+  grades: z._default(
+    z
+      .array(z.strictObject({ name: nameField('a grade name'), points: nonNegative() }), { error: 'must be a list of { name, points }' })
+      .check(
+        z.refine((g: { points: number }[]) => g.every((x, i) => i === 0 || x.points > g[i - 1]!.points), {
+          error: 'points must be strictly ascending, lowest grade first',
+        }),
+        z.refine((g: { name: string }[]) => new Set(g.map((x) => x.name)).size === g.length, { error: 'must not repeat a grade name' }),
+      ),
+    FANS_DEFAULTS.grades.map((g) => ({ ...g })),
+  ),
+  devices: z._default(nonEmpty(), FANS_DEFAULTS.devices),
+  output: z._default(nonEmpty(), FANS_DEFAULTS.output),
+  ceremony: z._default(
+    z.strictObject({
+      afterHours: z._default(nonNegative(), FANS_DEFAULTS.ceremony.afterHours),
+      testersOnly: z._default(z.boolean({ error: 'must be true or false' }), FANS_DEFAULTS.ceremony.testersOnly),
+    }),
+    { ...FANS_DEFAULTS.ceremony },
+  ),
+  awards: z._default(
+    z.array(
+      z.strictObject({
+        kind: z.enum(AWARD_KINDS, { error: `must be one of ${AWARD_KINDS.map((k) => `"${k}"`).join(', ')}` }),
+        name: nonEmpty(),
+      }),
+      { error: 'must be a list of { kind, name }' },
+    ),
+    FANS_DEFAULTS.awards.map((a) => ({ ...a })),
+  ),
+});
+
 export const configSchema = z.strictObject({
   $schema: z.optional(z.string()),
   product: nameField('product'),
@@ -77,6 +139,7 @@ export const configSchema = z.strictObject({
   }),
   publish: z._default(z.strictObject({ dir: z._default(nonEmpty(), 'ota'), actor: z.optional(nonEmpty()) }), { dir: 'ota' }),
   feedback: z._default(z.strictObject({ path: z._default(nonEmpty(), 'feedback/crashes.ndjson') }), { path: 'feedback/crashes.ndjson' }),
+  fans: z._default(fansSchema, () => fansSchema.parse({})),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -134,6 +197,8 @@ export const policySchema = z.strictObject({
     [100],
   ),
   expiresDays: z._default(positive(), 14),
+  // The closed beta (docs/fans.md): only devices of fans of this grade and up are offered the build.
+  audience: z.optional(z.strictObject({ minGrade: nameField('minGrade') })),
   health: z._default(
     z.strictObject({
       windowHours: z._default(positive(), HEALTH_DEFAULTS.windowHours),
@@ -197,7 +262,34 @@ function validate<T>(
   return { ok: false, problems: formatIssues(r.error.issues as never) };
 }
 
-export const validateConfig = (value: unknown): Validation<Config> => validate<Config>(configSchema as never, value);
+/**
+ * The config, and what its sections say of each other: with `fans.grades` written out, every tier
+ * `votes.weights` weighs (but `default`) must be a grade (docs/fans.md "Details").
+ */
+export function validateConfig(value: unknown): Validation<Config> {
+  const r = validate<Config>(configSchema as never, value);
+  if (!r.ok) return r;
+  const raw = (value as { fans?: { grades?: unknown } }).fans;
+  if (raw?.grades === undefined) return r;
+  const grades = new Set(r.value.fans.grades.map((g) => g.name));
+  const unknown = Object.keys(r.value.votes.weights).filter((k) => k !== 'default' && !grades.has(k));
+  if (unknown.length === 0) return r;
+  return {
+    ok: false,
+    problems: unknown.map((k) => `votes.weights.${k}: unknown grade "${k}" (fans.grades has ${[...grades].join(', ') || 'none'})`),
+  };
+}
+
+/** Problems of the policies against the config: an audience's `minGrade` must be a grade. */
+export function checkAudiences(config: Config, channels: Record<string, ChannelPolicy>): string[] {
+  const grades = config.fans.grades.map((g) => g.name);
+  const problems: string[] = [];
+  for (const [name, p] of Object.entries(channels)) {
+    if (p.audience && !grades.includes(p.audience.minGrade))
+      problems.push(`${name}: audience.minGrade: unknown grade "${p.audience.minGrade}" (fans.grades has ${grades.join(', ') || 'none'})`);
+  }
+  return problems;
+}
 
 /** A policy's `name` must be its file name, so `channels/beta.json` cannot describe `stable`. */
 export function validatePolicy(value: unknown, fileName: string): Validation<ChannelPolicy> {

@@ -18,6 +18,8 @@ export interface EarlierRelease {
   changelog: { entries: { id: number; title: string; type: string }[]; popcornId: number | null } | null;
   /** Whether its CHANGELOG.md exists. */
   markdown: boolean;
+  /** Its Tuesday ceremony (awards.json): the Popcorn Award's winner (null: none) and when it was held. */
+  awards?: { popcornId: number | null; heldAt: string };
 }
 
 /** A channel's audit lines (docs/formats.md "events.ndjson"), as far as the changelog reads them. */
@@ -94,10 +96,14 @@ export function earlierWinners(
   releases: readonly EarlierRelease[],
   version: string | null,
   skip: ReadonlySet<string>,
+  cutTime = Infinity,
 ): Map<number, string> {
   const won = new Map<number, string>();
   for (const r of [...releases].sort((a, b) => compareVersions(a.version, b.version))) {
-    const id = r.changelog?.popcornId ?? null;
+    // The fans' ceremony decides the winner once it was held (by the cut time, so a changelog
+    // printed again later reads the same); before it, the changelog's first nominee stands for it.
+    const held = r.awards !== undefined && timeOf(r.awards.heldAt) <= cutTime;
+    const id = held ? r.awards!.popcornId : (r.changelog?.popcornId ?? null);
     if (id === null || skip.has(r.version) || (version !== null && compareVersions(r.version, version) >= 0)) continue;
     if (!won.has(id)) won.set(id, r.version);
   }

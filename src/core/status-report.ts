@@ -21,6 +21,8 @@ export interface ChannelStatus {
     expiresInHours: number;
     rollback: { from: string; reason: string } | null;
     signatures: Signers | null;
+    /** A closed beta's grade and the number of devices its manifest offers the release to (docs/fans.md). */
+    audience?: { minGrade: string; devices: number };
   } | null;
   staged: { version: string; serial: number; rollout: number; signatures: Signers | null; stale: boolean } | null;
   blocked: string[];
@@ -77,6 +79,10 @@ export function renderStatus(r: StatusResult): string {
           ? 'EXPIRED'
           : `in ${l.expiresInHours < 48 ? `${l.expiresInHours} h` : `${(l.expiresInHours / 24).toFixed(1)} days`}`;
       out.push(`  expires   ${l.expiresAt}  (${when})${l.expiresInHours < WARN_HOURS ? '  ⚠ renew now' : ''}`);
+      if (l.audience)
+        out.push(
+          `  audience  ${l.audience.devices} device${l.audience.devices === 1 ? '' : 's'} of fans graded ${l.audience.minGrade} and up`,
+        );
       if (l.signatures)
         out.push(
           `  signed    by ${l.signatures.signers} trusted key${l.signatures.signers === 1 ? '' : 's'}, threshold ${l.signatures.threshold}`,

@@ -25,7 +25,7 @@ export type { SignedManifest };
 
 export interface AuditEvent {
   at: string;
-  action: 'stage' | 'sign' | 'publish' | 'rollout' | 'rollback' | 'renew' | 'watch';
+  action: 'stage' | 'sign' | 'publish' | 'rollout' | 'rollback' | 'renew' | 'watch' | 'awards';
   serial: number | null;
   version: string | null;
   actor: string;

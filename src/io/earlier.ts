@@ -33,14 +33,32 @@ async function readdirOrNone(dir: string): Promise<string[]> {
 
 async function readRelease(publishDir: string, version: string): Promise<EarlierRelease> {
   const dir = releaseDir(publishDir, version);
-  const [json, markdown] = await Promise.all([
+  const [json, markdown, awards] = await Promise.all([
     fs.readFile(join(dir, 'changelog.json'), 'utf8').catch(() => null),
     fs.access(join(dir, 'CHANGELOG.md')).then(
       () => true,
       () => false,
     ),
+    readAwardsFacts(publishDir, version),
   ]);
-  return { version, changelog: json === null ? null : changelogFacts(json), markdown };
+  return { version, changelog: json === null ? null : changelogFacts(json), markdown, ...(awards ? { awards } : {}) };
+}
+
+/**
+ * The Popcorn Award of a release's Tuesday ceremony (its awards.json, docs/fans.md): the winning
+ * issue (null: none) and when it was held; null when no ceremony was held or the file is damaged.
+ */
+export async function readAwardsFacts(publishDir: string, version: string): Promise<EarlierRelease['awards'] | null> {
+  let doc: { type?: unknown; heldAt?: unknown; awards?: unknown };
+  try {
+    doc = JSON.parse(await fs.readFile(join(releaseDir(publishDir, version), 'awards.json'), 'utf8')) as typeof doc;
+  } catch {
+    return null;
+  }
+  if (!doc || doc.type !== 'friday.awards/v1' || typeof doc.heldAt !== 'string' || !Array.isArray(doc.awards)) return null;
+  const popcorn = (doc.awards as { kind?: unknown; winner?: { id?: unknown } | null }[]).find((a) => a?.kind === 'popcorn');
+  const id = popcorn?.winner?.id;
+  return { popcornId: typeof id === 'number' && Number.isSafeInteger(id) ? id : null, heldAt: doc.heldAt };
 }
 
 /** The entries and the award of a changelog.json, or null when it is not one. */

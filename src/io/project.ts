@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { checkChannelGraph, validateConfig, validatePolicy, type ChannelPolicy, type Config } from '../core/config.js';
+import { checkAudiences, checkChannelGraph, validateConfig, validatePolicy, type ChannelPolicy, type Config } from '../core/config.js';
 import { errnoCode, usageError, type ErrorCode } from '../errors.js';
 import { displayPath } from './display.js';
 import { readJsonFile } from './json.js';
@@ -92,6 +92,13 @@ function problemsError(code: ErrorCode, what: string, problems: Problem[]) {
 export async function loadProject(ctx: Pick<Context, 'cwd' | 'root' | 'configPath'>): Promise<Project> {
   const config = await loadConfig(ctx);
   const channels = await loadChannels(ctx.root);
+  const audience = checkAudiences(config, channels);
+  if (audience.length)
+    throw problemsError(
+      'E_POLICY',
+      'channel policies',
+      audience.map((p) => ({ file: `channels/${p.slice(0, p.indexOf(': '))}.json`, problem: p.slice(p.indexOf(': ') + 2) })),
+    );
   return { root: ctx.root, configPath: ctx.configPath, config, channels, publishDir: resolve(ctx.root, config.publish.dir) };
 }
 

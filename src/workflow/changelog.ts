@@ -29,8 +29,10 @@ import {
   unshallow,
   type TagInfo,
 } from '../io/gitlog.js';
+import type { Issue } from '../core/votes/validate.js';
 import type { IssueSet } from '../io/issues.js';
 import { readIssueFile, readTiersFile } from '../io/issues/file.js';
+import { readAllIssues, readGradesFile } from '../io/fans.js';
 import type { Project } from '../io/project.js';
 import { readBuildRecord } from '../io/releases.js';
 
@@ -90,13 +92,15 @@ export async function buildChangelog(
     if (refs.length > 0) github?.want(refs);
   });
   const tiers = config.votes.tiers
-    ? readTiersFile(resolve(root, config.votes.tiers), config.votes.tiers)
+    ? readTiersFile(resolve(root, config.votes.tiers), config.votes.tiers, (line) => warnings.push(line))
     : Promise.resolve(new Map<string, string>());
   const earlier = import('../io/earlier.js').then((m) => m.readEarlier(project.publishDir));
   const tags = args.folded ? listTags(root) : Promise.resolve([] as TagInfo[]);
+  // The reporters are thanked with their grade, as the grades file stands (docs/fans.md).
+  const grades = readGradesFile(resolve(root, config.fans.output), config.fans.output);
   const fileIssues: Promise<IssueSet | null> =
     source?.source === 'file' ? readIssueFile(resolve(root, source.path), source.path) : Promise.resolve(null);
-  for (const p of [facts, tiers, earlier, tags, fileIssues]) p.catch(() => {}); // awaited below, after the log
+  for (const p of [facts, tiers, earlier, tags, fileIssues, grades]) p.catch(() => {}); // awaited below, after the log
   const commitCount = await log;
   await assertWholeHistory(root, args, shas, (await facts).shallow);
 
@@ -117,7 +121,7 @@ export async function buildChangelog(
     reverts: settled.reverts,
     issues: set?.issues ?? null,
     weighting: { weights: config.votes.weights, tiers: tierMap, cutTime },
-    earlierPopcorn: earlierWinners(past.releases, args.version, skip),
+    earlierPopcorn: earlierWinners(past.releases, args.version, skip, cutTime),
     between:
       args.version === null
         ? []
@@ -141,7 +145,9 @@ export async function buildChangelog(
       warnings.push(
         `issue #${e.id} (${JSON.stringify(e.title)}): type ${JSON.stringify(e.type)} is not one friday knows (${[...KNOWN_TYPES].join(', ')}): listed under Other`,
       );
-  return { json, markdown: renderMarkdown(json, formatTime(args.cutTime).slice(0, 10)), warnings };
+  const gradeOf = new Map<string, string>();
+  for (const [user, fan] of Object.entries((await grades)?.fans ?? {})) if (fan.grade !== null) gradeOf.set(user, fan.grade);
+  return { json, markdown: renderMarkdown(json, formatTime(args.cutTime).slice(0, 10), gradeOf), warnings };
 }
 
 /**
@@ -154,7 +160,7 @@ function openGithubSource(
   scope: RefScope,
   facts: Promise<{ commonDir: string }>,
   warnings: string[],
-): { want(refs: readonly number[]): void; done(): Promise<IssueSet> } {
+): { want(refs: readonly number[]): void; done(): Promise<IssueSet>; wantAll(): Promise<void> } {
   const early: number[] = [];
   const reader = Promise.all([import('../io/issues/github.js'), facts]).then(([{ openGithub }, { commonDir }]) => {
     const r = openGithub({
@@ -176,6 +182,7 @@ function openGithubSource(
   return {
     want: (refs) => (ready ? ready.want(refs) : void early.push(...refs)),
     done: () => reader.then((r) => r.done()),
+    wantAll: () => reader.then((r) => r.wantAll()),
   };
 }
 
@@ -321,4 +328,25 @@ async function cutTimeOf(ctx: Context, project: Project, version: string): Promi
     missingOk: true,
   });
   return record ? new Date(timeOf(record.builtAt)) : ctx.now;
+}
+
+/** The issues `ids` from the configured source, for the ceremony's nominees (docs/fans.md); null without a source. */
+export async function readIssuesById(ctx: Context, project: Project, ids: readonly number[], warnings: string[]): Promise<IssueSet | null> {
+  const source = project.config.issues;
+  if (!source) return null;
+  if (source.source === 'file') return readIssueFile(resolve(project.root, source.path), source.path);
+  const github = openGithubSource(ctx, source, refScope(project, ctx.env), historyFacts(project.root), warnings);
+  github.want(ids);
+  return github.done();
+}
+
+/** Every issue of the configured source, for grading the fans (docs/fans.md); none without a source. */
+export async function readEveryIssue(ctx: Context, project: Project, warnings: string[]): Promise<Issue[]> {
+  const source = project.config.issues;
+  if (!source) return [];
+  if (source.source === 'file') return readAllIssues(resolve(project.root, source.path), source.path);
+  const github = openGithubSource(ctx, source, refScope(project, ctx.env), historyFacts(project.root), warnings);
+  await github.wantAll();
+  const set = await github.done();
+  return [...(set.issues as ReadonlyMap<number, Issue>).values()];
 }

@@ -255,6 +255,30 @@ export async function demoWeek(ctx: Context, sandbox: string): Promise<DemoWeek>
     `a device on ${cut49.version} is offered ${back.version} (a signed rollback)`,
   );
 
+  // 9. Tuesday: the fans are graded, and the ceremony for the week-48 build runs on the votes of
+  // those who used it (docs/fans.md): Friday's changelog named the nominees, the fans pick the winner.
+  await fs.mkdir(join(repo, 'fans'), { recursive: true });
+  await fs.writeFile(
+    join(repo, 'fans/devices.json'),
+    JSON.stringify({ mifan_42: ['d-000001', 'd-000002'], orange_tester: ['d-000042'], nightowl: ['d-000007'] }, null, 2) + '\n',
+  );
+  const graded = expectOk('fans', friday('2026-12-05T12:20:00Z', 'fans'));
+  const gradedFans = Object.entries(graded.fans as Record<string, { grade: string | null; points: number }>).filter(
+    ([, f]) => f.grade !== null,
+  );
+  say(
+    'fans',
+    gradedFans.length > 0,
+    `${Object.keys(graded.fans).length} fans graded: ${gradedFans.map(([u, f]) => `${u} ${f.grade} (${f.points})`).join(', ')}; fans/grades.json`,
+  );
+  const held = expectOk('awards', friday('2026-12-05T12:25:00Z', 'awards', '--channel', 'beta', '--release', cut48.version));
+  const won = (held.awards as { name: string; kind: string; winner: { id?: number; title?: string; user?: string } | null }[]).map((a) =>
+    a.winner === null
+      ? `${a.name}: none`
+      : `${a.name}: ${a.winner.user !== undefined ? `@${a.winner.user}` : `#${a.winner.id} "${a.winner.title}"`}`,
+  );
+  say('awards', held.awards[0]?.winner !== null, `${won.join('; ')}; ota/releases/${cut48.version}/AWARDS.md`);
+
   // 8. Where things stand.
   const status = friday('2026-12-05T12:15:00Z', 'status');
   say('status', status.code === 0, 'friday status reads every channel');
@@ -264,6 +288,7 @@ export async function demoWeek(ctx: Context, sandbox: string): Promise<DemoWeek>
     'Look around:',
     `  friday status -C ${repo}`,
     `  cat ${join(repo, 'ota/releases', cut48.version, 'CHANGELOG.md')}`,
+    `  cat ${join(repo, 'ota/releases', cut48.version, 'AWARDS.md')}`,
     `  cat ${join(repo, 'ota/channels/beta/manifest.json')}`,
     `  cat ${join(repo, 'ota/channels/beta/events.ndjson')}`,
     `  git -C ${repo} tag -n3`,

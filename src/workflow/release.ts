@@ -10,6 +10,7 @@ import { formatTime } from '../core/time.js';
 import { failure, fromClient } from '../errors.js';
 import { appendEvent, publishManifest, stagedPath, writeManifest, type AuditEvent } from '../io/channel.js';
 import type { Signer } from '../io/keys.js';
+import { withAudience } from './audience.js';
 import type { Channel } from './channel.js';
 import { signatureCount } from './signers.js';
 
@@ -36,6 +37,7 @@ export async function signAndRelease(
   detail: Record<string, unknown>,
 ): Promise<ReleaseOutcome> {
   const { store, project, trust, ctx } = ch;
+  body = await withAudience(ch, body);
   const doc: SignedManifest = { signed: body, signatures: signBody(body, signers) };
   const { valid, threshold } = signatureCount(doc, trust);
   const base = { at: formatTime(ctx.now), serial: body.serial, version: body.release.version, actor: await ch.actor() };

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { compareVersions } from '../client/index.js';
-import { newestVersion, parsePercent, signBody, soakCheck, stageBody, withheldDevices } from '../core/manifest.js';
+import { compareVersions, MANIFEST_LIMIT, type SignedManifest } from '../client/index.js';
+import { manifestText, newestVersion, parsePercent, signBody, soakCheck, stageBody, withheldDevices } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
 import { alreadyStaged } from '../core/channel.js';
 import { failure, usageError } from '../errors.js';
@@ -17,6 +17,7 @@ import { startPrehashes } from '../io/minisign.js';
 import { listReleases, readBuildRecord, readNotes, rehashArtifacts, releaseDir } from '../io/releases.js';
 import { pathExists } from '../io/store.js';
 import { isPlainFileName } from '../client/index.js';
+import { withAudience } from './audience.js';
 import type { Channel } from './channel.js';
 import { publishStaged } from './release.js';
 import { signatureCount } from './signers.js';
@@ -134,19 +135,23 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
     const withhold = withheldDevices(project.config.devices, fromLive?.signed ?? null, live?.signed ?? null, chosen);
     const held = Object.keys(withhold);
     if (held.length) ctx.info(`${name}: ${chosen} is not given to ${held.join(', ')}: rolled back for it on ${policy.from}`);
-    const body = stageBody({
-      product: project.config.product,
-      channel: name,
-      live: live?.signed ?? null,
-      build,
-      notes,
-      percent,
-      freshSalt: randomBytes(16).toString('hex'),
-      now: ctx.now,
-      expiresDays: policy.expiresDays,
-      withhold,
-    });
+    const body = await withAudience(
+      ch,
+      stageBody({
+        product: project.config.product,
+        channel: name,
+        live: live?.signed ?? null,
+        build,
+        notes,
+        percent,
+        freshSalt: randomBytes(16).toString('hex'),
+        now: ctx.now,
+        expiresDays: policy.expiresDays,
+        withhold,
+      }),
+    );
     const doc = { signed: body, signatures: signBody(body, signers) };
+    refuseOversized(as, doc);
     const count = signatureCount(doc, ch.trust);
     await writeManifest(ch.store, stagedPath(publishDir, name), doc);
     await appendEvent(ch.store, publishDir, name, {
@@ -210,6 +215,18 @@ async function unchanged(ch: Channel, version: string, req: StageRequest): Promi
 }
 
 /** True when `version` is blocked on the channel and --force stages it anyway; an error naming `as` without --force. */
+/** A manifest a client would refuse to read (over MANIFEST_LIMIT): a closed beta's audience too large for it. */
+function refuseOversized(as: string, doc: SignedManifest): void {
+  const size = Buffer.byteLength(manifestText(doc));
+  if (size <= MANIFEST_LIMIT) return;
+  const n = doc.signed.audience?.devices.length ?? 0;
+  throw failure(
+    'E_AUDIENCE',
+    `${as}: the manifest would be ${size} bytes, over the ${MANIFEST_LIMIT} a client reads (its audience lists ${n} devices)`,
+    'raise audience.minGrade in the channel policy, so fewer devices are listed',
+  );
+}
+
 function refuseBlocked(as: string, channel: string, blocked: readonly string[], version: string, force: boolean | undefined): boolean {
   if (!blocked.includes(version)) return false;
   if (!force)

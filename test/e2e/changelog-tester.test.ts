@@ -73,7 +73,9 @@ describe('the releases between a channel and this one, and the Popcorn Award onc
       },
     ]);
     const md = await read(repo, '2026.48.0', 'CHANGELOG.md');
-    expect(md).toContain('## 🍿 Popcorn Award\n\n**A clock on the lock screen** (#131)');
+    // The nominees: an earlier winner is no nominee again.
+    expect(md).toMatch(/## 🍿 Popcorn Award nominees\n\n.*\n\n1\. \*\*A clock on the lock screen\*\* \(#131\)/);
+    expect(md).not.toMatch(/^\d\. \*\*Dark mode for the lock screen/m);
     expect(md).toContain(
       '- **Dark mode for the lock screen** (#130) — score 20, 20 voters, reported by night_owl, 🍿 Popcorn Award in 2026.46.0',
     );

@@ -6,7 +6,7 @@ import { parseTrust, verifyManifest } from '../../src/client/index.js';
 import { git, runFriday, tmpDir } from '../helpers/index.js';
 
 describe('friday demo', () => {
-  it('runs a week in a sandbox: cuts, Popcorn Award, signed channels, a pull, promotion and a watch rollback', async () => {
+  it('runs a week in a sandbox: cuts, Popcorn Award nominees, signed channels, a pull, promotion, a watch rollback and the Tuesday ceremony', async () => {
     const dir = join(tmpDir('friday-demo-test-'), 'week');
     const r = await runFriday(['demo', '--dir', dir]);
     expect(r.code, r.stderr).toBe(0);
@@ -37,5 +37,21 @@ describe('friday demo', () => {
     expect(stable.release.version).toBe('2026.48.0');
     expect(stable.rollout.percent).toBe(50);
     expect(existsSync(join(dir, 'device/aurora-umi-2026.48.0.zip'))).toBe(true);
+
+    // Tuesday: Friday's changelog ranked Night mode first by the votes that asked for it; the fans
+    // who used the build liked the Dual-SIM picker best.
+    const grades = JSON.parse(readFileSync(join(repo, 'fans/grades.json'), 'utf8'));
+    expect(grades).toMatchObject({ type: 'friday.grades/v1', windowDays: 100 });
+    expect(grades.fans.mifan_42.grade).toBe('tester');
+    const awards = JSON.parse(readFileSync(join(repo, 'ota/releases/2026.48.0/awards.json'), 'utf8'));
+    expect(awards).toMatchObject({ type: 'friday.awards/v1', version: '2026.48.0', channel: 'beta' });
+    expect(awards.awards.map((a: { kind: string; winner: unknown }) => [a.kind, a.winner])).toEqual([
+      ['popcorn', { id: 107, title: 'Dual-SIM picker remembers the last choice', author: 'u60' }],
+      ['bug-hunter', { user: 'orange_tester' }],
+      ['tester', { user: 'mifan_42' }],
+    ]);
+    expect(r.stderr).toContain(
+      '✔ awards: Popcorn Award: #107 "Dual-SIM picker remembers the last choice"; Bug Hunter: @orange_tester; Tester of the Week: @mifan_42',
+    );
   });
 });

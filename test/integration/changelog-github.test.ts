@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Issue } from '../../src/core/votes/validate.js';
 import { parseLink } from '../../src/io/issues/github-http.js';
-import { fetchGithubIssues } from '../../src/io/issues/github.js';
+import { fetchGithubIssues, openGithub } from '../../src/io/issues/github.js';
 import { tmpDir } from '../helpers/index.js';
 // @ts-expect-error a plain ESM module shared with the benchmark
 import { startGithub } from '../../fixtures/github/server.mjs';
@@ -234,6 +234,22 @@ describe('fetchGithubIssues over REST (without a token, or without GraphQL)', ()
     expect((await fetchGithubIssues(opts)).issues.has(10)).toBe(false);
     expect(gh.log).toEqual([]);
   });
+});
+
+describe('every issue, for grading the fans', () => {
+  for (const [how, env] of [
+    ['GraphQL', {}],
+    ['REST', { GITHUB_TOKEN: '' }],
+  ] as const) {
+    it(`lists the repository's issues and reads each with its created_at (${how})`, async () => {
+      const { opts } = options(env);
+      const reader = openGithub(opts);
+      await reader.wantAll();
+      const { issues } = await reader.done();
+      expect([...(issues as ReadonlyMap<number, Issue>).keys()].sort((a, b) => a - b)).toEqual([...ITEMS.keys()].sort((a, b) => a - b));
+      expect(issues.get(10)).toMatchObject({ author: 'mifan_42', createdAt: '2026-11-02T09:00:00Z' });
+    });
+  }
 });
 
 describe('errors a release engineer can act on (exit 1, E_ISSUES)', () => {

@@ -178,13 +178,13 @@ describe('assemble', () => {
 });
 
 describe('renderMarkdown', () => {
-  it('puts the title, the Popcorn Award, the sections in order, then the thanks', () => {
+  it('puts the title, the Popcorn Award nominees, the sections in order, then the thanks', () => {
     const md = renderMarkdown(assemble(input()), '2026-11-27');
     const order = [
       '# aurora 2026.48.0 — 2026-11-27',
       '5 commits since v2026.47.0.',
-      '## 🍿 Popcorn Award',
-      '**Issue 1** (#1)',
+      '## 🍿 Popcorn Award nominees',
+      '1. **Issue 1** (#1)',
       '## ✨ Features',
       '## 🐛 Fixes',
       '## 📦 Other',
@@ -197,6 +197,8 @@ describe('renderMarkdown', () => {
       at = next;
     }
     expect(md).toContain('- **Issue 2** (#2) — score 10, 10 voters, reported by fan2');
+    // Reporters are thanked with their grade from the fans' grades file.
+    expect(renderMarkdown(assemble(input()), '2026-11-27', new Map([['fan2', 'lead']]))).toMatch(/Reported by .*fan2 \(lead\)/);
     expect(md).toContain('- **Issue 3** (#3) — score -1, 0 voters, reported by fan3');
     expect(md).toContain('- **Issue 4** (#4) — score 1, 1 voter\n');
     expect(md).toContain('Reported by fan1, fan2 and fan3.');

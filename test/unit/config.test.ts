@@ -74,6 +74,18 @@ describe('friday.config.json corpus', () => {
     expect(p.config.build?.timeoutMinutes).toBe(120);
     expect(p.config.votes.weights.default).toBe(1);
     expect(p.config.publish.dir).toBe('ota');
+    expect(p.config.fans).toMatchObject({
+      windowDays: 100,
+      points: { report: 2, confirmed: 10, votingWeek: 1, testedWeek: 5 },
+      grades: [
+        { name: 'tester', points: 10 },
+        { name: 'lead', points: 60 },
+      ],
+      devices: 'fans/devices.json',
+      output: 'fans/grades.json',
+      ceremony: { afterHours: 96, testersOnly: false },
+    });
+    expect(p.config.fans.awards.map((a) => a.kind)).toEqual(['popcorn', 'bug-hunter', 'tester']);
     expect(p.publishDir).toBe('/repo/ota');
     expect(p.channels.beta).toMatchObject({ from: null, rollout: [100], expiresDays: 14, advance: null });
     expect(p.channels.beta!.health).toEqual({

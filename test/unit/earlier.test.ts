@@ -82,4 +82,17 @@ describe('earlierWinners', () => {
     expect([...earlierWinners(RELEASES, '2026.46.0', new Set())]).toEqual([[7, '2026.45.0']]);
     expect(earlierWinners(RELEASES, null, new Set(['2026.45.0', '2026.47.0'])).get(7)).toBeUndefined();
   });
+
+  it('takes the winner of a release’s Tuesday ceremony over its changelog’s first nominee, once held by the cut time', () => {
+    const held = [{ ...release('2026.45.0', 7), awards: { popcornId: 8, heldAt: '2026-11-10T17:00:00Z' } }, release('2026.46.0', 9)];
+    expect([...earlierWinners(held, '2026.47.0', new Set(), Date.parse('2026-11-20T17:00:00Z'))]).toEqual([
+      [8, '2026.45.0'],
+      [9, '2026.46.0'],
+    ]);
+    // Printed as it stood before the ceremony: the nominee.
+    expect(earlierWinners(held, '2026.47.0', new Set(), Date.parse('2026-11-09T17:00:00Z')).get(7)).toBe('2026.45.0');
+    // A ceremony without a winner: no award that week.
+    const none = [{ ...release('2026.45.0', 7), awards: { popcornId: null, heldAt: '2026-11-10T17:00:00Z' } }];
+    expect(earlierWinners(none, '2026.47.0', new Set()).size).toBe(0);
+  });
 });

@@ -115,6 +115,19 @@ describe('skimIssues', () => {
     }
   });
 
+  it('checks an issue’s createdAt as validation does, and refuses it twice or not a string', () => {
+    const at = (v: string) => `[{"id":1,"title":"t","createdAt":${v}}]`;
+    expect(skimIssues(bytes(at('"2026-11-20T10:00:00Z"')))?.size).toBe(1);
+    expect(skimIssues(bytes(at('"2026-11-20T10:00:00+01:00"')))?.size).toBe(1);
+    for (const bad of ['"2026-13-20T10:00:00Z"', '"yesterday"', '5', 'null', '"2026-11-20T10:00:00Z","createdAt":"2026-11-20T10:00:00Z"']) {
+      expect(skimIssues(bytes(at(bad))), bad).toBeNull();
+    }
+    expect(validateIssues(JSON.parse(at('"yesterday"')))).toMatchObject({
+      ok: false,
+      problems: [expect.stringContaining('issues[0] (id 1).createdAt: must be an ISO 8601 time')],
+    });
+  });
+
   it('agrees with validation on thousands of random mutations', () => {
     const rnd = prng(7);
     const pieces = [

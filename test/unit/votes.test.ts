@@ -201,4 +201,19 @@ describe('validateTiers', () => {
     expect(validateTiers(['ana'])).toEqual({ ok: false, problems: ['must be an object { "<user>": "<tier>" }'] });
     expect(validateTiers({ bo: 2 })).toEqual({ ok: false, problems: ['"bo": the tier must be a non-empty string'] });
   });
+
+  it('reads the grades file friday fans writes: a graded fan’s grade is their tier, an ungraded fan has none', () => {
+    const doc = {
+      type: 'friday.grades/v1',
+      asOf: '2026-12-01T17:00:00Z',
+      windowDays: 100,
+      fans: { ana: { grade: 'lead' }, bo: { grade: null } },
+    };
+    const ok = validateTiers(doc);
+    expect(ok.ok && [...ok.tiers]).toEqual([['ana', 'lead']]);
+    expect(validateTiers({ ...doc, fans: { ana: { grade: 3 } } })).toEqual({
+      ok: false,
+      problems: ['fans.ana.grade: must be a grade name or null'],
+    });
+  });
 });

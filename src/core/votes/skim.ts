@@ -34,6 +34,10 @@ const K_USER = pack('user'),
   K_TIER = pack('tier'),
   K_VALUE = pack('value'),
   K_AT = pack('at');
+// The one key longer than six bytes the skim checks: an issue's optional `createdAt` (docs/fans.md).
+const CREATED = [...'createdAt'].map((c) => c.charCodeAt(0));
+const K_CREATED = -1;
+const canonicalTime = (b: Uint8Array, p: number, e: number) => e - p === 22 && canonicalBytes(b, p + 1);
 const WS = new Uint8Array(256);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;
 
@@ -72,7 +76,7 @@ export function skimIssues(b: Uint8Array): IssueIndex | null {
           key = key * 256 + c;
           p++;
         }
-        if (p - ks > 6) key = 0;
+        if (p - ks > 6) key = p - ks === CREATED.length && CREATED.every((c, k) => b[ks + k] === c) ? K_CREATED : 0;
         p++;
         while (p < n && WS[b[p]!]) p++;
         if (b[p] !== 0x3a) return null;
@@ -143,7 +147,7 @@ export function skimIssues(b: Uint8Array): IssueIndex | null {
                   } else if (vkey === K_AT) {
                     const e = stringEnd(b, p);
                     if (e < 0) return null;
-                    if (!(e - p === 22 && canonicalBytes(b, p + 1)) && !validTimeToken(b, p, e)) return null;
+                    if (!canonicalTime(b, p, e) && !validTimeToken(b, p, e)) return null;
                     p = e;
                   } else {
                     const e = valueEnd(b, p, 0);
@@ -190,6 +194,11 @@ export function skimIssues(b: Uint8Array): IssueIndex | null {
               if (d !== 0x2c) return null;
             }
           }
+        } else if (key === K_CREATED) {
+          bit = 128;
+          const e = stringEnd(b, p);
+          if (e < 0 || !(canonicalTime(b, p, e) || validTimeToken(b, p, e))) return null;
+          p = e;
         } else if (key === K_VOTES) {
           bit = 16;
           const e = numberEnd(b, p);

@@ -32,6 +32,8 @@ export interface Issue {
   votes: number | Vote[];
   pull?: boolean;
   closes?: number[];
+  /** When it was reported (optional; GitHub's `created_at`): a report counts inside the fans' window (docs/fans.md). */
+  createdAt?: string;
 }
 
 export type IssuesValidation = { ok: true; issues: Issue[] } | { ok: false; problems: string[]; more: number };
@@ -79,6 +81,8 @@ export function validateIssues(raw: unknown): IssuesValidation {
         problem(`${at}.closes: must be a list of issue ids (positive whole numbers)`);
     }
     if (it.type !== undefined && (typeof it.type !== 'string' || it.type === '')) problem(`${at}.type: must be a non-empty string`);
+    if (it.createdAt !== undefined && (typeof it.createdAt !== 'string' || Number.isNaN(zonedTimeOf(it.createdAt))))
+      problem(`${at}.createdAt: must be an ISO 8601 time with Z or an offset, such as 2026-11-20T10:00:00Z`);
     if (it.author !== undefined && it.author !== null && (typeof it.author !== 'string' || it.author === ''))
       problem(`${at}.author: must be a non-empty string`);
     const votes = it.votes;
@@ -118,9 +122,23 @@ export function validateIssues(raw: unknown): IssuesValidation {
   return { ok: true, issues: raw as Issue[] };
 }
 
-/** The tiers file (`votes.tiers`): `{ "<user>": "<tier>" }`. */
+/**
+ * The tiers file (`votes.tiers`): `{ "<user>": "<tier>" }`, or the grades file `friday fans` writes
+ * (docs/fans.md), whose graded fans' grades are their tiers.
+ */
 export function validateTiers(raw: unknown): { ok: true; tiers: Map<string, string> } | { ok: false; problems: string[] } {
   if (!isObject(raw)) return { ok: false, problems: ['must be an object { "<user>": "<tier>" }'] };
+  if (raw.type === 'friday.grades/v1') {
+    if (!isObject(raw.fans)) return { ok: false, problems: ['fans: must be an object { "<user>": { "grade", … } }'] };
+    const tiers = new Map<string, string>();
+    for (const [user, fan] of Object.entries(raw.fans)) {
+      const grade = isObject(fan) ? fan.grade : undefined;
+      if (grade === null) continue;
+      if (typeof grade !== 'string' || grade === '') return { ok: false, problems: [`fans.${user}.grade: must be a grade name or null`] };
+      tiers.set(user, grade);
+    }
+    return { ok: true, tiers };
+  }
   const problems: string[] = [];
   const tiers = new Map<string, string>();
   for (const [user, tier] of Object.entries(raw)) {

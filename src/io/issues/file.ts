@@ -62,8 +62,20 @@ export async function readIssueFile(path: string, label: string): Promise<IssueS
   return { issues, label };
 }
 
-/** The `votes.tiers` file: `{ "<user>": "<tier>" }`. */
-export async function readTiersFile(path: string, label: string): Promise<Map<string, string>> {
+/**
+ * The `votes.tiers` file: `{ "<user>": "<tier>" }` or the grades file. One that does not exist yet
+ * (a new project cuts before its first `friday fans`) is a warning: every vote without a tier then
+ * weighs `default` (docs/fans.md); one that exists and is invalid stays an error.
+ */
+export async function readTiersFile(path: string, label: string, warn: (line: string) => void): Promise<Map<string, string>> {
+  try {
+    await fs.access(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') {
+      warn(`${label}: no such file yet; votes without a tier weigh "default" (friday fans writes the grades)`);
+      return new Map();
+    }
+  }
   const bytes = await readBytes(path, label, 'create it, or remove votes.tiers from friday.config.json');
   const v = validateTiers(parseJson(bytes.toString('utf8'), label));
   if (!v.ok) throw problemsError(label, v.problems);

@@ -9,7 +9,7 @@
 import { zonedTimeOf } from '../../client/time.js';
 import type { Issue, Vote } from '../../core/votes/validate.js';
 import { failure } from '../../errors.js';
-import { asRecord, type GithubClient, type GraphqlError } from './github-http.js';
+import { asRecord, createdAtOf, type GithubClient, type GraphqlError } from './github-http.js';
 
 /** Numbers per query: 100 issues with 200 reactions each stay far below GitHub's 500,000-node limit. */
 export const GRAPHQL_BATCH = 100;
@@ -17,7 +17,7 @@ export const GRAPHQL_BATCH = 100;
 const VOTES = 'fragment votes on ReactionConnection { pageInfo { hasNextPage endCursor } nodes { createdAt user { login } } }';
 
 function issueFields(withType: boolean): string {
-  return `fragment issue on Issue { number title author { login } labels(first: 50) { nodes { name } }${withType ? ' issueType { name }' : ''}
+  return `fragment issue on Issue { number title createdAt author { login } labels(first: 50) { nodes { name } }${withType ? ' issueType { name }' : ''}
   up: reactions(first: 100, content: THUMBS_UP) { ...votes } down: reactions(first: 100, content: THUMBS_DOWN) { ...votes } }`;
 }
 
@@ -119,6 +119,7 @@ export function graphqlSource(
       type: o.typeOf(names),
       author: loginOf(node.author),
       votes: [],
+      ...createdAtOf(node.createdAt),
     };
     for (const [key, content] of [
       ['up', 'THUMBS_UP'],

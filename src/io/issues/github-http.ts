@@ -11,6 +11,7 @@
  * 2.2 s with octokit (medians of 5), and loading the three octokit packages costs 39 ms more
  * (2 cores, Node 20.20, x86_64, 2026-11-30).
  */
+import { zonedTimeOf } from '../../client/time.js';
 import { formatTime } from '../../core/time.js';
 import { failure, usageError } from '../../errors.js';
 import type { ResponseCache } from './github-cache.js';
@@ -293,4 +294,9 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, fn: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** GitHub's `created_at` of an issue, kept when it is a time (docs/fans.md: a report counts inside the window). */
+export function createdAtOf(value: unknown): { createdAt?: string } {
+  return typeof value === 'string' && !Number.isNaN(zonedTimeOf(value)) ? { createdAt: value } : {};
 }

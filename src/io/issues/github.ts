@@ -18,7 +18,7 @@ import { failure } from '../../errors.js';
 import type { IssueSet } from '../issues.js';
 import { openCache, type ResponseCache } from './github-cache.js';
 import { GRAPHQL_BATCH, graphqlSource, GraphqlUnavailable, type Typer } from './github-graphql.js';
-import { apiBase, asRecord, forEachLimited, githubClient, type GithubClient } from './github-http.js';
+import { apiBase, asRecord, createdAtOf, forEachLimited, githubClient, type GithubClient } from './github-http.js';
 
 export interface GithubOptions {
   repo: string;
@@ -50,6 +50,8 @@ export interface GithubReader {
   want(numbers: Iterable<number>): void;
   /** Read what is left, then the issues the pull requests close; the cache is saved. */
   done(): Promise<IssueSet & { requests: number }>;
+  /** Every issue of the repository (`friday fans` counts them all): its list, page by page, then each as `want` reads it. */
+  wantAll(): Promise<void>;
 }
 
 export function openGithub(o: Omit<GithubOptions, 'wanted'>): GithubReader {
@@ -105,7 +107,11 @@ export function openGithub(o: Omit<GithubOptions, 'wanted'>): GithubReader {
     run.catch(() => {}); // reported by `done`
     inFlight.push(run);
   };
-  return {
+  const reader: GithubReader = {
+    async wantAll() {
+      const items = await http.pages(`/repos/${o.repo}/issues?state=all&per_page=100`);
+      reader.want(items.flatMap((it) => (typeof asRecord(it)?.number === 'number' ? [asRecord(it)!.number as number] : [])));
+    },
     want(numbers) {
       for (const n of numbers) {
         if (asked.has(n)) continue;
@@ -137,6 +143,7 @@ export function openGithub(o: Omit<GithubOptions, 'wanted'>): GithubReader {
       }
     },
   };
+  return reader;
 }
 
 /** Read `wanted` at once (docs/changelog.md "Issue sources"). */
@@ -168,6 +175,7 @@ function restSource(http: GithubClient, o: { repo: string; label: string; typeOf
           type: 'other',
           author: typeof author === 'string' && author ? author : null,
           votes: [],
+          ...createdAtOf(it.created_at),
         };
         if (it.pull_request !== undefined && it.pull_request !== null) {
           // REST has no closing references: the body's keywords are all there is.
