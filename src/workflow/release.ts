@@ -12,6 +12,7 @@ import { appendEvent, publishManifest, stagedPath, writeManifest, type AuditEven
 import type { Signer } from '../io/keys.js';
 import type { Channel } from './channel.js';
 import { signatureCount } from './signers.js';
+import { planPublishExport, writeTufExport } from './tuf.js';
 
 export interface ReleaseOutcome {
   published: boolean;
@@ -43,6 +44,7 @@ export async function signAndRelease(
   const pending = await ch.staged().catch(() => null);
   if (releaseStep(valid, threshold) === 'publish') {
     const same = pending !== null && canonicalBytes(pending.signed).equals(canonicalBytes(body));
+    const tuf = await planPublishExport(ch, doc, signers);
     await publishManifest(
       store,
       project.publishDir,
@@ -53,6 +55,7 @@ export async function signAndRelease(
       ],
       { removeStaged: same, minisign: minisignPlan(ch, signers) },
     );
+    if (tuf) await writeTufExport(store, tuf);
     return { published: true, doc, valid, threshold };
   }
   // One staged.json per channel: say so when this pushes out a different release waiting there.
@@ -107,6 +110,7 @@ export async function publishStaged(
   const problem = staleStaged('publish', s, live?.signed.serial ?? null);
   if (problem) throw problem;
   const { valid } = signatureCount(staged, trust);
+  const tuf = signers.length ? await planPublishExport(ch, staged, signers) : null;
   await publishManifest(
     ch.store,
     ch.project.publishDir,
@@ -123,5 +127,10 @@ export async function publishStaged(
     ],
     { removeStaged: true, minisign: minisignPlan(ch, signers) },
   );
+  if (tuf) await writeTufExport(ch.store, tuf);
+  else if (ch.project.config.publish.tuf)
+    ctx.warn(
+      `${name}: the TUF export still names serial ${live?.signed.serial ?? 'none'}: publish has no key to sign it; run friday export-tuf --channel ${name} --key <file>`,
+    );
   ctx.info(`${name}: serial ${s.serial} live (${s.release.version}, ${s.rollout.percent}%)`);
 }

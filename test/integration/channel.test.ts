@@ -64,7 +64,7 @@ function channelAt(ota: string, t: Trust, opts: { dryRun?: boolean; warn?: (line
       configPath: join(ota, 'friday.config.json'),
       publishDir: ota,
       channels: {},
-      config: { product: 'aurora' },
+      config: { product: 'aurora', publish: { dir: 'ota', tuf: false } },
     } as never,
     name: 'beta',
     policy: {} as never,
