@@ -76,18 +76,15 @@ export interface MinisignPlan {
 }
 
 /**
- * Write the `.minisig` files of `doc`: for each artifact under `<publish>/<url>` whose
- * `<file>.minisig` is not by a current key (none yet, or a key a rotation removed), one per
- * signer; for the manifest as it will be written to `channels/<c>/manifest.json`, one per signer.
- * Signature files of the manifest by keys that did not sign this time (all of them, with no
- * signers: `friday publish` has no key) are removed: they would fail over the new bytes.
+ * The `.minisig` files of the artifacts of `doc` under `<publish>/<url>` whose `<file>.minisig`
+ * is not by a current key (none yet, or a key a rotation removed), one per signer.
  */
-export async function writeMinisigs(store: Store, publishDir: string, doc: SignedManifest, plan: MinisignPlan): Promise<void> {
+async function signArtifacts(store: Store, publishDir: string, doc: SignedManifest, plan: MinisignPlan): Promise<void> {
   const { signers } = plan;
   const s = doc.signed;
+  if (signers.length === 0) return;
   const current = new Set(plan.current.map((k) => minisignKeyId(k).toString('hex')));
   for (const [device, a] of Object.entries(s.artifacts)) {
-    if (signers.length === 0) break;
     const path = join(publishDir, ...a.url.split('/'));
     const held = await keyIdAt(`${path}.minisig`);
     if (held !== null && current.has(held)) continue;
@@ -101,18 +98,80 @@ export async function writeMinisigs(store: Store, publishDir: string, doc: Signe
     const comment = `product=${s.product} version=${s.release.version} device=${device} file=${a.file} sha256=${a.sha256}`;
     for (const { signer, name } of minisigNames(path, signers)) await store.writeFile(name, minisignText(signer, prehash, comment));
   }
-  const dir = join(publishDir, 'channels', s.channel);
+}
+
+/** `<base>.minisig` and `<base>.<16 hex>.minisig`: the signature files of one manifest file. */
+const sigFilesOf = (base: string) => new RegExp(`^${base.replace(/\./g, '\\.')}\\.(?:[0-9a-f]{16}\\.)?minisig$`);
+
+/** The signature files of `<dir>/<base>` there are, by name. */
+async function sigFiles(dir: string, base: string): Promise<string[]> {
+  const re = sigFilesOf(base);
+  return (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => re.test(n)).sort();
+}
+
+/**
+ * The `.minisig` files of a manifest file (`manifest.json`, or `staged.json`: the bytes that will
+ * become manifest.json, so the comment names manifest.json), one per signer; those of keys that
+ * did not sign these bytes are removed (they would fail over them).
+ */
+async function signManifestFile(store: Store, dir: string, base: string, doc: SignedManifest, signers: readonly MinisignSigner[]) {
+  const s = doc.signed;
   const text = manifestText(doc);
   const sha256 = createHash('sha256').update(text).digest('hex');
   const prehash = blake2b(text);
+  const comment = `product=${s.product} channel=${s.channel} serial=${s.serial} version=${s.release.version} file=manifest.json sha256=${sha256}`;
   const written = new Set<string>();
-  for (const { signer, name } of minisigNames(join(dir, 'manifest.json'), signers)) {
-    const comment = `product=${s.product} channel=${s.channel} serial=${s.serial} version=${s.release.version} file=manifest.json sha256=${sha256}`;
+  for (const { signer, name } of minisigNames(join(dir, base), signers)) {
     await store.writeFile(name, minisignText(signer, prehash, comment));
     written.add(name);
   }
-  for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
-    const p = join(dir, n);
-    if (/^manifest\.json\.(?:[0-9a-f]{16}\.)?minisig$/.test(n) && !written.has(p)) await store.remove(p);
+  for (const n of await sigFiles(dir, base)) if (!written.has(join(dir, n))) await store.remove(join(dir, n));
+}
+
+/**
+ * The staged manifest's `.minisig` files, made where `doc` moves into the live manifest with no
+ * key (`friday publish`): those by a current key whose trusted comment names the SHA-256 of the
+ * very bytes published, under the live names (`staged.json.minisig` → `manifest.json.minisig`).
+ */
+async function stagedSigs(dir: string, doc: SignedManifest, current: ReadonlySet<string>): Promise<{ name: string; text: string }[]> {
+  const sha256 = createHash('sha256').update(manifestText(doc)).digest('hex');
+  const out: { name: string; text: string }[] = [];
+  for (const n of await sigFiles(dir, 'staged.json')) {
+    const text = await fs.readFile(join(dir, n), 'utf8').catch(() => null);
+    if (text === null) continue;
+    const id = minisigKeyIdOf(text);
+    const trusted = text.split('\n')[2] ?? '';
+    if (id === null || !current.has(id) || !trusted.endsWith(` sha256=${sha256}`)) continue;
+    out.push({ name: join(dir, `manifest.json${n.slice('staged.json'.length)}`), text });
   }
+  return out;
+}
+
+/**
+ * Write the `.minisig` files of `doc` as it goes live: its artifacts' (see `signArtifacts`), and
+ * the manifest's as it will be written to `channels/<c>/manifest.json`, one per signer. With no
+ * signer (`friday publish` has no key) the manifest's are the staged manifest's, signed by `stage`
+ * or `sign` over the same bytes. Signature files of the manifest by keys that did not sign these
+ * bytes are removed: they would fail over them.
+ */
+export async function writeMinisigs(store: Store, publishDir: string, doc: SignedManifest, plan: MinisignPlan): Promise<void> {
+  await signArtifacts(store, publishDir, doc, plan);
+  const dir = join(publishDir, 'channels', doc.signed.channel);
+  if (plan.signers.length) return signManifestFile(store, dir, 'manifest.json', doc, plan.signers);
+  const current = new Set(plan.current.map((k) => minisignKeyId(k).toString('hex')));
+  const carried = await stagedSigs(dir, doc, current);
+  for (const c of carried) await store.writeFile(c.name, c.text);
+  const kept = new Set(carried.map((c) => c.name));
+  for (const n of await sigFiles(dir, 'manifest.json')) if (!kept.has(join(dir, n))) await store.remove(join(dir, n));
+}
+
+/** The `.minisig` files of a manifest about to be written to staged.json: its artifacts', and its own. */
+export async function writeStagedMinisigs(store: Store, publishDir: string, doc: SignedManifest, plan: MinisignPlan): Promise<void> {
+  await signArtifacts(store, publishDir, doc, plan);
+  await signManifestFile(store, join(publishDir, 'channels', doc.signed.channel), 'staged.json', doc, plan.signers);
+}
+
+/** Remove staged.json's `.minisig` files, with staged.json itself. */
+export async function removeStagedMinisigs(store: Store, dir: string): Promise<void> {
+  for (const n of await sigFiles(dir, 'staged.json')) await store.remove(join(dir, n));
 }

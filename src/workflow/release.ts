@@ -8,7 +8,7 @@ import { expiredStaged, releaseStep, staleStaged } from '../core/channel.js';
 import { signBody } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
 import { failure, fromClient } from '../errors.js';
-import { appendEvent, publishManifest, stagedPath, writeManifest, type AuditEvent } from '../io/channel.js';
+import { appendEvent, publishManifest, writeStaged, type AuditEvent } from '../io/channel.js';
 import type { Signer } from '../io/keys.js';
 import type { Channel } from './channel.js';
 import { signatureCount } from './signers.js';
@@ -64,7 +64,7 @@ export async function signAndRelease(
       `${body.channel}: this replaces the staged ${pending.signed.release.version} (serial ${pending.signed.serial}); stage it again once this one is live`,
     );
   }
-  await writeManifest(store, stagedPath(project.publishDir, body.channel), doc);
+  await writeStaged(store, project.publishDir, doc, minisignPlan(ch, signers));
   await appendEvent(store, project.publishDir, body.channel, {
     ...base,
     action,
@@ -74,7 +74,7 @@ export async function signAndRelease(
 }
 
 /** The signers whose keys the trust file lists: only their minisign signatures mean anything to a tester. */
-const minisignPlan = (ch: Channel, signers: readonly Signer[]) => ({
+export const minisignPlan = (ch: Channel, signers: readonly Signer[]) => ({
   signers: signers.filter((s) => ch.trust.keys.has(s.keyid)),
   current: [...ch.trust.keys.keys()],
 });
@@ -82,7 +82,7 @@ const minisignPlan = (ch: Channel, signers: readonly Signer[]) => ({
 /**
  * Check a staged manifest against trust.json (threshold, expiry, serial = live + 1) and make it
  * live. With `signers` (stage --publish), they sign its `.minisig` files; `friday publish` has no
- * key, so a manifest it publishes has none until the next signing command (renew, rollout).
+ * key, so it puts in place those `stage` and `sign` made beside staged.json over the same bytes.
  */
 export async function publishStaged(
   ch: Channel,
