@@ -89,3 +89,25 @@ export async function writeExport(store: Store, dir: string, files: readonly Tuf
     store.checkpoint('tuf');
   }
 }
+
+/** Where `stage` and `sign` keep the export of the staged manifest until `publish` puts it in place. */
+export const stagedExportDir = (dir: string) => join(dir, '.staged');
+
+/** The staged export's files, by name; none when there is no staged export. */
+export async function readStagedExport(dir: string): Promise<TufWrite[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const out: TufWrite[] = [];
+  for (const name of names.filter((n) => /^(?:\d+\.)?(?:root|targets|snapshot|timestamp)\.json$/.test(n)))
+    out.push({ name, text: await fs.readFile(join(dir, name), 'utf8') });
+  return out;
+}
+
+export async function removeStagedExport(store: Store, dir: string): Promise<void> {
+  if (
+    await fs.stat(stagedExportDir(dir)).then(
+      () => true,
+      () => false,
+    )
+  )
+    await store.remove(stagedExportDir(dir));
+}

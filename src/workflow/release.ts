@@ -12,7 +12,7 @@ import { appendEvent, publishManifest, writeStaged, type AuditEvent } from '../i
 import type { Signer } from '../io/keys.js';
 import type { Channel } from './channel.js';
 import { signatureCount } from './signers.js';
-import { planPublishExport, writeTufExport } from './tuf.js';
+import { planPublishExport, stagedExportFor, stageExport, writeTufExport } from './tuf.js';
 
 export interface ReleaseOutcome {
   published: boolean;
@@ -64,13 +64,22 @@ export async function signAndRelease(
       `${body.channel}: this replaces the staged ${pending.signed.release.version} (serial ${pending.signed.serial}); stage it again once this one is live`,
     );
   }
-  await writeStaged(store, project.publishDir, doc, minisignPlan(ch, signers));
+  await stageManifest(ch, doc, signers);
   await appendEvent(store, project.publishDir, body.channel, {
     ...base,
     action,
     detail: { ...detail, staged: true, signatures: valid, threshold },
   });
   return { published: false, doc, valid, threshold };
+}
+
+/**
+ * A signed manifest into staged.json, with what `friday publish` (no key) will put in place with
+ * it: its `.minisig` files (io/channel.ts `writeStaged`) and, with `publish.tuf`, its TUF export.
+ */
+export async function stageManifest(ch: Channel, doc: SignedManifest, signers: Signer[]): Promise<void> {
+  await stageExport(ch, doc, signers);
+  await writeStaged(ch.store, ch.project.publishDir, doc, minisignPlan(ch, signers));
 }
 
 /** The signers whose keys the trust file lists: only their minisign signatures mean anything to a tester. */
@@ -110,7 +119,7 @@ export async function publishStaged(
   const problem = staleStaged('publish', s, live?.signed.serial ?? null);
   if (problem) throw problem;
   const { valid } = signatureCount(staged, trust);
-  const tuf = signers.length ? await planPublishExport(ch, staged, signers) : null;
+  const tuf = signers.length ? await planPublishExport(ch, staged, signers) : await stagedExportFor(ch, staged);
   await publishManifest(
     ch.store,
     ch.project.publishDir,
@@ -130,7 +139,7 @@ export async function publishStaged(
   if (tuf) await writeTufExport(ch.store, tuf);
   else if (ch.project.config.publish.tuf)
     ctx.warn(
-      `${name}: the TUF export still names serial ${live?.signed.serial ?? 'none'}: publish has no key to sign it; run friday export-tuf --channel ${name} --key <file>`,
+      `${name}: the TUF export still names serial ${live?.signed.serial ?? 'none'}: publish has no key, and the keys that staged it could not sign it alone; run friday export-tuf --channel ${name} --key <file>`,
     );
   ctx.info(`${name}: serial ${s.serial} live (${s.release.version}, ${s.rollout.percent}%)`);
 }

@@ -11,14 +11,14 @@ import { newestVersion, parsePercent, signBody, soakCheck, stageBody } from '../
 import { formatTime } from '../core/time.js';
 import { alreadyStaged } from '../core/channel.js';
 import { failure, usageError } from '../errors.js';
-import { appendEvent, readEvents, readLiveManifest, stagedPath, writeStaged } from '../io/channel.js';
+import { appendEvent, readEvents, readLiveManifest, stagedPath } from '../io/channel.js';
 import { displayPath } from '../io/display.js';
 import { startPrehashes } from '../io/minisign.js';
 import { listReleases, readBuildRecord, readNotes, rehashArtifacts, releaseDir } from '../io/releases.js';
 import { pathExists } from '../io/store.js';
 import { isPlainFileName } from '../client/index.js';
 import type { Channel } from './channel.js';
-import { minisignPlan, publishStaged } from './release.js';
+import { publishStaged, stageManifest } from './release.js';
 import { signatureCount } from './signers.js';
 
 export interface StageRequest {
@@ -139,7 +139,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
     });
     const doc = { signed: body, signatures: signBody(body, signers) };
     const count = signatureCount(doc, ch.trust);
-    await writeStaged(ch.store, publishDir, doc, minisignPlan(ch, signers));
+    await stageManifest(ch, doc, signers);
     await appendEvent(ch.store, publishDir, name, {
       at: formatTime(ctx.now),
       action: 'stage',

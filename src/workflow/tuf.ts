@@ -20,13 +20,22 @@ import {
   timestampFor,
   tufText,
   type RootSigned,
+  type TargetsSigned,
   type TufSigner,
 } from '../core/tuf.js';
 import { failure, fromClient, usageError } from '../errors.js';
 import { displayPath } from '../io/display.js';
 import type { Project } from '../io/project.js';
 import type { Store } from '../io/store.js';
-import { readPreviousExport, tufDir, writeExport, type TufWrite } from '../io/tuf-export.js';
+import {
+  readPreviousExport,
+  readStagedExport,
+  removeStagedExport,
+  stagedExportDir,
+  tufDir,
+  writeExport,
+  type TufWrite,
+} from '../io/tuf-export.js';
 import type { Channel } from './channel.js';
 
 export interface TufPlan {
@@ -127,7 +136,11 @@ export async function planTufExport(req: TufRequest): Promise<TufPlan> {
   return { ...plan, targets: targets.version, snapshot: snapshot.version, timestamp: timestamp.version, expires: targets.expires };
 }
 
-export const writeTufExport = (store: Store, plan: TufPlan): Promise<void> => writeExport(store, plan.dir, plan.files);
+/** Write an export; a staged one beside it (see `stageExport`) is spent or outdated by it, and goes. */
+export async function writeTufExport(store: Store, plan: TufPlan): Promise<void> {
+  await writeExport(store, plan.dir, plan.files);
+  await removeStagedExport(store, plan.dir);
+}
 
 /** `friday export-tuf`: the channel's live manifest as a TUF repository, under the channel lock. */
 export async function exportChannel(ch: Channel, out: string | undefined): Promise<TufPlan> {
@@ -163,4 +176,63 @@ const tufRequest = (ch: Channel, live: SignedManifest | null, signers: readonly 
 export async function planPublishExport(ch: Channel, doc: SignedManifest, signers: readonly TufSigner[]): Promise<TufPlan | null> {
   if (!ch.project.config.publish.tuf) return null;
   return planTufExport(tufRequest(ch, doc, signers));
+}
+
+/**
+ * With `publish.tuf`, the export a staged manifest will need, signed now by the keys of `stage` or
+ * `sign` (`friday publish` has none) into `tuf/<c>/.staged/`: the metadata as it will be once
+ * the manifest is live, each version one past the export's. Keys short of a threshold (a
+ * co-signed channel) leave none: `publish` then says to run `export-tuf`.
+ */
+export async function stageExport(ch: Channel, doc: SignedManifest, signers: readonly TufSigner[]): Promise<void> {
+  if (!ch.project.config.publish.tuf) return;
+  const dir = tufDir(ch.project.publishDir, ch.name);
+  await removeStagedExport(ch.store, dir);
+  let plan: TufPlan;
+  try {
+    plan = await planTufExport(tufRequest(ch, doc, signers));
+  } catch (err) {
+    if ((err as { code?: string }).code === 'E_THRESHOLD') return;
+    throw err;
+  }
+  await writeExport(ch.store, stagedExportDir(dir), plan.files);
+}
+
+/**
+ * The export `stage` or `sign` signed for `doc` (see `stageExport`), to write in place once `doc`
+ * is live; null when there is none, or it is not for these bytes, or an export since has taken
+ * its versions (its timestamp would not be newer than the one clients hold).
+ */
+export async function stagedExportFor(ch: Channel, doc: SignedManifest): Promise<TufPlan | null> {
+  if (!ch.project.config.publish.tuf) return null;
+  const dir = tufDir(ch.project.publishDir, ch.name);
+  const staged = await readStagedExport(stagedExportDir(dir));
+  const targets = staged.find((f) => f.name === 'targets.json');
+  if (!targets) return null;
+  const prev = await readPreviousExport(dir, ch.project.root);
+  const signed = (name: string) =>
+    (JSON.parse(staged.find((f) => f.name === name)?.text ?? '{}') as { signed?: { version?: number } }).signed;
+  const t = signed('targets.json') as TargetsSigned | undefined;
+  if (!t || JSON.stringify(t) !== JSON.stringify(targetsFor(doc.signed, t.version))) return null;
+  if (!(
+    (signed('snapshot.json')?.version ?? 0) > prev.snapshot &&
+    (signed('timestamp.json')?.version ?? 0) > prev.timestamp &&
+    t.version > prev.targets
+  ))
+    return null;
+  const root = signed('root.json')?.version ?? prev.root?.version;
+  if (root === undefined || (prev.root && root < prev.root.version)) return null;
+  // TUF's order: root versions, root.json, targets, snapshot, timestamp last.
+  const rank = (n: string) =>
+    n.endsWith('.root.json') ? Number.parseInt(n, 10) : ({ 'root.json': 1e9, 'targets.json': 2e9, 'snapshot.json': 3e9 }[n] ?? 4e9);
+  const files = [...staged].sort((a, b) => rank(a.name) - rank(b.name));
+  return {
+    dir,
+    files,
+    root,
+    targets: t.version,
+    snapshot: signed('snapshot.json')!.version!,
+    timestamp: signed('timestamp.json')!.version!,
+    expires: t.expires,
+  };
 }

@@ -267,6 +267,36 @@ describe('export-tuf', () => {
     expect((await u.getTargetInfo(UMI))?.custom).toMatchObject({ rollout: { percent: 50 } });
   });
 
+  it('publish.tuf: stage signs the export of the staged manifest, and publish (no key) puts it in place', async () => {
+    const f = await makeFixture({ now: NOW });
+    await withTuf(f);
+    const stage = await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path]);
+    expect(stage.code, stage.stderr).toBe(0);
+    const out = join(f.ota, 'tuf', 'beta');
+    await expect(fs.stat(join(out, 'timestamp.json'))).rejects.toThrow(); // nothing live yet, nothing served
+    const publish = await f.friday(['publish', '--channel', 'beta']);
+    expect(publish.code, publish.stderr).toBe(0);
+    expect(publish.stderr).not.toContain('TUF');
+    expect((await fs.readdir(out)).sort()).toEqual(['1.root.json', 'root.json', 'snapshot.json', 'targets.json', 'timestamp.json']);
+    const server = await serve(f.ota);
+    const c = await client(f, server);
+    const u = c.updater();
+    await u.refresh();
+    expect((await u.getTargetInfo(UMI))?.custom).toMatchObject({ version: '2026.48.0', channel: 'beta' });
+
+    // A co-signed channel: neither key alone can sign its export, so publish says what to run.
+    const g = await makeFixture({ now: NOW, channelThresholds: { beta: 2 } });
+    await withTuf(g);
+    const s1 = await g.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', g.alice.path]);
+    expect(s1.code, s1.stderr).toBe(0);
+    expect((await g.friday(['sign', '--channel', 'beta', '--key', g.bob.path])).code).toBe(0);
+    const p2 = await g.friday(['publish', '--channel', 'beta']);
+    expect(p2.code, p2.stderr).toBe(0);
+    expect(p2.stderr).toContain('friday export-tuf --channel beta');
+    const e = await g.friday(['export-tuf', '--channel', 'beta', '--key', g.alice.path, '--key', g.bob.path, '--json']);
+    expect(e.code, e.stderr).toBe(0);
+  });
+
   it('refuses, nothing written: an unknown channel, nothing live, keys not trusted, keys short of the threshold', async () => {
     const f = await makeFixture({ now: NOW, channelThresholds: { stable: 2 } });
     const before = await snapshot(f.ota);
