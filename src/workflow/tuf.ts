@@ -205,6 +205,11 @@ export async function stageExport(ch: Channel, doc: SignedManifest, signers: rea
  */
 export async function stagedExportFor(ch: Channel, doc: SignedManifest): Promise<TufPlan | null> {
   if (!ch.project.config.publish.tuf) return null;
+  // A damaged staged export is only a missed shortcut: publish goes on and says to run export-tuf.
+  return carriedExport(ch, doc).catch(() => null);
+}
+
+async function carriedExport(ch: Channel, doc: SignedManifest): Promise<TufPlan | null> {
   const dir = tufDir(ch.project.publishDir, ch.name);
   const staged = await readStagedExport(stagedExportDir(dir));
   const targets = staged.find((f) => f.name === 'targets.json');
