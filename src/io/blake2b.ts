@@ -30,3 +30,36 @@ export function blake2bInWorker(path: string): Blake2bJob {
   digest.catch(() => {});
   return { worker, digest };
 }
+
+let shared: { worker: Worker; jobs: Map<number, (d: Buffer | null) => void>; next: number } | null = null;
+
+/**
+ * The BLAKE2b-512 of `path` from one worker shared by every caller of the run (the cut's copies):
+ * one more thread, whatever the number of files, so on two cores the SHA-256 of the copies and
+ * this hash each take a core. Null when the worker fails (the caller goes on without it).
+ */
+export function blake2bShared(path: string): Promise<Buffer | null> {
+  if (!shared) {
+    const worker = new Worker(WORKER);
+    const jobs = new Map<number, (d: Buffer | null) => void>();
+    const s = { worker, jobs, next: 0 };
+    worker.on('message', (m: { id: number; digest?: Uint8Array }) => {
+      s.jobs.get(m.id)?.(m.digest ? Buffer.from(m.digest) : null);
+      s.jobs.delete(m.id);
+      if (s.jobs.size === 0) worker.unref(); // idle: it must not keep the run alive
+    });
+    worker.on('error', () => {
+      for (const done of s.jobs.values()) done(null);
+      s.jobs.clear();
+      if (shared === s) shared = null;
+    });
+    shared = s;
+  }
+  const s = shared;
+  const id = s.next++;
+  s.worker.ref();
+  return new Promise((resolve) => {
+    s.jobs.set(id, resolve);
+    s.worker.postMessage({ id, path });
+  });
+}

@@ -1,8 +1,9 @@
 /**
  * Copy a build artifact into the release folder and hash it (docs/quality.md "hashing"), with memory
- * constant for any size (two read buffers): SHA-256 for build.json and the manifests, and from the
- * same buffers BLAKE2b-512, the prehash of the artifact's minisign signature, kept in build.json
- * so the stage that signs it never reads the file for it (docs/formats.md "build.json").
+ * constant for any size (two read buffers): SHA-256 for build.json and the manifests, and
+ * BLAKE2b-512, the prehash of the artifact's minisign signature (one worker thread for the whole
+ * cut, io/blake2b.ts), kept in build.json so the stage that signs it never reads the file for it
+ * (docs/formats.md "build.json").
  *
  * The fast path copies in the kernel (fs.copyFile: a reflink where the file system shares
  * extents, else copy_file_range/sendfile) in the thread pool while this thread hashes the source
@@ -31,6 +32,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { writeAll } from '../client/files.js';
 import { errnoCode, failure } from '../errors.js';
+import { blake2bShared } from './blake2b.js';
 
 /** 8 MiB reads: large enough that the syscall and promise cost vanish, small enough for the caches. */
 const CHUNK = 8 * 1024 * 1024;
@@ -145,6 +147,10 @@ async function kernelCopyAndHash(
   onProgress?: Progress,
 ): Promise<CopyResult | null> {
   const before = await input.stat({ bigint: true });
+  // The BLAKE2b-512 of minisign's signature, read by the cut's one hashing worker on another core
+  // while this thread hashes SHA-256 (the page cache serves both reads); awaited before the
+  // "after" checks below, so what it read is covered by them as the SHA-256 is.
+  const blake = blake2bShared(src);
   // COPYFILE_FICLONE asks for a reflink and falls back to an in-kernel copy where there is none.
   let copyError: unknown = null;
   const copying = kernelCopySlot(() => fs.copyFile(src, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE)).catch(
@@ -156,6 +162,7 @@ async function kernelCopyAndHash(
   } finally {
     await copying; // settled before anyone removes its file
   }
+  const blake2b512 = (await blake)?.toString('hex'); // none: the stage hashes the file itself, as for older releases
 
   if (copyError !== null) {
     if (NO_KERNEL_COPY.has(errnoCode(copyError) ?? '')) return null;
@@ -175,7 +182,7 @@ async function kernelCopyAndHash(
       'make sure nothing writes the build output during `friday cut`, then run again',
     );
   }
-  return hashed;
+  return blake2b512 === undefined ? hashed : { ...hashed, blake2b512 };
 }
 
 function sameFile(a: BigIntStats, b: BigIntStats): boolean {
@@ -216,17 +223,15 @@ async function onePassCopyAndHash(input: fs.FileHandle, tmp: string, chunk: numb
   }
 }
 
-/** SHA-256 (and BLAKE2b-512 with `withBlake`) of an open file from its start: the next chunk is read while this one is hashed. */
+/** SHA-256 of an open file from its start: the next chunk is read while this one is hashed. */
 async function hashHandle(
   h: fs.FileHandle,
   total: number,
   chunk: number,
   onProgress?: Progress,
   stop?: () => boolean,
-  withBlake = true,
 ): Promise<CopyResult> {
   const hash = createHash('sha256');
-  const blake = withBlake ? createHash('blake2b512') : null;
   const [first, second] = takeBuffers(chunk);
   let current = first,
     next = second;
@@ -234,23 +239,21 @@ async function hashHandle(
   let n = (await h.read(current, 0, chunk, 0)).bytesRead;
   while (n > 0 && !stop?.()) {
     const reading = h.read(next, 0, chunk, size + n);
-    const view = n === chunk ? current : current.subarray(0, n);
-    hash.update(view);
-    blake?.update(view);
+    hash.update(n === chunk ? current : current.subarray(0, n));
     size += n;
     n = (await reading).bytesRead;
     [current, next] = [next, current];
     onProgress?.(size, total);
   }
   spareBuffers.push(current, next);
-  return { size, sha256: hash.digest('hex'), ...(blake ? { blake2b512: blake.digest('hex') } : {}) };
+  return { size, sha256: hash.digest('hex') };
 }
 
 /** SHA-256 and size of a file, read in large chunks (used to re-check a release before signing). */
 export async function hashFile(path: string): Promise<CopyResult> {
   const h = await fs.open(path, 'r');
   try {
-    return await hashHandle(h, 0, CHUNK, undefined, undefined, false);
+    return await hashHandle(h, 0, CHUNK);
   } finally {
     await h.close();
   }

@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { readTrustFile, type SignedManifest, type Trust } from '../client/index.js';
 import {
+  olpcCanonical,
   roleSigners,
   rootFor,
   signTuf,
@@ -60,8 +61,11 @@ export interface TufRequest {
   dir?: string | undefined;
 }
 
-const sameRoot = (a: RootSigned, b: RootSigned) =>
-  JSON.stringify([a.keys, a.roles, a.consistent_snapshot]) === JSON.stringify([b.keys, b.roles, b.consistent_snapshot]);
+/** The same keys, roles and thresholds, whatever order a file lists them in. */
+const sameRoot = (a: RootSigned, b: RootSigned) => {
+  const form = (r: RootSigned) => olpcCanonical({ keys: r.keys, roles: r.roles } as never);
+  return form(a) === form(b);
+};
 
 /** Trust version `v`: the newest as given, an older one from `<publish>/trust/<v>.json`, where the chain keeps it. */
 async function trustVersion(project: Project, v: number, newest: Trust): Promise<Trust> {

@@ -325,5 +325,13 @@ describe('export-tuf', () => {
     expect(both.code, both.stderr).toBe(0);
     expect((await readJson(join(out, 'root.json'))).signed.roles.root.threshold).toBe(2);
     expect(await snapshot(f.ota)).toEqual(withLive);
+
+    // trust.json changed in place after an export (keys trust, before any rotation): TUF clients
+    // never fetch root 1 again, so the export refuses until a rotation makes root 2.
+    expect((await f.friday(['keys', 'trust', f.carol.pubPath])).code).toBe(0);
+    const stale = await f.friday(['export-tuf', '--channel', 'stable', '--key', f.alice.path, '--key', f.bob.path, '--out', out, '--json']);
+    expect(stale.code).toBe(2);
+    expect(stale.json.error.code).toBe('E_TRUST');
+    expect(stale.json.error.message).toContain('other keys or thresholds than trust version 1');
   });
 });
