@@ -65,14 +65,14 @@ try {
   );
   const added = (t.fresh - t.kept) / t.kept;
   console.log(
-    `stage --publish, ${gib} GiB: ${fmt(t.fresh, 0)} ms writing the .minisig vs ${fmt(t.kept, 0)} ms with it kept: +${fmt(added)}× (target ≤ 0.2×)`,
+    `stage --publish, ${gib} GiB: ${fmt(t.fresh, 0)} ms writing the .minisig vs ${fmt(t.kept, 0)} ms with it kept: ${added < 0 ? '' : '+'}${fmt(added)}× (target ≤ 0.2×)`,
   );
   row({
     what: 'minisign',
     workload: `stage --publish, ${gib} GiB artifact, .minisig written`,
     ours: `${fmt(t.fresh, 0)} ms`,
     reference: `the same stage, .minisig kept: ${fmt(t.kept, 0)} ms`,
-    ratio: `+${fmt(added)}`,
+    ratio: `${added < 0 ? '' : '+'}${fmt(added)}`,
     target: '≤ +0.2×',
     pass: added <= 0.2,
   });

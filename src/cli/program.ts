@@ -344,6 +344,17 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
     async () => (await import('../commands/pull.js')).run,
   );
   runWith(
+    command(
+      'export-tuf',
+      "write the channel's live manifest as a signed TUF repository, for TUF updaters",
+      'friday export-tuf --channel stable --key alice.key',
+    )
+      .requiredOption('--channel <name>', 'channel')
+      .option('--key <file>', 'private key file (repeatable; default FRIDAY_SIGNING_KEY)', collect)
+      .option('--out <dir>', 'where to write it (default <publish>/tuf/<channel>/)'),
+    async () => (await import('../commands/export-tuf.js')).run,
+  );
+  runWith(
     command('prune', 'remove release folders no channel carries, beyond the newest n', 'friday prune --keep 8 --dry-run').requiredOption(
       '--keep <n>',
       'how many of the newest releases to keep whatever happens',

@@ -4,8 +4,9 @@ import { expiredStaged, staleStaged } from '../core/channel.js';
 import { addSignatures } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
 import { failure } from '../errors.js';
-import { appendEvent, stagedPath, writeManifest } from '../io/channel.js';
+import { appendEvent } from '../io/channel.js';
 import { openChannel } from '../workflow/channel.js';
+import { stageManifest } from '../workflow/release.js';
 import { signatureCount } from '../workflow/signers.js';
 
 export async function run(ctx: Context, opts: { channel: string; key?: string[] }): Promise<Outcome> {
@@ -23,7 +24,7 @@ export async function run(ctx: Context, opts: { channel: string; key?: string[] 
     const doc = addSignatures(staged, signers);
     const count = signatureCount(doc, ch.trust);
     // Write.
-    await writeManifest(store, stagedPath(project.publishDir, name), doc);
+    await stageManifest(ch, doc, signers);
     await appendEvent(store, project.publishDir, name, {
       at: formatTime(ctx.now),
       action: 'sign',

@@ -137,7 +137,15 @@ export const configSchema = z.strictObject({
   changelog: z._default(z.strictObject({ foldPrereleases: z._default(z.boolean({ error: 'must be true or false' }), false) }), {
     foldPrereleases: false,
   }),
-  publish: z._default(z.strictObject({ dir: z._default(nonEmpty(), 'ota'), actor: z.optional(nonEmpty()) }), { dir: 'ota' }),
+  publish: z._default(
+    z.strictObject({
+      dir: z._default(nonEmpty(), 'ota'),
+      actor: z.optional(nonEmpty()),
+      // docs/security.md "The TUF view of a channel": every signing command keeps tuf/<c>/ signed too.
+      tuf: z._default(z.boolean({ error: 'must be true or false' }), false),
+    }),
+    { dir: 'ota', tuf: false },
+  ),
   feedback: z._default(z.strictObject({ path: z._default(nonEmpty(), 'feedback/crashes.ndjson') }), { path: 'feedback/crashes.ndjson' }),
   fans: z._default(fansSchema, () => fansSchema.parse({})),
 });

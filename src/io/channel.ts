@@ -3,7 +3,7 @@
  * staged and history manifests and the audit log, the channel lock, and the publish sequence.
  *
  * The publish order is what makes a killed run harmless (docs/formats.md "Publishing"): the
- * `.minisig` files of the artifacts and the manifest first (when the command has keys), then the
+ * `.minisig` files of the artifacts and the manifest first (for `publish`, the staged ones), then the
  * live manifest.json moves into place (atomic rename), then its copy in history/, then
  * staged.json goes (when it is the manifest published), then the audit lines. A run killed
  * between two steps leaves a live manifest whose history copy, staged removal or audit line is
@@ -15,7 +15,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalBytes, type SignedManifest } from '../client/index.js';
 import { manifestText } from '../core/manifest.js';
-import { writeMinisigs, type MinisignPlan } from './minisign.js';
+import { removeStagedMinisigs, writeMinisigs, writeStagedMinisigs, type MinisignPlan } from './minisign.js';
 import { errnoCode, FridayError } from '../errors.js';
 import { displayPath } from './display.js';
 import { readManagedManifest } from './manifest-file.js';
@@ -121,6 +121,16 @@ export async function writeManifest(store: Store, path: string, doc: SignedManif
 }
 
 /**
+ * A signed manifest into staged.json, its `.minisig` files first (docs/formats.md "minisign
+ * signatures"): the artifacts' not signed yet, and the staged manifest's over the very bytes that
+ * become manifest.json, so `friday publish`, which has no key, puts them in place with it.
+ */
+export async function writeStaged(store: Store, publishDir: string, doc: SignedManifest, minisign: MinisignPlan): Promise<void> {
+  await writeStagedMinisigs(store, publishDir, doc, minisign);
+  await writeManifest(store, stagedPath(publishDir, doc.signed.channel), doc);
+}
+
+/**
  * The history copy of a published manifest. A history file is never rewritten: the same bytes
  * again is nothing to do, other bytes under the same name is an internal error, never silent
  * (a mirror or a cache may hold the first copy).
@@ -173,6 +183,7 @@ export async function publishManifest(
   store.checkpoint('history');
   if (opts.removeStaged) {
     await store.remove(stagedPath(publishDir, ch));
+    await removeStagedMinisigs(store, channelDir(publishDir, ch));
     store.checkpoint('staged');
   }
   for (const e of events) {
@@ -198,7 +209,10 @@ export async function completePublish(
   const s = live.signed;
   await writeHistory(store, publishDir, live);
   const staged = await readStagedManifest(publishDir, channel).catch(() => null);
-  if (staged && canonicalBytes(staged.signed).equals(canonicalBytes(s))) await store.remove(stagedPath(publishDir, channel));
+  if (staged && canonicalBytes(staged.signed).equals(canonicalBytes(s))) {
+    await store.remove(stagedPath(publishDir, channel));
+    await removeStagedMinisigs(store, channelDir(publishDir, channel));
+  }
   if (events.some((e) => e.action === 'publish' && e.serial === s.serial)) return events;
   const ev: AuditEvent = {
     at: s.issuedAt,

@@ -8,11 +8,12 @@ import { expiredStaged, releaseStep, staleStaged } from '../core/channel.js';
 import { signBody } from '../core/manifest.js';
 import { formatTime } from '../core/time.js';
 import { failure, fromClient } from '../errors.js';
-import { appendEvent, publishManifest, stagedPath, writeManifest, type AuditEvent } from '../io/channel.js';
+import { appendEvent, publishManifest, writeStaged, type AuditEvent } from '../io/channel.js';
 import type { Signer } from '../io/keys.js';
 import { withAudience } from './audience.js';
 import type { Channel } from './channel.js';
 import { signatureCount } from './signers.js';
+import { planPublishExport, stagedExportFor, stageExport, writeTufExport } from './tuf.js';
 
 export interface ReleaseOutcome {
   published: boolean;
@@ -45,6 +46,7 @@ export async function signAndRelease(
   const pending = await ch.staged().catch(() => null);
   if (releaseStep(valid, threshold) === 'publish') {
     const same = pending !== null && canonicalBytes(pending.signed).equals(canonicalBytes(body));
+    const tuf = await planPublishExport(ch, doc, signers);
     await publishManifest(
       store,
       project.publishDir,
@@ -55,6 +57,7 @@ export async function signAndRelease(
       ],
       { removeStaged: same, minisign: minisignPlan(ch, signers) },
     );
+    if (tuf) await writeTufExport(store, tuf);
     return { published: true, doc, valid, threshold };
   }
   // One staged.json per channel: say so when this pushes out a different release waiting there.
@@ -63,7 +66,7 @@ export async function signAndRelease(
       `${body.channel}: this replaces the staged ${pending.signed.release.version} (serial ${pending.signed.serial}); stage it again once this one is live`,
     );
   }
-  await writeManifest(store, stagedPath(project.publishDir, body.channel), doc);
+  await stageManifest(ch, doc, signers);
   await appendEvent(store, project.publishDir, body.channel, {
     ...base,
     action,
@@ -72,8 +75,17 @@ export async function signAndRelease(
   return { published: false, doc, valid, threshold };
 }
 
+/**
+ * A signed manifest into staged.json, with what `friday publish` (no key) will put in place with
+ * it: its `.minisig` files (io/channel.ts `writeStaged`) and, with `publish.tuf`, its TUF export.
+ */
+export async function stageManifest(ch: Channel, doc: SignedManifest, signers: Signer[]): Promise<void> {
+  await stageExport(ch, doc, signers);
+  await writeStaged(ch.store, ch.project.publishDir, doc, minisignPlan(ch, signers));
+}
+
 /** The signers whose keys the trust file lists: only their minisign signatures mean anything to a tester. */
-const minisignPlan = (ch: Channel, signers: readonly Signer[]) => ({
+export const minisignPlan = (ch: Channel, signers: readonly Signer[]) => ({
   signers: signers.filter((s) => ch.trust.keys.has(s.keyid)),
   current: [...ch.trust.keys.keys()],
 });
@@ -81,7 +93,7 @@ const minisignPlan = (ch: Channel, signers: readonly Signer[]) => ({
 /**
  * Check a staged manifest against trust.json (threshold, expiry, serial = live + 1) and make it
  * live. With `signers` (stage --publish), they sign its `.minisig` files; `friday publish` has no
- * key, so a manifest it publishes has none until the next signing command (renew, rollout).
+ * key, so it puts in place those `stage` and `sign` made beside staged.json over the same bytes.
  */
 export async function publishStaged(
   ch: Channel,
@@ -109,6 +121,7 @@ export async function publishStaged(
   const problem = staleStaged('publish', s, live?.signed.serial ?? null);
   if (problem) throw problem;
   const { valid } = signatureCount(staged, trust);
+  const tuf = signers.length ? await planPublishExport(ch, staged, signers) : await stagedExportFor(ch, staged);
   await publishManifest(
     ch.store,
     ch.project.publishDir,
@@ -125,5 +138,10 @@ export async function publishStaged(
     ],
     { removeStaged: true, minisign: minisignPlan(ch, signers) },
   );
+  if (tuf) await writeTufExport(ch.store, tuf);
+  else if (ch.project.config.publish.tuf)
+    ctx.warn(
+      `${name}: the TUF export still names serial ${live?.signed.serial ?? 'none'}: publish has no key, and the keys that staged it could not sign it alone; run friday export-tuf --channel ${name} --key <file>`,
+    );
   ctx.info(`${name}: serial ${s.serial} live (${s.release.version}, ${s.rollout.percent}%)`);
 }

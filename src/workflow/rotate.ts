@@ -25,6 +25,9 @@ import { displayPath } from '../io/display.js';
 import { loadSigners } from '../io/keys.js';
 import type { Project } from '../io/project.js';
 import { createStore, withLock } from '../io/store.js';
+import { readLiveManifest } from '../io/channel.js';
+import { exportedChannels } from '../io/tuf-export.js';
+import { planTufExport, writeTufExport } from './tuf.js';
 
 export interface PublicKeyEntry {
   keyid: string;
@@ -201,6 +204,14 @@ export async function rotate(ctx: Context, project: Project, req: RotateRequest)
         `version ${cur.version} needs ${highestThreshold(cur)} of its keys, version ${version} ${Math.max(threshold, ...Object.values(channels).map((c) => c.threshold))} of its own: pass more --key files`,
       );
     }
+    // With publish.tuf, each channel's export gains root N+1 (and its metadata signed by the new
+    // keys), planned before anything is written: keys short of a channel's threshold refuse it all.
+    const tuf = [];
+    if (project.config.publish.tuf)
+      for (const channel of await exportedChannels(dir)) {
+        const live = await readLiveManifest(dir, channel, project.root);
+        tuf.push(await planTufExport({ project, channel, trust: parseTrust(document, label), live, signers: useful, now: ctx.now }));
+      }
     const store = createStore(ctx);
     await removeLeftovers(store, dir);
     if (!hasFirst) await store.writeFile(join(dir, 'trust', '1.json'), await fs.readFile(trustPath));
@@ -208,6 +219,7 @@ export async function rotate(ctx: Context, project: Project, req: RotateRequest)
     await store.writeJson(nextPath, document);
     store.checkpoint('trust-version');
     await store.writeJson(trustPath, document);
+    for (const plan of tuf) await writeTufExport(store, plan);
     return {
       version,
       previous: cur.version,

@@ -11,7 +11,7 @@ import { manifestText, newestVersion, parsePercent, signBody, soakCheck, stageBo
 import { formatTime } from '../core/time.js';
 import { alreadyStaged } from '../core/channel.js';
 import { failure, usageError } from '../errors.js';
-import { appendEvent, readEvents, readLiveManifest, stagedPath, writeManifest } from '../io/channel.js';
+import { appendEvent, readEvents, readLiveManifest, stagedPath } from '../io/channel.js';
 import { displayPath } from '../io/display.js';
 import { startPrehashes } from '../io/minisign.js';
 import { listReleases, readBuildRecord, readNotes, rehashArtifacts, releaseDir } from '../io/releases.js';
@@ -19,7 +19,7 @@ import { pathExists } from '../io/store.js';
 import { isPlainFileName } from '../client/index.js';
 import { withAudience } from './audience.js';
 import type { Channel } from './channel.js';
-import { publishStaged } from './release.js';
+import { publishStaged, stageManifest } from './release.js';
 import { signatureCount } from './signers.js';
 
 export interface StageRequest {
@@ -111,12 +111,11 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
   }
   // A release blocked here is refused before its files are hashed (again under the lock below).
   refuseBlocked(as, ch.name, (await ch.live())?.signed.blocked ?? [], version, req.force);
-  // The minisign prehash of artifacts not signed yet runs in a worker beside the rehash.
-  if (req.publish)
-    await startPrehashes(
-      build.artifacts.map((a) => join(releaseDir(publishDir, version), a.file)),
-      [...ch.trust.keys.keys()],
-    );
+  // The minisign prehash of artifacts not signed yet (and cut before build.json kept it) runs in a worker beside the rehash.
+  await startPrehashes(
+    build.artifacts.filter((a) => a.blake2b512 === undefined).map((a) => join(releaseDir(publishDir, version), a.file)),
+    [...ch.trust.keys.keys()],
+  );
   await rehashArtifacts(place, build, ctx.info);
   const notes = await readNotes(publishDir, version, ctx.warn);
   const chosen = version;
@@ -153,7 +152,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
     const doc = { signed: body, signatures: signBody(body, signers) };
     refuseOversized(as, doc);
     const count = signatureCount(doc, ch.trust);
-    await writeManifest(ch.store, stagedPath(publishDir, name), doc);
+    await stageManifest(ch, doc, signers);
     await appendEvent(ch.store, publishDir, name, {
       at: formatTime(ctx.now),
       action: 'stage',

@@ -4,9 +4,11 @@
  * it): the key `keys generate` prints and `trust.json` keeps verifies them, a tampered file is refused.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { minisignPublicKey } from '../../src/core/minisign.js';
 import { makeFixture } from '../integration/channel-fixture.js';
 
 const minisign = (args: string[]) => spawnSync('minisign', args, { encoding: 'utf8' });
@@ -80,5 +82,61 @@ describe('minisign signatures', () => {
     const renewed = await f.friday(['renew', '--channel', 'beta', '--force', '--key', keep.path]);
     expect(renewed.code, renewed.stderr).toBe(0);
     for (const file of [artifact, manifest]) expect(minisign(['-Vm', file, '-P', rwOf(keep.keyid)]).status).toBe(0);
+  });
+
+  it("stage and sign write the staged manifest's .minisig over the bytes that go live; publish, with no key, puts it in place", async () => {
+    const f = await makeFixture({ channelThresholds: { beta: 2 } });
+    const dir = join(f.ota, 'channels', 'beta');
+    const rw = (k: { keyid: string; publicRaw: Buffer }) => minisignPublicKey(k.keyid, k.publicRaw);
+    const sigs = async () => (await fs.readdir(dir)).filter((n) => n.endsWith('.minisig')).sort();
+    const staged = await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path]);
+    expect(staged.code, staged.stderr).toBe(0);
+    expect(await sigs()).toEqual(['staged.json.minisig']);
+    expect(minisign(['-Vm', join(dir, 'staged.json'), '-P', rw(f.alice)]).status).toBe(0);
+    // The artifacts are signed at stage time too: publish has no key to do it.
+    const art = join(f.ota, 'releases', '2026.48.0', 'aurora-umi-2026.48.0.zip');
+    expect(minisign(['-Vm', art, '-P', rw(f.alice)]).status).toBe(0);
+
+    // bob's co-signature changes the bytes: alice's signature of the old ones goes, bob's is made.
+    const signed = await f.friday(['sign', '--channel', 'beta', '--key', f.bob.path]);
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(await sigs()).toEqual(['staged.json.minisig']);
+    expect(minisign(['-Vm', join(dir, 'staged.json'), '-P', rw(f.alice)]).status).not.toBe(0);
+    expect(minisign(['-Vm', join(dir, 'staged.json'), '-P', rw(f.bob)]).status).toBe(0);
+
+    const published = await f.friday(['publish', '--channel', 'beta']);
+    expect(published.code, published.stderr).toBe(0);
+    expect(await sigs()).toEqual(['manifest.json.minisig']);
+    const ok = minisign(['-Vm', join(dir, 'manifest.json'), '-P', rw(f.bob)]);
+    expect(ok.status, ok.stderr + ok.stdout).toBe(0);
+    expect(ok.stdout).toContain('file=manifest.json');
+
+    // A staged.json changed by hand after it was signed: its .minisig is not carried over.
+    await f.friday(['stage', '--channel', 'beta', '--version', '2026.47.0', '--key', f.alice.path, '--key', f.bob.path]);
+    const doc = JSON.parse(await fs.readFile(join(dir, 'staged.json'), 'utf8'));
+    doc.signatures.reverse();
+    await fs.writeFile(join(dir, 'staged.json'), JSON.stringify(doc, null, 2) + '\n');
+    const again = await f.friday(['publish', '--channel', 'beta']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await sigs()).toEqual([]);
+  });
+
+  it('stage signs the BLAKE2b-512 the cut recorded in build.json: the signature is over the bytes the cut copied', async () => {
+    const f = await makeFixture();
+    const dir = join(f.ota, 'releases', '2026.48.0');
+    const build = JSON.parse(await fs.readFile(join(dir, 'build.json'), 'utf8'));
+    const blake = (b: Buffer) => createHash('blake2b512').update(b).digest('hex');
+    const umi = build.artifacts.find((a: { device: string }) => a.device === 'umi');
+    const cepheus = build.artifacts.find((a: { device: string }) => a.device === 'cepheus');
+    umi.blake2b512 = blake(await fs.readFile(join(dir, umi.file)));
+    // A record whose prehash is not of the file on disk: a signature from it cannot verify the file.
+    cepheus.blake2b512 = blake(Buffer.from('other bytes'));
+    await fs.writeFile(join(dir, 'build.json'), JSON.stringify(build, null, 2) + '\n');
+    const r = await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path, '--publish']);
+    expect(r.code, r.stderr).toBe(0);
+    const rw = minisignPublicKey(f.alice.keyid, f.alice.publicRaw);
+    const ok = minisign(['-Vm', join(dir, umi.file), '-P', rw]);
+    expect(ok.status, ok.stderr + ok.stdout).toBe(0);
+    expect(minisign(['-Vm', join(dir, cepheus.file), '-P', rw]).status).not.toBe(0);
   });
 });

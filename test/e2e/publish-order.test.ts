@@ -6,6 +6,7 @@
  * 1..live-1 until the next command completes it), never a signed manifest that did not go live.
  * The next command then succeeds and leaves the channel complete.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +106,11 @@ describe('the publish order', () => {
         expect(killed.signal, `${c.name} after ${step}: ${killed.stderr}`).toBe('SIGKILL');
         const live = await checkChannelFiles(f.ota, f.trustPath, 'beta', NOW, { complete: false });
         expect(live.signed.serial, `${c.name} after ${step}`).toBe(before + 1);
+        // The manifest's .minisig went into place before it, over its bytes (publish has no key:
+        // it is the one `stage` made beside staged.json).
+        const liveBytes = await fs.readFile(join(beta, 'manifest.json'));
+        const sig = await fs.readFile(join(beta, 'manifest.json.minisig'), 'utf8');
+        expect(sig, `${c.name} after ${step}`).toContain(`sha256=${createHash('sha256').update(liveBytes).digest('hex')}`);
 
         // The killed run's lock would go stale after 5 s; drop it rather than wait.
         for (const lock of ['.friday.lock', '.watch.lock']) await fs.rm(join(beta, lock), { recursive: true, force: true });
@@ -114,6 +120,7 @@ describe('the publish order', () => {
         const done = await checkChannelFiles(f.ota, f.trustPath, 'beta', NOW, { complete: true });
         expect(done.signed.serial).toBe(before + 2);
         await expect(fs.access(join(f.ota, 'channels/beta/staged.json'))).rejects.toThrow();
+        await expect(fs.access(join(f.ota, 'channels/beta/staged.json.minisig'))).rejects.toThrow();
       }
     }, 60_000);
   }

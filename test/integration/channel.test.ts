@@ -64,7 +64,7 @@ function channelAt(ota: string, t: Trust, opts: { dryRun?: boolean; warn?: (line
       configPath: join(ota, 'friday.config.json'),
       publishDir: ota,
       channels: {},
-      config: { product: 'aurora' },
+      config: { product: 'aurora', publish: { dir: 'ota', tuf: false } },
     } as never,
     name: 'beta',
     policy: {} as never,
@@ -165,8 +165,10 @@ describe('channel files', () => {
     const dry = channelAt(ota, trust, { dryRun: true });
     const r = await signAndRelease(dry, body(2), [key], 'renew', {});
     expect(r.published).toBe(true);
-    expect(dry.store.written.length).toBe(6); // the manifest's .minisig joins the five writes of a publish
+    // The manifest's .minisig joins the five writes of a publish, and the staged one goes with staged.json.
+    expect(dry.store.written.length).toBe(7);
     expect(dry.store.written.some((w) => w.endsWith('manifest.json.minisig'))).toBe(true);
+    expect(dry.store.written.some((w) => w.endsWith('staged.json.minisig'))).toBe(true);
     expect(await fs.readFile(livePath(ota, 'beta'), 'utf8')).toBe(before);
 
     const done = await signAndRelease(channelAt(ota, trust), body(2), [key], 'renew', {});

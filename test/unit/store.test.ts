@@ -93,7 +93,11 @@ describe('copyAndHash', () => {
       const seen: number[] = [];
       const r = await copyAndHash('/out/x.zip', '/rel/x.zip', (done) => seen.push(done));
       expect(copyFile).toHaveBeenCalled();
-      expect(r).toEqual({ size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+      expect(r).toEqual({
+        size: data.length,
+        sha256: createHash('sha256').update(data).digest('hex'),
+        blake2b512: createHash('blake2b512').update(data).digest('hex'),
+      });
       expect(Buffer.compare(memfs.readFileSync('/rel/x.zip') as Buffer, data)).toBe(0);
       expect(memfs.readdirSync('/rel')).toEqual(['x.zip']);
       expect(seen[seen.length - 1]).toBe(data.length);
