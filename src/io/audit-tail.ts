@@ -16,15 +16,23 @@ function eachLineBackwards(path: string, visit: (line: string) => boolean, maxBy
   try {
     const size = fstatSync(fd).size;
     let end = size;
-    let carry = '';
+    // The bytes of a line cut by the chunk's start: kept as bytes and decoded only once the line
+    // is whole, so a character of several bytes that straddles two chunks is not garbled.
+    let carry = Buffer.alloc(0);
     const chunk = 64 * 1024;
     while (end > 0 && size - end < maxBytes) {
       const start = Math.max(0, end - chunk);
-      const buf = Buffer.alloc(end - start);
-      readSync(fd, buf, 0, buf.length, start);
-      const lines = (buf.toString('utf8') + carry).split('\n');
-      carry = start > 0 ? lines.shift()! : '';
-      for (let i = lines.length - 1; i >= 0; i--) if (lines[i] && visit(lines[i]!)) return;
+      const read = Buffer.alloc(end - start);
+      readSync(fd, read, 0, read.length, start);
+      const buf = carry.length ? Buffer.concat([read, carry]) : read;
+      let lineEnd = buf.length;
+      for (let nl = buf.lastIndexOf(10, lineEnd - 1); nl !== -1; nl = buf.lastIndexOf(10, lineEnd - 1)) {
+        if (nl + 1 < lineEnd && visit(buf.toString('utf8', nl + 1, lineEnd))) return;
+        lineEnd = nl;
+        if (nl === 0) break;
+      }
+      carry = buf.subarray(0, lineEnd);
+      if (start === 0 && carry.length && visit(carry.toString('utf8'))) return;
       end = start;
     }
   } finally {

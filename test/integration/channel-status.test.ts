@@ -39,6 +39,36 @@ describe('lastWatch', () => {
   });
 });
 
+describe('the audit log read from its end', () => {
+  it('reads a line whose multi-byte characters straddle a 64 KiB chunk boundary intact', async () => {
+    const path = join(tmpDir(), 'events.ndjson');
+    // A reason of "ü" (2 bytes each) long enough to cross a chunk start at every alignment.
+    const watchLine = JSON.stringify({
+      at: '2026-11-27T17:00:00Z',
+      action: 'watch',
+      serial: 1,
+      version: 'v1',
+      actor: 'x',
+      detail: { verdict: 'unhealthy', reason: 'ü'.repeat(40_000) },
+    });
+    for (const pad of [0, 1, 2, 3]) {
+      const filler = JSON.stringify({
+        at: '2026-11-27T18:00:00Z',
+        action: 'publish',
+        serial: 1,
+        version: 'v1',
+        actor: 'x',
+        detail: { p: 'x'.repeat(70_000 + pad) },
+      });
+      await fs.writeFile(path, `${watchLine}\n${filler}\n`);
+      const found = lastWatch(path);
+      expect(found?.verdict).toBe('unhealthy');
+      const tail = stageTail(path);
+      expect((tail[0]?.detail as { reason: string }).reason).toBe('ü'.repeat(40_000));
+    }
+  });
+});
+
 describe('stageTail', () => {
   it('reads back to the last stage or rollout that went live, keeping the unhealthy checks and the last one', async () => {
     const path = join(tmpDir(), 'events.ndjson');
