@@ -38,6 +38,7 @@ export async function signAndRelease(
   detail: Record<string, unknown>,
 ): Promise<ReleaseOutcome> {
   const { store, project, trust, ctx } = ch;
+  await warnIfClockBehind(ch);
   body = await withAudience(ch, body);
   const doc: SignedManifest = { signed: body, signatures: signBody(body, signers) };
   const { valid, threshold } = signatureCount(doc, trust);
@@ -82,6 +83,18 @@ export async function signAndRelease(
 export async function stageManifest(ch: Channel, doc: SignedManifest, signers: Signer[]): Promise<void> {
   await stageExport(ch, doc, signers);
   await writeStaged(ch.store, ch.project.publishDir, doc, minisignPlan(ch, signers));
+}
+
+/**
+ * A clock earlier than the live manifest's `issuedAt` is allowed (an old `--now` replayed on
+ * purpose, a CI job re-run), with a warning: a wrong clock is the likeliest cause (docs/cli.md "--now").
+ */
+export async function warnIfClockBehind(ch: Channel): Promise<void> {
+  const live = await ch.live().catch(() => null);
+  if (live && Date.parse(live.signed.issuedAt) > ch.ctx.now.getTime())
+    ch.ctx.warn(
+      `${ch.name}: the clock (${formatTime(ch.ctx.now)}) is earlier than the live manifest's issuedAt (${live.signed.issuedAt}, serial ${live.signed.serial}): check --now, FRIDAY_NOW or the system clock`,
+    );
 }
 
 /** The signers whose keys the trust file lists: only their minisign signatures mean anything to a tester. */

@@ -19,7 +19,7 @@ import { pathExists } from '../io/store.js';
 import { isPlainFileName } from '../client/index.js';
 import { withAudience } from './audience.js';
 import type { Channel } from './channel.js';
-import { publishStaged, stageManifest } from './release.js';
+import { publishStaged, stageManifest, warnIfClockBehind } from './release.js';
 import { signatureCount } from './signers.js';
 
 export interface StageRequest {
@@ -134,6 +134,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
     const withhold = withheldDevices(project.config.devices, fromLive?.signed ?? null, live?.signed ?? null, chosen);
     const held = Object.keys(withhold);
     if (held.length) ctx.info(`${name}: ${chosen} is not given to ${held.join(', ')}: rolled back for it on ${policy.from}`);
+    await warnIfClockBehind(ch);
     const body = await withAudience(
       ch,
       stageBody({

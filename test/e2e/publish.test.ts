@@ -61,6 +61,27 @@ describe('stage and publish', () => {
     expect(ev[1]!.at).toBe('2026-11-27T17:00:00Z');
   });
 
+  it('a clock earlier than the live manifest is allowed, with a warning naming both times', async () => {
+    const f = await makeFixture();
+    expect((await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path, '--publish'])).code).toBe(0);
+    const quiet = await f.friday(['rollout', '--channel', 'beta', '--percent', '50', '--key', f.alice.path]);
+    expect(quiet.stderr).not.toContain('earlier than');
+    const behind = await f.friday([
+      'rollout',
+      '--channel',
+      'beta',
+      '--percent',
+      '60',
+      '--key',
+      f.alice.path,
+      '--now',
+      '2026-11-01T00:00:00Z',
+    ]);
+    expect(behind.code, behind.stderr).toBe(0);
+    expect(behind.stderr).toContain("the clock (2026-11-01T00:00:00Z) is earlier than the live manifest's issuedAt (2026-11-27T17:00:00Z");
+    expect((await f.live('beta')).signed).toMatchObject({ serial: 3, issuedAt: '2026-11-01T00:00:00Z' });
+  });
+
   it('needs the threshold: stage says sign is needed, publish refuses, sign completes it', async () => {
     const f = await makeFixture({ channelThresholds: { beta: 2 } });
     const staged = await f.friday(['stage', '--channel', 'beta', '--key', f.alice.path]);
