@@ -71,13 +71,6 @@ export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<Award
   const dir = releaseDir(project.publishDir, version);
   const jsonPath = join(dir, 'awards.json');
   const mdPath = join(dir, 'AWARDS.md');
-  const held = (await readJson(jsonPath)) as { heldAt?: unknown } | null;
-  if (held !== null && !req.force)
-    throw failure(
-      'E_AWARDS',
-      `${as}: already held${typeof held.heldAt === 'string' ? ` at ${held.heldAt}` : ''}`,
-      'hold it again with --force',
-    );
   const log = (await readJson(join(dir, 'changelog.json'))) as { entries?: unknown } | null;
   if (log === null || !Array.isArray(log.entries))
     throw failure(
@@ -97,6 +90,20 @@ export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<Award
         ]
       : [],
   );
+
+  const titles = new Map(nominees.map((n) => [n.id, n.title]));
+  const finishHeld = async (): Promise<void> => {
+    const held = (await readJson(jsonPath)) as AwardsDoc | null;
+    if (held === null || req.force) return;
+    await finishCeremony(ch, held, { mdPath, markdown: () => renderAwards(held, (id) => titles.get(id) ?? '') });
+    throw failure(
+      'E_AWARDS',
+      `${as}: already held${typeof held.heldAt === 'string' ? ` at ${held.heldAt}` : ''}`,
+      'hold it again with --force',
+    );
+  };
+  if (!ctx.dryRun && (await readJson(jsonPath)) !== null && !req.force) await ch.locked(finishHeld);
+  else await finishHeld();
 
   const warnings: string[] = [];
   const files = await readFansFiles(project);
@@ -144,22 +151,46 @@ export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<Award
     testers,
     earlierWinners: earlier,
   });
-  const titles = new Map(nominees.map((n) => [n.id, n.title]));
   const markdown = renderAwards(doc, (id) => titles.get(id) ?? '');
   await ch.locked(async () => {
+    await finishHeld(); // a ceremony held meanwhile by another run
     await ch.store.writeJson(jsonPath, doc);
-    await ch.store.writeFile(mdPath, markdown);
-    const winners = Object.fromEntries(
-      doc.awards.map((a) => [a.kind, a.winner === null ? null : 'user' in a.winner ? a.winner.user : a.winner.id]),
-    );
-    await appendEvent(ch.store, project.publishDir, name, {
-      at: doc.heldAt,
-      action: 'awards',
-      serial: null,
-      version,
-      actor: await ch.actor(),
-      detail: { ballot: doc.ballot, winners },
-    });
+    ch.store.checkpoint('awards-json');
+    await finishCeremony(ch, doc, { mdPath, markdown: () => markdown, rewrite: true });
   });
   return { doc, markdown, files: [jsonPath, mdPath] };
+}
+
+/**
+ * What follows awards.json, the ceremony's record: AWARDS.md and the `awards` audit line. A run
+ * killed after awards.json leaves them to the next run, which finishes them (with the same
+ * markdown and line) before it says the ceremony was already held (docs/quality.md "Crash safety").
+ */
+async function finishCeremony(
+  ch: Channel,
+  doc: AwardsDoc,
+  o: { mdPath: string; markdown: () => string; rewrite?: boolean },
+): Promise<void> {
+  if (
+    o.rewrite ||
+    !(await fs.stat(o.mdPath).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await ch.store.writeFile(o.mdPath, o.markdown());
+  ch.store.checkpoint('awards-md');
+  const logged = (await ch.events()).some((e) => e.action === 'awards' && e.version === doc.version && e.at === doc.heldAt);
+  if (logged) return;
+  const winners = Object.fromEntries(
+    doc.awards.map((a) => [a.kind, a.winner === null ? null : 'user' in a.winner ? a.winner.user : a.winner.id]),
+  );
+  await appendEvent(ch.store, ch.project.publishDir, ch.name, {
+    at: doc.heldAt,
+    action: 'awards',
+    serial: null,
+    version: doc.version,
+    actor: await ch.actor(),
+    detail: { ballot: doc.ballot, winners },
+  });
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAndKill } from '../helpers/index.js';
 import { makeFixture, snapshot, type Fixture } from '../integration/channel-fixture.js';
 
 const NOW = '2026-11-27T17:00:00Z';
@@ -365,5 +366,24 @@ describe('friday awards', () => {
     });
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('Popcorn Award: #123');
+  });
+
+  it('a ceremony killed after awards.json or AWARDS.md is finished by the next run, which then says it was held', async () => {
+    for (const step of ['awards-json', 'awards-md']) {
+      const f = await liveRelease();
+      const killed = await runAndKill(f.dir, ['awards'], null, { ...tuesday, FRIDAY_TEST_KILL_AFTER: step });
+      expect(killed.signal).toBe('SIGKILL');
+      const dir = join(f.ota, 'releases/2026.48.0');
+      expect((await f.events('beta')).filter((e) => e.action === 'awards')).toHaveLength(0);
+      const again = await f.friday(['awards'], tuesday);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('already held at 2026-12-01T17:00:00Z');
+      expect(await fs.readFile(join(dir, 'AWARDS.md'), 'utf8')).toContain('**Popcorn Award**: #123');
+      const lines = (await f.events('beta')).filter((e) => e.action === 'awards');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ version: '2026.48.0', at: '2026-12-01T17:00:00Z' });
+      expect((await f.friday(['awards'], tuesday)).code).toBe(1);
+      expect((await f.events('beta')).filter((e) => e.action === 'awards')).toHaveLength(1);
+    }
   });
 });
