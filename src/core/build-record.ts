@@ -13,8 +13,6 @@ export interface BuildArtifact {
   file: string;
   size: number;
   sha256: string;
-  /** The minisign prehash, recorded by the cut while it copied (docs/formats.md "build.json"); absent in older releases. */
-  blake2b512?: string;
 }
 
 export interface BuildRecord {
@@ -49,8 +47,6 @@ export function buildRecordProblems(value: unknown, expect: { product: string; v
     if (typeof a?.size !== 'number' || !Number.isSafeInteger(a.size) || a.size < 0)
       problems.push(`artifacts.${i}.size: must be a whole number`);
     if (typeof a?.sha256 !== 'string' || !HEX64.test(a.sha256)) problems.push(`artifacts.${i}.sha256: must be 64 lowercase hex digits`);
-    if (a?.blake2b512 !== undefined && (typeof a.blake2b512 !== 'string' || !/^[0-9a-f]{128}$/.test(a.blake2b512)))
-      problems.push(`artifacts.${i}.blake2b512: must be 128 lowercase hex digits`);
   });
   return problems;
 }

@@ -1,9 +1,6 @@
 /**
  * Copy a build artifact into the release folder and hash it (docs/quality.md "hashing"), with memory
- * constant for any size (two read buffers): SHA-256 for build.json and the manifests, and
- * BLAKE2b-512, the prehash of the artifact's minisign signature (one worker thread for the whole
- * cut, io/blake2b.ts), kept in build.json so the stage that signs it never reads the file for it
- * (docs/formats.md "build.json").
+ * constant for any size (two read buffers).
  *
  * The fast path copies in the kernel (fs.copyFile: a reflink where the file system shares
  * extents, else copy_file_range/sendfile) in the thread pool while this thread hashes the source
@@ -32,7 +29,6 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { writeAll } from '../client/files.js';
 import { errnoCode, failure } from '../errors.js';
-import { blake2bShared } from './blake2b.js';
 
 /** 8 MiB reads: large enough that the syscall and promise cost vanish, small enough for the caches. */
 const CHUNK = 8 * 1024 * 1024;
@@ -87,8 +83,6 @@ async function kernelCopySlot<T>(copy: () => Promise<T>): Promise<T> {
 export interface CopyResult {
   size: number;
   sha256: string;
-  /** The minisign prehash (docs/formats.md "build.json"); absent when its worker failed. */
-  blake2b512?: string;
 }
 
 export type Progress = (done: number, total: number) => void;
@@ -147,10 +141,6 @@ async function kernelCopyAndHash(
   onProgress?: Progress,
 ): Promise<CopyResult | null> {
   const before = await input.stat({ bigint: true });
-  // The BLAKE2b-512 of minisign's signature, read by the cut's one hashing worker on another core
-  // while this thread hashes SHA-256 (the page cache serves both reads); awaited before the
-  // "after" checks below, so what it read is covered by them as the SHA-256 is.
-  const blake = blake2bShared(src);
   // COPYFILE_FICLONE asks for a reflink and falls back to an in-kernel copy where there is none.
   let copyError: unknown = null;
   const copying = kernelCopySlot(() => fs.copyFile(src, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE)).catch(
@@ -162,8 +152,6 @@ async function kernelCopyAndHash(
   } finally {
     await copying; // settled before anyone removes its file
   }
-  const blake2b512 = (await blake)?.toString('hex'); // none: the stage hashes the file itself, as for older releases
-
   if (copyError !== null) {
     if (NO_KERNEL_COPY.has(errnoCode(copyError) ?? '')) return null;
     throw copyError;
@@ -182,7 +170,7 @@ async function kernelCopyAndHash(
       'make sure nothing writes the build output during `friday cut`, then run again',
     );
   }
-  return blake2b512 === undefined ? hashed : { ...hashed, blake2b512 };
+  return hashed;
 }
 
 function sameFile(a: BigIntStats, b: BigIntStats): boolean {
@@ -195,7 +183,6 @@ async function onePassCopyAndHash(input: fs.FileHandle, tmp: string, chunk: numb
   try {
     const total = (await input.stat()).size;
     const hash = createHash('sha256');
-    const blake = createHash('blake2b512');
     const [first, second] = takeBuffers(chunk);
     let current = first,
       next = second;
@@ -206,7 +193,6 @@ async function onePassCopyAndHash(input: fs.FileHandle, tmp: string, chunk: numb
       const writing = writeAll(output, view, position);
       const reading = input.read(next, 0, chunk, position + n);
       hash.update(view);
-      blake.update(view);
       // Both settle before either failure is reported, so no write outlives this function.
       const [w, r] = await Promise.allSettled([writing, reading]);
       if (w.status === 'rejected') throw w.reason;
@@ -217,7 +203,7 @@ async function onePassCopyAndHash(input: fs.FileHandle, tmp: string, chunk: numb
       onProgress?.(position, total);
     }
     spareBuffers.push(current, next);
-    return { size: position, sha256: hash.digest('hex'), blake2b512: blake.digest('hex') };
+    return { size: position, sha256: hash.digest('hex') };
   } finally {
     await output.close();
   }

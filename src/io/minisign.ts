@@ -1,35 +1,17 @@
 /**
  * The `.minisig` files of a publish (docs/formats.md "minisign signatures"): beside each artifact
  * of a manifest that has none by a current signing key yet, and beside the manifest itself.
- * An artifact's BLAKE2b-512 is the one the cut recorded in build.json while it copied the file;
- * for a release cut before that, node:crypto streams it, so a 1 GiB artifact is read once.
+ * BLAKE2b-512 comes from node:crypto, streamed, so a 1 GiB artifact is read once at disk speed.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { SignedManifest } from '../client/index.js';
 import { manifestText } from '../core/manifest.js';
 import { minisigKeyIdOf, minisigNames, minisignKeyId, minisignText, type MinisignSigner } from '../core/minisign.js';
 import { errnoCode } from '../errors.js';
-import { blake2bInWorker, type Blake2bJob } from './blake2b.js';
 import type { Store } from './store.js';
-
-/**
- * The BLAKE2b-512 the cut recorded for an artifact in build.json (`blake2b512`), when the record
- * names this file with this SHA-256; null for a release cut before the field was kept (or a publish
- * root whose build.json is elsewhere). The signature is then over the bytes the cut copied: a file
- * changed since fails `minisign -V`, as it fails the manifest's SHA-256.
- */
-async function recordedPrehash(publishDir: string, version: string, file: string, sha256: string): Promise<Buffer | null> {
-  let record: { artifacts?: { file?: unknown; sha256?: unknown; blake2b512?: unknown }[] };
-  try {
-    record = JSON.parse(await fs.readFile(join(publishDir, 'releases', version, 'build.json'), 'utf8')) as typeof record;
-  } catch {
-    return null;
-  }
-  const a = Array.isArray(record.artifacts) ? record.artifacts.find((x) => x?.file === file && x.sha256 === sha256) : undefined;
-  return typeof a?.blake2b512 === 'string' && /^[0-9a-f]{128}$/.test(a.blake2b512) ? Buffer.from(a.blake2b512, 'hex') : null;
-}
 
 async function blake2bOfFile(path: string): Promise<Buffer> {
   const started = prehashes.get(path);
@@ -44,7 +26,25 @@ async function blake2bOfFile(path: string): Promise<Buffer> {
   return h.digest();
 }
 
-const prehashes = new Map<string, Blake2bJob>();
+/** The worker's own build entry, beside the CLI's chunks (run from the sources, the build's). */
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? '../../dist/io/blake2b-worker.js' : './io/blake2b-worker.js', import.meta.url);
+const prehashes = new Map<string, { worker: Worker; digest: Promise<Buffer> }>();
+
+function prehashInWorker(path: string): { worker: Worker; digest: Promise<Buffer> } {
+  const worker = new Worker(WORKER, { workerData: { path } });
+  // Not waited for unless the publish asks: a stage that fails or only stages ends at once.
+  worker.unref();
+  const digest = new Promise<Buffer>((resolve, reject) => {
+    worker.once('message', (m: { digest?: Uint8Array; error?: string }) => {
+      void worker.terminate();
+      if (m.digest) resolve(Buffer.from(m.digest));
+      else reject(new Error(m.error ?? 'no digest'));
+    });
+    worker.once('error', reject);
+  });
+  digest.catch(() => {}); // awaited (or not) by the publish; a failure falls back to hashing there
+  return { worker, digest };
+}
 
 /**
  * Start, in a worker thread, the BLAKE2b-512 of each artifact of `paths` whose `<file>.minisig` is
@@ -57,7 +57,7 @@ export async function startPrehashes(paths: readonly string[], current: readonly
     if (prehashes.has(path)) continue;
     const held = await keyIdAt(`${path}.minisig`);
     if (held !== null && ids.has(held)) continue;
-    prehashes.set(path, blake2bInWorker(path));
+    prehashes.set(path, prehashInWorker(path));
   }
 }
 
@@ -90,12 +90,10 @@ async function signArtifacts(store: Store, publishDir: string, doc: SignedManife
     if (held !== null && current.has(held)) continue;
     // An artifact not on this disk (a publish root kept elsewhere) has nothing to sign here; it
     // must never stop a publish, an urgent rollback least of all.
-    const prehash =
-      (await recordedPrehash(publishDir, s.release.version, a.file, a.sha256)) ??
-      (await blake2bOfFile(path).catch((err: unknown) => {
-        if (errnoCode(err) === 'ENOENT') return null;
-        throw err;
-      }));
+    const prehash = await blake2bOfFile(path).catch((err: unknown) => {
+      if (errnoCode(err) === 'ENOENT') return null;
+      throw err;
+    });
     if (prehash === null) continue;
     const comment = `product=${s.product} version=${s.release.version} device=${device} file=${a.file} sha256=${a.sha256}`;
     for (const { signer, name } of minisigNames(path, signers)) await store.writeFile(name, minisignText(signer, prehash, comment));

@@ -208,7 +208,7 @@ async function cutLocked(ctx: Context, project: Project, g: Git, opts: CutOption
             shown = pct;
           };
           const r = await copyAndHash(s.path, join(tmpDir, basename(s.path)), onProgress, parallel);
-          copied[i] = { device: s.device, file: basename(s.path), ...r };
+          copied[i] = { device: s.device, file: basename(s.path), size: r.size, sha256: r.sha256 };
         },
       })),
       { concurrency: parallel },

@@ -111,9 +111,9 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
   }
   // A release blocked here is refused before its files are hashed (again under the lock below).
   refuseBlocked(as, ch.name, (await ch.live())?.signed.blocked ?? [], version, req.force);
-  // The minisign prehash of artifacts not signed yet (and cut before build.json kept it) runs in a worker beside the rehash.
+  // The minisign prehash of artifacts not signed yet runs in a worker beside the rehash.
   await startPrehashes(
-    build.artifacts.filter((a) => a.blake2b512 === undefined).map((a) => join(releaseDir(publishDir, version), a.file)),
+    build.artifacts.map((a) => join(releaseDir(publishDir, version), a.file)),
     [...ch.trust.keys.keys()],
   );
   await rehashArtifacts(place, build, ctx.info);

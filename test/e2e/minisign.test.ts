@@ -121,22 +121,21 @@ describe('minisign signatures', () => {
     expect(await sigs()).toEqual([]);
   });
 
-  it('stage signs the BLAKE2b-512 the cut recorded in build.json: the signature is over the bytes the cut copied', async () => {
+  it('a build.json that carries blake2b512 stages as any other: each .minisig is over the file on disk', async () => {
     const f = await makeFixture();
     const dir = join(f.ota, 'releases', '2026.48.0');
     const build = JSON.parse(await fs.readFile(join(dir, 'build.json'), 'utf8'));
-    const blake = (b: Buffer) => createHash('blake2b512').update(b).digest('hex');
-    const umi = build.artifacts.find((a: { device: string }) => a.device === 'umi');
-    const cepheus = build.artifacts.find((a: { device: string }) => a.device === 'cepheus');
-    umi.blake2b512 = blake(await fs.readFile(join(dir, umi.file)));
-    // A record whose prehash is not of the file on disk: a signature from it cannot verify the file.
-    cepheus.blake2b512 = blake(Buffer.from('other bytes'));
+    const [umi, cepheus] = ['umi', 'cepheus'].map((d) => build.artifacts.find((a: { device: string }) => a.device === d));
+    // As unreleased builds recorded it, here wrong on purpose: the prehash of other bytes, and not hex at all.
+    umi.blake2b512 = createHash('blake2b512').update('other bytes').digest('hex');
+    cepheus.blake2b512 = 42;
     await fs.writeFile(join(dir, 'build.json'), JSON.stringify(build, null, 2) + '\n');
     const r = await f.friday(['stage', '--channel', 'beta', '--version', '2026.48.0', '--key', f.alice.path, '--publish']);
     expect(r.code, r.stderr).toBe(0);
     const rw = minisignPublicKey(f.alice.keyid, f.alice.publicRaw);
-    const ok = minisign(['-Vm', join(dir, umi.file), '-P', rw]);
-    expect(ok.status, ok.stderr + ok.stdout).toBe(0);
-    expect(minisign(['-Vm', join(dir, cepheus.file), '-P', rw]).status).not.toBe(0);
+    for (const a of [umi, cepheus]) {
+      const ok = minisign(['-Vm', join(dir, a.file), '-P', rw]);
+      expect(ok.status, ok.stderr + ok.stdout).toBe(0);
+    }
   });
 });
