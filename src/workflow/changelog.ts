@@ -140,11 +140,26 @@ export async function buildChangelog(
   }
   // A type friday does not know is listed under Other: said, naming the issue, so a typo in the
   // issues file (or a label mapping) does not hide a feature from the Popcorn Award.
-  for (const e of json.entries)
-    if (!KNOWN_TYPES.has(e.type))
+  // One line per unknown type, not per issue: a tracker whose every chore is typed "chore" must
+  // not bury the changelog under a screen of warnings.
+  const unknown = new Map<string, typeof json.entries>();
+  for (const e of json.entries) if (!KNOWN_TYPES.has(e.type)) unknown.set(e.type, [...(unknown.get(e.type) ?? []), e]);
+  const known = [...KNOWN_TYPES].join(', ');
+  for (const [type, es] of unknown) {
+    const [e] = es;
+    if (es.length === 1 && e)
       warnings.push(
-        `issue #${e.id} (${JSON.stringify(e.title)}): type ${JSON.stringify(e.type)} is not one friday knows (${[...KNOWN_TYPES].join(', ')}): listed under Other`,
+        `issue #${e.id} (${JSON.stringify(e.title)}): type ${JSON.stringify(type)} is not one friday knows (${known}): listed under Other`,
       );
+    else {
+      const shown =
+        es
+          .slice(0, 10)
+          .map((x) => `#${x.id}`)
+          .join(', ') + (es.length > 10 ? ` and ${es.length - 10} more` : '');
+      warnings.push(`${es.length} issues (${shown}): type ${JSON.stringify(type)} is not one friday knows (${known}): listed under Other`);
+    }
+  }
   const gradeOf = new Map<string, string>();
   for (const [user, fan] of Object.entries((await grades)?.fans ?? {})) if (fan.grade !== null) gradeOf.set(user, fan.grade);
   return { json, markdown: renderMarkdown(json, formatTime(args.cutTime).slice(0, 10), gradeOf), warnings };

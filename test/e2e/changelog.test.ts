@@ -47,6 +47,17 @@ describe('friday changelog', () => {
       'friday: warning: issue #7 ("Dark mode"): type "feture" is not one friday knows (feature, improvement, bug): listed under Other',
     );
     expect(r.stdout).toMatch(/📦 Other[\s\S]*Dark mode/);
+
+    // Many issues of one unknown type: one line naming the first ten, not a line each.
+    const chores = Array.from({ length: 12 }, (_, i) => ({ id: 100 + i, title: `Chore ${i}`, type: 'chore', author: 'ana', votes: [] }));
+    await fs.writeFile(join(repo.dir, 'issues.json'), JSON.stringify(chores));
+    await repo.commit(`chore: tidy (${chores.map((c) => `#${c.id}`).join(', ')})`, { date: '2026-11-21T10:00:00Z' });
+    const many = await runFriday(['changelog', '-C', repo.dir, '--now', '2026-11-27T17:00:00Z']);
+    expect(many.code, many.stderr).toBe(0);
+    const lines = many.stderr.split('\n').filter((l) => l.includes('is not one friday knows'));
+    expect(lines).toEqual([
+      'friday: warning: 12 issues (#100, #101, #102, #103, #104, #105, #106, #107, #108, #109 and 2 more): type "chore" is not one friday knows (feature, improvement, bug): listed under Other',
+    ]);
   });
 
   it('reports an issue referenced by a commit but missing from the file, without failing', async () => {
