@@ -43,19 +43,30 @@ export interface VersionTally {
 const INITIAL_DEVICES = 16_384;
 
 const SEEN = 1,
-  CRASHED = 2,
-  RECENT = 4,
-  RECENT_CRASHED = 8;
+  CRASHED = 2;
 
-/** What a tally hands to another (a worker's half of the feed) to be merged. */
+/**
+ * What a tally hands to another (a worker's half of the feed) to be merged, and what `watch`
+ * keeps between checks (io/feed-state.ts). Nothing in it depends on the clock but the number of
+ * hours: the recent devices are found at result time from each device's latest event and crash
+ * (docs/formats.md "Incremental checks"), so the tally of one check goes on at the next.
+ */
 export interface WindowState {
+  /** The UTC hour of bit 0 of each row, and the 32-bit words per row. */
+  firstHour: number;
+  words: number;
   rows: Int32Array;
   crashRows: Int32Array;
+  /** Per device, the time of its latest event and latest crash or ANR in the window (-Infinity: none). */
+  lastMs: Float64Array;
+  lastCrashMs: Float64Array;
   unitsPerHour: Int32Array;
   crashUnitsPerHour: Int32Array;
-  sessions: number;
-  crashes: number;
-  signatures: Map<string, Set<number>>;
+  /** Accepted lines per hour: a window that starts later drops whole hours of them. */
+  sessionsPerHour: Int32Array;
+  crashesPerHour: Int32Array;
+  /** Per signature, the devices that crashed with it and the time of their latest such crash. */
+  signatures: Map<string, Map<number, number>>;
 }
 
 /**
@@ -72,24 +83,71 @@ export class WindowTally {
   // Int32, not Uint32: a word with bit 31 set must stay an integer, not become a double.
   rows: Int32Array;
   crashRows: Int32Array;
+  lastMs: Float64Array;
+  lastCrashMs: Float64Array;
   readonly unitsPerHour: Int32Array;
   readonly crashUnitsPerHour: Int32Array;
-  sessions = 0;
-  crashes = 0;
-  signatures = new Map<string, Set<number>>();
+  readonly sessionsPerHour: Int32Array;
+  readonly crashesPerHour: Int32Array;
+  signatures = new Map<string, Map<number, number>>();
 
   constructor(
     readonly w: FeedWindow,
     nowMs: number,
+    capacity = INITIAL_DEVICES,
   ) {
     this.firstHour = Math.floor(w.fromMs / HOUR);
     this.hours = Math.max(1, Math.floor((nowMs + FUTURE_SLACK_MS) / HOUR) - this.firstHour + 1);
     this.words = Math.ceil(this.hours / 32);
     this.stride = 1 + this.words;
-    this.rows = new Int32Array(INITIAL_DEVICES * this.stride);
-    this.crashRows = new Int32Array(INITIAL_DEVICES * this.words);
+    this.rows = new Int32Array(capacity * this.stride);
+    this.crashRows = new Int32Array(capacity * this.words);
+    this.lastMs = new Float64Array(capacity).fill(-Infinity);
+    this.lastCrashMs = new Float64Array(capacity).fill(-Infinity);
     this.unitsPerHour = new Int32Array(this.words * 32);
     this.crashUnitsPerHour = new Int32Array(this.words * 32);
+    this.sessionsPerHour = new Int32Array(this.words * 32);
+    this.crashesPerHour = new Int32Array(this.words * 32);
+  }
+
+  /**
+   * The tally of an earlier check (`s`, over `devices` devices) carried on to this window and
+   * clock: the rows widened to the hours up to `nowMs`, and the hours before this window's first
+   * dropped. The window must start where `s` does, or later on an hour boundary (the caller's
+   * rule, io/feed-incremental.ts): then every figure is the one a scan from scratch would give.
+   */
+  static resume(w: FeedWindow, nowMs: number, s: WindowState, devices: number): WindowTally {
+    let capacity = INITIAL_DEVICES;
+    while (capacity < devices) capacity *= 2;
+    const t = new WindowTally(w, nowMs, capacity);
+    const shift = t.firstHour - s.firstHour;
+    const stride = t.stride,
+      words = t.words,
+      oldStride = 1 + s.words;
+    // A tally grows its rows only for devices of its own version: it may hold fewer than all.
+    const have = Math.min(devices, s.lastMs.length);
+    for (let d = 0; d < have; d++) {
+      const flags = s.rows[d * oldStride]!;
+      if (flags === 0) continue;
+      t.rows[d * stride] = flags;
+      shiftBits(s.rows, d * oldStride + 1, s.words, shift, t.rows, d * stride + 1, words);
+      if (flags & CRASHED) shiftBits(s.crashRows, d * s.words, s.words, shift, t.crashRows, d * words, words);
+    }
+    t.lastMs.set(s.lastMs.subarray(0, have));
+    t.lastCrashMs.set(s.lastCrashMs.subarray(0, have));
+    const perHour = (from: Int32Array, to: Int32Array) => {
+      for (let h = 0; h < to.length && h + shift < from.length; h++) to[h] = from[h + shift]!;
+    };
+    perHour(s.unitsPerHour, t.unitsPerHour);
+    perHour(s.crashUnitsPerHour, t.crashUnitsPerHour);
+    perHour(s.sessionsPerHour, t.sessionsPerHour);
+    perHour(s.crashesPerHour, t.crashesPerHour);
+    for (const [sig, devs] of s.signatures) {
+      const kept = new Map<number, number>();
+      for (const [d, ms] of devs) if (ms >= w.fromMs) kept.set(d, ms);
+      if (kept.size > 0) t.signatures.set(sig, kept);
+    }
+    return t;
   }
 
   /** One accepted event of device `dev`; `signature` is that of a crash or ANR. */
@@ -100,8 +158,7 @@ export class WindowTally {
     const bit = 1 << (h & 31);
     const rows = this.rows;
     let flags = rows[base]! | SEEN;
-    const recent = ts >= this.w.recentFromMs;
-    if (recent) flags |= RECENT;
+    if (ts > this.lastMs[dev]!) this.lastMs[dev] = ts;
     const at = base + 1 + (h >>> 5);
     const word = rows[at]!;
     if ((word & bit) === 0) {
@@ -109,19 +166,21 @@ export class WindowTally {
       this.unitsPerHour[h]!++;
     }
     if (kind === KIND_SESSION) {
-      this.sessions++;
+      this.sessionsPerHour[h]!++;
     } else {
-      this.crashes++;
-      flags |= recent ? CRASHED | RECENT_CRASHED : CRASHED;
+      this.crashesPerHour[h]!++;
+      flags |= CRASHED;
+      if (ts > this.lastCrashMs[dev]!) this.lastCrashMs[dev] = ts;
       const cat = dev * this.words + (h >>> 5);
       const cword = this.crashRows[cat]!;
       if ((cword & bit) === 0) {
         this.crashRows[cat] = cword | bit;
         this.crashUnitsPerHour[h]!++;
       }
-      let set = this.signatures.get(signature);
-      if (!set) this.signatures.set(signature, (set = new Set()));
-      set.add(dev);
+      let devs = this.signatures.get(signature);
+      if (!devs) this.signatures.set(signature, (devs = new Map()));
+      const prev = devs.get(dev);
+      if (prev === undefined || ts > prev) devs.set(dev, ts);
     }
     rows[base] = flags;
   }
@@ -135,16 +194,26 @@ export class WindowTally {
     const crashRows = new Int32Array(cap * this.words);
     crashRows.set(this.crashRows);
     this.crashRows = crashRows;
+    const lastMs = new Float64Array(cap).fill(-Infinity);
+    lastMs.set(this.lastMs);
+    this.lastMs = lastMs;
+    const lastCrashMs = new Float64Array(cap).fill(-Infinity);
+    lastCrashMs.set(this.lastCrashMs);
+    this.lastCrashMs = lastCrashMs;
   }
 
   state(): WindowState {
     return {
+      firstHour: this.firstHour,
+      words: this.words,
       rows: this.rows,
       crashRows: this.crashRows,
+      lastMs: this.lastMs,
+      lastCrashMs: this.lastCrashMs,
       unitsPerHour: this.unitsPerHour,
       crashUnitsPerHour: this.crashUnitsPerHour,
-      sessions: this.sessions,
-      crashes: this.crashes,
+      sessionsPerHour: this.sessionsPerHour,
+      crashesPerHour: this.crashesPerHour,
       signatures: this.signatures,
     };
   }
@@ -168,6 +237,7 @@ export class WindowTally {
       const rows = this.rows;
       const t = m * stride;
       rows[t]! |= flags;
+      if (other.lastMs[d]! > this.lastMs[m]!) this.lastMs[m] = other.lastMs[d]!;
       for (let k = 1; k < stride; k++) {
         const o = from[f + k]!;
         if (o === 0) continue;
@@ -176,6 +246,7 @@ export class WindowTally {
         rows[t + k]! |= o;
       }
       if ((flags & CRASHED) === 0) continue;
+      if (other.lastCrashMs[d]! > this.lastCrashMs[m]!) this.lastCrashMs[m] = other.lastCrashMs[d]!;
       const crashRows = this.crashRows;
       for (let k = 0; k < words; k++) {
         const o = fromCrash[d * words + k]!;
@@ -188,16 +259,25 @@ export class WindowTally {
     for (let h = 0; h < this.unitsPerHour.length; h++) {
       this.unitsPerHour[h]! += other.unitsPerHour[h]!;
       this.crashUnitsPerHour[h]! += other.crashUnitsPerHour[h]!;
+      this.sessionsPerHour[h]! += other.sessionsPerHour[h]!;
+      this.crashesPerHour[h]! += other.crashesPerHour[h]!;
     }
-    this.sessions += other.sessions;
-    this.crashes += other.crashes;
     for (const [sig, devs] of other.signatures) {
-      let set = this.signatures.get(sig);
-      if (!set) this.signatures.set(sig, (set = new Set()));
-      for (const d of devs) set.add(map[d]!);
+      let mine = this.signatures.get(sig);
+      if (!mine) this.signatures.set(sig, (mine = new Map()));
+      for (const [d, ms] of devs) {
+        const m = map[d]!;
+        const prev = mine.get(m);
+        if (prev === undefined || ms > prev) mine.set(m, ms);
+      }
     }
   }
 
+  /**
+   * The figures. A device counts when its latest event is in the window, and as recent when that
+   * event is at or after `recentFromMs` (computed here, not when the event came, so a tally
+   * carried to a later clock gives the figures of that clock).
+   */
   result(deviceCount: number): VersionTally {
     let devices = 0,
       crashed = 0,
@@ -205,36 +285,56 @@ export class WindowTally {
       recentCrashed = 0;
     const n = Math.min(deviceCount, this.rows.length / this.stride);
     const rows = this.rows,
-      stride = this.stride;
+      stride = this.stride,
+      lastMs = this.lastMs,
+      lastCrashMs = this.lastCrashMs;
+    const from = this.w.fromMs,
+      recentFrom = Math.max(from, this.w.recentFromMs);
     for (let d = 0; d < n; d++) {
       const flags = rows[d * stride]!;
-      if (flags === 0) continue;
+      if (flags === 0 || lastMs[d]! < from) continue;
       devices++;
-      if (flags & CRASHED) crashed++;
-      if (flags & RECENT) recentDevices++;
-      if (flags & RECENT_CRASHED) recentCrashed++;
+      if (lastMs[d]! >= recentFrom) recentDevices++;
+      if ((flags & CRASHED) === 0 || lastCrashMs[d]! < from) continue;
+      crashed++;
+      if (lastCrashMs[d]! >= recentFrom) recentCrashed++;
     }
-    const unitsPerHour = Array.from(this.unitsPerHour.subarray(0, this.hours));
-    const crashUnitsPerHour = Array.from(this.crashUnitsPerHour.subarray(0, this.hours));
-    const units = unitsPerHour.reduce((a, b) => a + b, 0);
-    const crashUnits = crashUnitsPerHour.reduce((a, b) => a + b, 0);
-    const signatures = [...this.signatures].map(([signature, set]) => ({ signature, devices: set.size }));
+    const hours = (a: Int32Array) => Array.from(a.subarray(0, this.hours));
+    const sum = (a: Int32Array) => a.subarray(0, this.hours).reduce((x, y) => x + y, 0);
+    const unitsPerHour = hours(this.unitsPerHour);
+    const crashUnitsPerHour = hours(this.crashUnitsPerHour);
+    const signatures = [...this.signatures].map(([signature, devs]) => ({ signature, devices: devs.size }));
     signatures.sort((a, b) => b.devices - a.devices || (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
     return {
       version: this.w.version,
-      units,
-      crashUnits,
+      units: sum(this.unitsPerHour),
+      crashUnits: sum(this.crashUnitsPerHour),
       devices,
       crashed,
       recentDevices,
       recentCrashed,
-      sessions: this.sessions,
-      crashes: this.crashes,
+      sessions: sum(this.sessionsPerHour),
+      crashes: sum(this.crashesPerHour),
       signatures,
       firstHourMs: this.firstHour * HOUR,
       unitsPerHour,
       crashUnitsPerHour,
     };
+  }
+}
+
+/**
+ * Bits `shift`… of the `fromWords` words at `src[s]` into the `toWords` words at `dst[d]`: bit j
+ * there is bit j + shift here (a window that starts `shift` hours later).
+ */
+function shiftBits(src: Int32Array, s: number, fromWords: number, shift: number, dst: Int32Array, d: number, toWords: number): void {
+  const skip = shift >>> 5,
+    off = shift & 31;
+  for (let k = 0; k < toWords; k++) {
+    const i = k + skip;
+    const lo = i < fromWords ? src[s + i]! >>> off : 0;
+    const hi = off !== 0 && i + 1 < fromWords ? src[s + i + 1]! << (32 - off) : 0;
+    dst[d + k] = lo | hi;
   }
 }
 
