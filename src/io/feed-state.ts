@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DeviceIndex } from '../core/feed/devices.js';
 import type { ScannerState } from '../core/feed/scan.js';
-import type { WindowState } from '../core/feed/tally.js';
+import { CRASHED, SEEN, type WindowState } from '../core/feed/tally.js';
 
 const MAGIC = 'FRIDAYW1';
 
@@ -49,7 +49,19 @@ interface Header {
   bytes: number;
   rejectedBy: number[];
   devices: number;
-  windows: { fromMs: number; firstHour: number; words: number; signatures: [string, number][] }[];
+  windows: {
+    fromMs: number;
+    firstHour: number;
+    words: number;
+    /** The words [from, to) of a row that hold any bit: only those are kept. */
+    from: number;
+    to: number;
+    /** Devices with a crash in the window: only theirs crash words and times are kept. */
+    crashed: number;
+    /** The signatures, and how many (signature, device) pairs follow. */
+    signatures: string[];
+    pairs: number;
+  }[];
   future: number[];
   futureLost: boolean;
 }
@@ -84,7 +96,9 @@ export function encodeScan(saved: SavedScan): Buffer {
       fromMs: saved.fromMs[i]!,
       firstHour: w.firstHour,
       words: w.words,
-      signatures: [...w.signatures].map(([sig, devs]) => [sig, devs.size] as [string, number]),
+      ...extent(w, n),
+      signatures: w.signatures.names,
+      pairs: w.signatures.sig.length,
     })),
     future: s.future.map((l) => l.length),
     futureLost: s.futureLost,
@@ -100,7 +114,7 @@ export function encodeScan(saved: SavedScan): Buffer {
   const ab = out.buffer;
   const at = (name: string) => bodyAt + layout.at.get(name)!;
   new Int32Array(ab, at('devices'), n * 2).set(DeviceIndex.fromState(s.devices).fingerprints());
-  s.windows.forEach((w, i) => windowOut(ab, (name) => at(`${i}.${name}`), w, n));
+  s.windows.forEach((w, i) => windowOut(ab, (name) => at(`${i}.${name}`), w, header.windows[i]!, n));
   let f = at('future');
   for (const line of s.future) {
     out.set(line, f);
@@ -167,15 +181,16 @@ function sections(h: Header): { at: Map<string, number>; end: number } {
   const n = h.devices;
   put('devices', n * 8);
   h.windows.forEach((w, i) => {
-    put(`${i}.rows`, n * (1 + w.words) * 4);
-    put(`${i}.crashRows`, n * w.words * 4);
+    const kept = w.to - w.from;
     put(`${i}.lastMs`, n * 8);
-    put(`${i}.lastCrashMs`, n * 8);
+    put(`${i}.rows`, n * kept * 4);
+    put(`${i}.crashed`, w.crashed * 4);
+    put(`${i}.crashRows`, w.crashed * kept * 4);
+    put(`${i}.lastCrashMs`, w.crashed * 8);
     for (const name of PER_HOUR) put(`${i}.${name}`, w.words * 32 * 4);
-    w.signatures.forEach(([, count], k) => {
-      put(`${i}.sig${k}.devices`, count * 4);
-      put(`${i}.sig${k}.ms`, count * 8);
-    });
+    put(`${i}.sig`, w.pairs * 4);
+    put(`${i}.sigDev`, w.pairs * 4);
+    put(`${i}.sigMs`, w.pairs * 8);
   });
   put(
     'future',
@@ -186,35 +201,95 @@ function sections(h: Header): { at: Map<string, number>; end: number } {
 
 const PER_HOUR = ['unitsPerHour', 'crashUnitsPerHour', 'sessionsPerHour', 'crashesPerHour'] as const;
 
-function windowOut(ab: ArrayBuffer, at: (name: string) => number, w: WindowState, n: number): void {
+/**
+ * What of a tally's rows is kept: the words that hold any bit (a week's window over a feed of two
+ * days has most words empty), and the crash words of the devices that crashed.
+ */
+function extent(w: WindowState, n: number): { from: number; to: number; crashed: number } {
+  const have = Math.min(n, w.lastMs.length);
+  const stride = 1 + w.words;
+  let from = w.words,
+    to = 0,
+    crashed = 0;
+  for (let d = 0; d < have; d++) {
+    const at = d * stride;
+    if (w.rows[at] === 0) continue;
+    if (w.rows[at]! & CRASHED) crashed++;
+    for (let k = 0; k < w.words; k++) {
+      if (w.rows[at + 1 + k] === 0) continue;
+      if (k < from) from = k;
+      if (k >= to) to = k + 1;
+    }
+  }
+  return from < to ? { from, to, crashed } : { from: 0, to: 0, crashed };
+}
+
+function windowOut(ab: ArrayBuffer, at: (name: string) => number, w: WindowState, h: Header['windows'][number], n: number): void {
   // A tally grows its rows only for its own version's devices: it may hold fewer than n.
   const have = Math.min(n, w.lastMs.length);
-  new Int32Array(ab, at('rows'), n * (1 + w.words)).set(w.rows.subarray(0, have * (1 + w.words)));
-  new Int32Array(ab, at('crashRows'), n * w.words).set(w.crashRows.subarray(0, have * w.words));
+  const stride = 1 + w.words,
+    kept = h.to - h.from;
   new Float64Array(ab, at('lastMs'), n).fill(-Infinity).set(w.lastMs.subarray(0, have));
-  new Float64Array(ab, at('lastCrashMs'), n).fill(-Infinity).set(w.lastCrashMs.subarray(0, have));
+  const rows = new Int32Array(ab, at('rows'), n * kept);
+  const crashed = new Int32Array(ab, at('crashed'), h.crashed);
+  const crashRows = new Int32Array(ab, at('crashRows'), h.crashed * kept);
+  const lastCrashMs = new Float64Array(ab, at('lastCrashMs'), h.crashed);
+  let c = 0;
+  for (let d = 0; d < have; d++) {
+    const flags = w.rows[d * stride]!;
+    if (flags === 0) continue;
+    for (let k = 0; k < kept; k++) rows[d * kept + k] = w.rows[d * stride + 1 + h.from + k]!;
+    if ((flags & CRASHED) === 0) continue;
+    crashed[c] = d;
+    for (let k = 0; k < kept; k++) crashRows[c * kept + k] = w.crashRows[d * w.words + h.from + k]!;
+    lastCrashMs[c++] = w.lastCrashMs[d]!;
+  }
   for (const name of PER_HOUR) new Int32Array(ab, at(name), w.words * 32).set(w[name]);
-  [...w.signatures.values()].forEach((devs, k) => {
-    new Int32Array(ab, at(`sig${k}.devices`), devs.size).set([...devs.keys()]);
-    new Float64Array(ab, at(`sig${k}.ms`), devs.size).set([...devs.values()]);
-  });
+  new Int32Array(ab, at('sig'), h.pairs).set(w.signatures.sig);
+  new Int32Array(ab, at('sigDev'), h.pairs).set(w.signatures.dev);
+  new Float64Array(ab, at('sigMs'), h.pairs).set(w.signatures.ms);
 }
 
 function windowIn(ab: ArrayBuffer, at: (name: string) => number, h: Header['windows'][number], n: number): WindowState {
-  const signatures = new Map<string, Map<number, number>>();
-  h.signatures.forEach(([sig, count], k) => {
-    const devs = new Int32Array(ab, at(`sig${k}.devices`), count);
-    const ms = new Float64Array(ab, at(`sig${k}.ms`), count);
-    signatures.set(sig, new Map(Array.from(devs, (d, j) => [d, ms[j]!])));
-  });
+  const signatures = {
+    names: h.signatures,
+    sig: new Int32Array(ab, at('sig'), h.pairs),
+    dev: new Int32Array(ab, at('sigDev'), h.pairs),
+    ms: new Float64Array(ab, at('sigMs'), h.pairs),
+  };
+  for (let i = 0; i < h.pairs; i++)
+    if (!(signatures.sig[i]! >= 0 && signatures.sig[i]! < h.signatures.length && signatures.dev[i]! >= 0 && signatures.dev[i]! < n))
+      throw new Error('a crash signature out of range');
   const perHour = (name: (typeof PER_HOUR)[number]) => new Int32Array(ab, at(name), h.words * 32);
+  const stride = 1 + h.words,
+    kept = h.to - h.from;
+  const lastMs = new Float64Array(ab, at('lastMs'), n);
+  const rows = new Int32Array(n * stride);
+  const crashRows = new Int32Array(n * h.words);
+  const lastCrashMs = new Float64Array(n).fill(-Infinity);
+  const keptRows = new Int32Array(ab, at('rows'), n * kept);
+  for (let d = 0; d < n; d++) {
+    if (lastMs[d] === -Infinity) continue;
+    rows[d * stride] = SEEN;
+    for (let k = 0; k < kept; k++) rows[d * stride + 1 + h.from + k] = keptRows[d * kept + k]!;
+  }
+  const crashed = new Int32Array(ab, at('crashed'), h.crashed);
+  const keptCrash = new Int32Array(ab, at('crashRows'), h.crashed * kept);
+  const crashMs = new Float64Array(ab, at('lastCrashMs'), h.crashed);
+  for (let c = 0; c < h.crashed; c++) {
+    const d = crashed[c]!;
+    if (!(d >= 0 && d < n)) throw new Error('a crashed device out of range');
+    rows[d * stride] = SEEN | CRASHED;
+    for (let k = 0; k < kept; k++) crashRows[d * h.words + h.from + k] = keptCrash[c * kept + k]!;
+    lastCrashMs[d] = crashMs[c]!;
+  }
   return {
     firstHour: h.firstHour,
     words: h.words,
-    rows: new Int32Array(ab, at('rows'), n * (1 + h.words)),
-    crashRows: new Int32Array(ab, at('crashRows'), n * h.words),
-    lastMs: new Float64Array(ab, at('lastMs'), n),
-    lastCrashMs: new Float64Array(ab, at('lastCrashMs'), n),
+    rows,
+    crashRows,
+    lastMs,
+    lastCrashMs,
     unitsPerHour: perHour('unitsPerHour'),
     crashUnitsPerHour: perHour('crashUnitsPerHour'),
     sessionsPerHour: perHour('sessionsPerHour'),

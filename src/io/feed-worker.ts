@@ -44,6 +44,9 @@ async function run(job: WorkerJob, port: MessagePort): Promise<void> {
       w.crashUnitsPerHour.buffer,
       w.sessionsPerHour.buffer,
       w.crashesPerHour.buffer,
+      w.signatures.sig.buffer,
+      w.signatures.dev.buffer,
+      w.signatures.ms.buffer,
     ]),
   ];
   port.postMessage({ state }, transfer as ArrayBuffer[]);

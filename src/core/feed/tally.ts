@@ -5,6 +5,7 @@
  * tally of the whole.
  */
 import { KIND_SESSION, FUTURE_SLACK_MS } from './parse.js';
+import { SignatureDevices, type SignatureState } from './signatures.js';
 
 const HOUR = 3_600_000;
 
@@ -42,7 +43,8 @@ export interface VersionTally {
 /** Rows made before the first grow: a few doublings, not a dozen, on a large fleet. */
 const INITIAL_DEVICES = 16_384;
 
-const SEEN = 1,
+/** A row's flags: the device has an event in the window; a crash or ANR too. */
+export const SEEN = 1,
   CRASHED = 2;
 
 /**
@@ -66,7 +68,7 @@ export interface WindowState {
   sessionsPerHour: Int32Array;
   crashesPerHour: Int32Array;
   /** Per signature, the devices that crashed with it and the time of their latest such crash. */
-  signatures: Map<string, Map<number, number>>;
+  signatures: SignatureState;
 }
 
 /**
@@ -89,7 +91,7 @@ export class WindowTally {
   readonly crashUnitsPerHour: Int32Array;
   readonly sessionsPerHour: Int32Array;
   readonly crashesPerHour: Int32Array;
-  signatures = new Map<string, Map<number, number>>();
+  signatures = new SignatureDevices();
 
   constructor(
     readonly w: FeedWindow,
@@ -117,9 +119,23 @@ export class WindowTally {
    * rule, io/feed-incremental.ts): then every figure is the one a scan from scratch would give.
    */
   static resume(w: FeedWindow, nowMs: number, s: WindowState, devices: number): WindowTally {
+    const t = new WindowTally(w, nowMs, 0);
+    if (t.firstHour === s.firstHour && t.words === s.words) {
+      // The same rows (most checks): taken as they are, not copied.
+      t.rows = s.rows;
+      t.crashRows = s.crashRows;
+      t.lastMs = s.lastMs;
+      t.lastCrashMs = s.lastCrashMs;
+      t.unitsPerHour.set(s.unitsPerHour);
+      t.crashUnitsPerHour.set(s.crashUnitsPerHour);
+      t.sessionsPerHour.set(s.sessionsPerHour);
+      t.crashesPerHour.set(s.crashesPerHour);
+      t.signatures.absorb(s.signatures, null);
+      return t;
+    }
     let capacity = INITIAL_DEVICES;
     while (capacity < devices) capacity *= 2;
-    const t = new WindowTally(w, nowMs, capacity);
+    t.grow(capacity - 1);
     const shift = t.firstHour - s.firstHour;
     const stride = t.stride,
       words = t.words,
@@ -142,11 +158,7 @@ export class WindowTally {
     perHour(s.crashUnitsPerHour, t.crashUnitsPerHour);
     perHour(s.sessionsPerHour, t.sessionsPerHour);
     perHour(s.crashesPerHour, t.crashesPerHour);
-    for (const [sig, devs] of s.signatures) {
-      const kept = new Map<number, number>();
-      for (const [d, ms] of devs) if (ms >= w.fromMs) kept.set(d, ms);
-      if (kept.size > 0) t.signatures.set(sig, kept);
-    }
+    t.signatures.absorb(s.signatures, null, w.fromMs);
     return t;
   }
 
@@ -177,16 +189,13 @@ export class WindowTally {
         this.crashRows[cat] = cword | bit;
         this.crashUnitsPerHour[h]!++;
       }
-      let devs = this.signatures.get(signature);
-      if (!devs) this.signatures.set(signature, (devs = new Map()));
-      const prev = devs.get(dev);
-      if (prev === undefined || ts > prev) devs.set(dev, ts);
+      this.signatures.add(signature, dev, ts);
     }
     rows[base] = flags;
   }
 
   private grow(dev: number): void {
-    let cap = this.rows.length / this.stride;
+    let cap = Math.max(1, this.rows.length / this.stride);
     while (cap <= dev) cap *= 2;
     const rows = new Int32Array(cap * this.stride);
     rows.set(this.rows);
@@ -214,7 +223,7 @@ export class WindowTally {
       crashUnitsPerHour: this.crashUnitsPerHour,
       sessionsPerHour: this.sessionsPerHour,
       crashesPerHour: this.crashesPerHour,
-      signatures: this.signatures,
+      signatures: this.signatures.state(),
     };
   }
 
@@ -262,15 +271,7 @@ export class WindowTally {
       this.sessionsPerHour[h]! += other.sessionsPerHour[h]!;
       this.crashesPerHour[h]! += other.crashesPerHour[h]!;
     }
-    for (const [sig, devs] of other.signatures) {
-      let mine = this.signatures.get(sig);
-      if (!mine) this.signatures.set(sig, (mine = new Map()));
-      for (const [d, ms] of devs) {
-        const m = map[d]!;
-        const prev = mine.get(m);
-        if (prev === undefined || ms > prev) mine.set(m, ms);
-      }
-    }
+    this.signatures.absorb(other.signatures, map);
   }
 
   /**
@@ -303,8 +304,7 @@ export class WindowTally {
     const sum = (a: Int32Array) => a.subarray(0, this.hours).reduce((x, y) => x + y, 0);
     const unitsPerHour = hours(this.unitsPerHour);
     const crashUnitsPerHour = hours(this.crashUnitsPerHour);
-    const signatures = [...this.signatures].map(([signature, devs]) => ({ signature, devices: devs.size }));
-    signatures.sort((a, b) => b.devices - a.devices || (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
+    const signatures = this.signatures.counts(from);
     return {
       version: this.w.version,
       units: sum(this.unitsPerHour),
