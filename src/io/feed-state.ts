@@ -134,8 +134,25 @@ export function decodeScan(data: Buffer): SavedScan | string {
   } catch {
     return 'its header is not JSON';
   }
-  if (header.format !== 1 || !Array.isArray(header.windows) || !Array.isArray(header.future))
-    return 'its header is not one this version reads';
+  const whole = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number =>
+    Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
+  const sane =
+    header.format === 1 &&
+    whole(header.devices) &&
+    Array.isArray(header.future) &&
+    header.future.every((len) => whole(len)) &&
+    Array.isArray(header.windows) &&
+    header.windows.every(
+      (w) =>
+        whole(w.words, 1 << 16) &&
+        whole(w.to, w.words) &&
+        whole(w.from, w.to) &&
+        whole(w.crashed, header.devices) &&
+        whole(w.pairs) &&
+        Array.isArray(w.signatures) &&
+        w.signatures.every((x) => typeof x === 'string'),
+    );
+  if (!sane) return 'its header is not one this version reads';
   const layout = sections(header);
   const bodyAt = align(12 + data.readUInt32LE(8));
   if (bodyAt + layout.end + 4 !== data.length) return 'its length does not match its header';
