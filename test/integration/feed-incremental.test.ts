@@ -166,6 +166,20 @@ describe('an incremental check', () => {
     expect(dry.scan).toEqual(await fullScan(feed, queryAt(T0 + 60_000)));
     expect((await fs.readFile(statePath)).equals(saved)).toBe(true);
   });
+  it('leaves the state alone when nothing was appended and nothing moved but the clock', async () => {
+    const dir = tmpDir();
+    const feed = join(dir, 'crashes.ndjson');
+    const statePath = join(dir, 'state');
+    await fs.writeFile(feed, randomLines(prng(5), T0 - 4 * H, 200).join('\n') + '\n'); // nothing in the future
+    const first = await check(feed, statePath, queryAt(T0));
+    const saved = await fs.readFile(statePath);
+    const q = queryAt(T0 + 10 * 60_000); // the baseline still starts on the same hour
+    expect(q.windows[1]!.fromMs).toBe(queryAt(T0).windows[1]!.fromMs);
+    const again = await check(feed, statePath, q);
+    expect(again.resumedFrom).toBe(first.scan.bytes);
+    expect(again.scan).toEqual(await fullScan(feed, q));
+    expect((await fs.readFile(statePath)).equals(saved)).toBe(true);
+  });
 });
 
 describe('a full scan, said once, when', () => {
