@@ -4,60 +4,12 @@
 //
 //   node bench/feed.mjs [--runs N]     (or BENCH_RUNS=N; default 5)
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { feed, NEW, NOW, OLD } from './lib-feed.mjs';
+import { rmSync } from 'node:fs';
+import { feed, NOW, project } from './lib-feed.mjs';
 import { alternate, BIN, fmt, fridayPeakRss, row, timeOnce } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const RUNS = Number((args.includes('--runs') && args[args.indexOf('--runs') + 1]) || process.env.BENCH_RUNS || 5);
-
-/** A ROM repository whose beta channel carried OLD for a week, then NEW since 24 h before NOW. */
-function project() {
-  const dir = mkdtempSync(join(tmpdir(), 'friday-bench-watch-'));
-  const env = { ...process.env, CI: 'true', FRIDAY_KEYS_DIR: join(dir, 'keys') };
-  delete env.FRIDAY_SIGNING_KEY;
-  const friday = (argv, now) => {
-    const r = spawnSync(process.execPath, [BIN, '-C', dir, ...argv], { env: { ...env, FRIDAY_NOW: now }, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`friday ${argv.join(' ')}: ${r.stderr}`);
-  };
-  friday(['init', '--product', 'aurora', '--devices', 'cepheus,umi'], NOW);
-  friday(['keys', 'generate', 'bench', '--out', join(dir, 'keys')], NOW);
-  friday(['keys', 'trust', join(dir, 'keys', 'bench.pub')], NOW);
-  for (const v of [OLD, NEW]) {
-    const rel = join(dir, 'ota', 'releases', v);
-    mkdirSync(rel, { recursive: true });
-    const artifacts = ['cepheus', 'umi'].map((device) => {
-      const file = `aurora-${device}-${v}.zip`;
-      const data = Buffer.from(`image ${v} ${device}\n`);
-      writeFileSync(join(rel, file), data);
-      return { device, file, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
-    });
-    writeFileSync(
-      join(rel, 'build.json'),
-      JSON.stringify(
-        {
-          type: 'friday.build/v1',
-          product: 'aurora',
-          version: v,
-          tag: `v${v}`,
-          commit: 'a'.repeat(40),
-          previousTag: null,
-          builtAt: '2026-11-20T16:00:00Z',
-          artifacts,
-        },
-        null,
-        2,
-      ),
-    );
-  }
-  const key = join(dir, 'keys', 'bench.key');
-  friday(['stage', '--channel', 'beta', '--version', OLD, '--key', key, '--publish'], '2026-11-20T17:00:00Z');
-  friday(['stage', '--channel', 'beta', '--version', NEW, '--key', key, '--publish'], '2026-11-27T05:00:00Z');
-  return { dir, env };
-}
 
 const feed2 = feed(2_000_000, 48, 0.2075);
 const feed10 = feed(10_000_000, 52, 0.97);

@@ -13,6 +13,7 @@ const ALL = [
   'changelog',
   'changelog-github',
   'feed',
+  'feed-incremental',
   'fans',
   'health-sim',
   'health-sim-models',

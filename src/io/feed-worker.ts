@@ -18,7 +18,13 @@ async function run(job: WorkerJob, port: MessagePort): Promise<void> {
     const fh = await fs.open(job.path, 'r');
     try {
       const progress = (n: number) => port.postMessage({ progress: n });
-      await scanChunks(fh, job.total, shared, scanner, job.first === undefined ? { progress } : { progress, first: job.first });
+      await scanChunks(
+        fh,
+        job.total,
+        shared,
+        scanner,
+        job.first === undefined ? { progress, base: job.base } : { progress, base: job.base, first: job.first },
+      );
     } catch (err) {
       port.postMessage({ error: String(err) });
       return;
@@ -29,7 +35,19 @@ async function run(job: WorkerJob, port: MessagePort): Promise<void> {
   const state = scanner.state();
   const transfer = [
     state.devices.table.buffer,
-    ...state.windows.flatMap((w) => [w.rows.buffer, w.crashRows.buffer, w.unitsPerHour.buffer, w.crashUnitsPerHour.buffer]),
+    ...state.windows.flatMap((w) => [
+      w.rows.buffer,
+      w.crashRows.buffer,
+      w.lastMs.buffer,
+      w.lastCrashMs.buffer,
+      w.unitsPerHour.buffer,
+      w.crashUnitsPerHour.buffer,
+      w.sessionsPerHour.buffer,
+      w.crashesPerHour.buffer,
+      w.signatures.sig.buffer,
+      w.signatures.dev.buffer,
+      w.signatures.ms.buffer,
+    ]),
   ];
   port.postMessage({ state }, transfer as ArrayBuffer[]);
 }

@@ -26,7 +26,9 @@ interface ChunkOptions {
   /** Called after each chunk: where the main thread decides whether to start a helper. */
   afterChunk?: () => void;
   /** A chunk this scanner takes first, whoever asks: kept out of `next` by the caller. */
-  first?: number;
+  first?: number | undefined;
+  /** Where the bytes to scan start (a line start): 0, or where an earlier check stopped. */
+  base?: number | undefined;
 }
 
 /**
@@ -43,7 +45,8 @@ export async function scanChunks(
   scanner: FeedScanner,
   opts: ChunkOptions = {},
 ): Promise<void> {
-  const chunks = Math.ceil(total / CHUNK);
+  const base = opts.base ?? 0;
+  const chunks = Math.ceil((total - base) / CHUNK);
   // A read is the byte before the chunk, the chunk and the lookahead; one byte more holds a
   // newline put after the data, which stops every search there.
   const bufs = [Buffer.allocUnsafe(CHUNK + LOOKAHEAD + 2), Buffer.allocUnsafe(CHUNK + LOOKAHEAD + 2)];
@@ -53,10 +56,10 @@ export async function scanChunks(
     const k = first ?? Atomics.add(next, 0, 1);
     first = undefined;
     if (k >= chunks) return null;
-    const start = k * CHUNK,
+    const start = base + k * CHUNK,
       end = Math.min(total, start + CHUNK);
     // From the byte before the chunk: a newline there means a line starts right at `start`.
-    const from = start === 0 ? 0 : start - 1;
+    const from = start === base ? start : start - 1;
     return { start, end, from, read: fh.read(into, 0, Math.min(total, end + LOOKAHEAD) - from, from) };
   };
   let turn = 0;
@@ -70,8 +73,8 @@ export async function scanChunks(
     work[bytesRead] = 0x0a;
     const own = Math.min(bytesRead, cur.end - cur.from); // lines starting before this are ours
     let pos: number;
-    if (cur.start === 0) {
-      pos = bytesRead >= 3 && hasBom(work) ? 3 : 0;
+    if (cur.start === base) {
+      pos = base === 0 && bytesRead >= 3 && hasBom(work) ? 3 : 0;
     } else {
       const nl = work.indexOf(0x0a);
       pos = nl < own ? nl + 1 : own; // no newline: no line starts in this chunk
@@ -161,48 +164,63 @@ const WORKER = new URL(import.meta.url.endsWith('.ts') ? '../../dist/io/feed-wor
 export async function scanFeedFile(path: string, query: FeedQuery, opts: ScanOptions = {}): Promise<FeedScan> {
   const fh = await fs.open(path, 'r');
   try {
-    const total = (await fh.stat()).size;
-    let done = 0;
-    const progress = (n: number) => {
-      done += n;
-      opts.progress?.(done, total);
-    };
-    const auto = opts.parts === undefined;
-    const parts = opts.parts ?? (total >= SPLIT_FROM && availableParallelism() > 1 ? 2 : 1);
     const scanner = new FeedScanner(query);
-    if (parts < 2 || total <= CHUNK) {
-      await scanChunks(fh, total, new Int32Array(1), scanner, { progress });
-      return scanner.result();
-    }
-    await workerBuilt();
-    const shared = new Int32Array(new SharedArrayBuffer(8)); // [next chunk, helper state]
-    const job: WorkerJob = { path, total, shared: shared.buffer as SharedArrayBuffer, query };
-    if (!auto) {
-      // Two threads asked for: the helper always takes part, the first chunk being its own. Its
-      // figures are always merged, so a helper that cannot run fails the scan.
-      job.first = 0;
-      shared[0] = 1;
-    }
-    let helper = auto ? null : startWorker(job, progress);
-    let sample = auto ? cpuSample() : null;
-    const decide = () => {
-      if (sample === null || performance.now() - sample.at < SAMPLE_MS) return;
-      if (spareCores(sample) >= FREE_CORE) helper = startWorker(job, progress);
-      sample = null;
-    };
-    await scanChunks(fh, total, shared, scanner, { progress, afterChunk: decide });
-    if (helper === null) return scanner.result();
-    // Done before a helper started on its own took a chunk (it may still be starting): it is not
-    // waited for.
-    if (auto && Atomics.compareExchange(shared, 1, HELPER_IDLE, HELPER_CANCELLED) === HELPER_IDLE) {
-      helper.cancel();
-      return scanner.result();
-    }
-    scanner.merge(await helper.state);
+    await scanFeedRange(fh, path, query, scanner, 0, (await fh.stat()).size, opts);
     return scanner.result();
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The lines of `fh` (the file at `path`) from `base` (a line start) to `total` into `scanner`,
+ * which may hold what an earlier check counted: a helper thread's figures are merged into it.
+ */
+export async function scanFeedRange(
+  fh: fs.FileHandle,
+  path: string,
+  query: FeedQuery,
+  scanner: FeedScanner,
+  base: number,
+  total: number,
+  opts: ScanOptions = {},
+): Promise<void> {
+  let done = 0;
+  const progress = (n: number) => {
+    done += n;
+    opts.progress?.(done, total - base);
+  };
+  const auto = opts.parts === undefined;
+  const parts = opts.parts ?? (total - base >= SPLIT_FROM && availableParallelism() > 1 ? 2 : 1);
+  if (parts < 2 || total - base <= CHUNK) {
+    await scanChunks(fh, total, new Int32Array(1), scanner, { progress, base });
+    return;
+  }
+  await workerBuilt();
+  const shared = new Int32Array(new SharedArrayBuffer(8)); // [next chunk, helper state]
+  const job: WorkerJob = { path, total, base, shared: shared.buffer as SharedArrayBuffer, query };
+  if (!auto) {
+    // Two threads asked for: the helper always takes part, the first chunk being its own. Its
+    // figures are always merged, so a helper that cannot run fails the scan.
+    job.first = 0;
+    shared[0] = 1;
+  }
+  let helper = auto ? null : startWorker(job, progress);
+  let sample = auto ? cpuSample() : null;
+  const decide = () => {
+    if (sample === null || performance.now() - sample.at < SAMPLE_MS) return;
+    if (spareCores(sample) >= FREE_CORE) helper = startWorker(job, progress);
+    sample = null;
+  };
+  await scanChunks(fh, total, shared, scanner, { progress, base, afterChunk: decide });
+  if (helper === null) return;
+  // Done before a helper started on its own took a chunk (it may still be starting): it is not
+  // waited for.
+  if (auto && Atomics.compareExchange(shared, 1, HELPER_IDLE, HELPER_CANCELLED) === HELPER_IDLE) {
+    helper.cancel();
+    return;
+  }
+  scanner.merge(await helper.state);
 }
 
 /** A missing worker is a broken install: the scan stops rather than quietly use one thread. */
@@ -255,6 +273,8 @@ export const HELPER_IDLE = 0,
 export interface WorkerJob {
   path: string;
   total: number;
+  /** Where the bytes to scan start (scanChunks `base`). */
+  base: number;
   /** [next chunk, helper state]: see scanChunks; the helper moves its state from IDLE to RUNNING. */
   shared: SharedArrayBuffer;
   query: FeedQuery;

@@ -76,7 +76,9 @@ async function check(ch: Channel, opts: { feed?: string | undefined }): Promise<
   const rolledBack = modelsBlockedFor(live.signed, candidate);
   const except = rolledBack.length ? { exceptModels: rolledBack } : {};
   const candidateFrom = parseTime(liveAt)?.getTime() ?? nowMs;
-  const baselineFrom = nowMs - h.baselineHours * 3_600_000;
+  // The baseline's units are whole UTC hours: those starting within baselineHours before now
+  // (docs/formats.md "Incremental checks": so the next check drops whole hours).
+  const baselineFrom = Math.ceil((nowMs - h.baselineHours * 3_600_000) / 3_600_000) * 3_600_000;
   const windows: FeedWindow[] = [
     { version: candidate, fromMs: candidateFrom, recentFromMs, stageFromMs: stageFromMs(events, live.signed), ...except },
   ];
@@ -378,25 +380,32 @@ function watchEvent(
 
 async function scanWithProgress(ch: Channel, path: string, query: FeedQuery): Promise<FeedScan> {
   let out: FeedScan | undefined;
+  let fullScan: string | null = null;
   const { runSteps } = await import('../io/progress.js');
   // Loaded with the command that scans; the worker thread of a large feed loads its own build
   // entry (dist/io/feed-worker.js), not this chunk.
-  const { scanFeedFile } = await import('../io/feed.js');
+  const { scanFeedIncremental, watchStatePath } = await import('../io/feed-incremental.js');
+  const statePath = await watchStatePath(ch.project.root, ch.name);
   await runSteps(ch.ctx, [
     {
       title: `scanning ${displayPath(ch.project.root, path)}`,
       async run(report) {
         let shown = -1;
-        out = await scanFeedFile(path, query, {
+        ({ scan: out } = await scanFeedIncremental(path, query, {
+          statePath,
+          keyExtra: ch.policy.health,
+          store: ch.store,
+          fullScan: (why) => (fullScan = why),
           progress: (done, total) => {
             // Quarter steps: enough to see it move in a CI log without flooding it.
             const q = total > 0 ? Math.floor((done / total) * 4) : 4;
             if (q !== shown) report.status(`${q * 25}% of ${(total / 1048576).toFixed(1)} MiB`);
             shown = q;
           },
-        });
+        }));
       },
     },
   ]);
+  if (fullScan !== null) ch.ctx.info(`watch ${ch.name}: full scan of ${displayPath(ch.project.root, path)}: ${fullScan}`);
   return out!;
 }

@@ -10,12 +10,15 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { scanFeedFile as ScanFeedFile } from '../../src/io/feed.js';
+import type { scanFeedIncremental as ScanFeedIncremental } from '../../src/io/feed-incremental.js';
+import type { Store } from '../../src/io/store.js';
 import { messyFeed, query, reference } from '../helpers/feed-reference.js';
 import { ROOT, tmpDir } from '../helpers/index.js';
 
 /**
  * The built chunk that holds the feed scan, found the way the CLI loads it: dist/cli/main.js
  * imports the watch command's chunk, which imports the scanner's. From a copy of dist/ in `dist`.
+ * Without a state file the incremental scan is the plain scan of the whole feed.
  */
 async function builtScan(dist: string): Promise<typeof ScanFeedFile> {
   const imported = async (file: string, name: string) => {
@@ -23,8 +26,10 @@ async function builtScan(dist: string): Promise<typeof ScanFeedFile> {
     if (!m) throw new Error(`${file} imports no ${name} chunk: run npm run build`);
     return join(dirname(file), m[1]!);
   };
-  const feed = await imported(await imported(join(dist, 'cli', 'main.js'), 'watch'), 'feed');
-  return ((await import(pathToFileURL(feed).href)) as { scanFeedFile: typeof ScanFeedFile }).scanFeedFile;
+  const feed = await imported(await imported(join(dist, 'cli', 'main.js'), 'watch'), 'feed-incremental');
+  const { scanFeedIncremental } = (await import(pathToFileURL(feed).href)) as { scanFeedIncremental: typeof ScanFeedIncremental };
+  const store = { dryRun: true } as Store;
+  return async (path, query, opts) => (await scanFeedIncremental(path, query, { ...opts, statePath: null, store })).scan;
 }
 
 describe('feed scan with a worker thread (built)', () => {

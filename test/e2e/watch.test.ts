@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTrust, verifyManifest } from '../../src/client/index.js';
 import { makeFixture, snapshot, type Fixture } from '../integration/channel-fixture.js';
+import { git } from '../helpers/index.js';
 // @ts-expect-error: a plain ES module without types, shared with the demo and the benchmarks
 import { feedText } from '../../fixtures/feeds/generate.mjs';
 
@@ -178,5 +179,47 @@ describe('watch', () => {
     expect(after.signed.serial).toBe(before.signed.serial + 1);
     expect(after.signed.release.version).toBe(NEW);
     expect((await f.events('beta')).slice(-3).map((e) => e.action)).toEqual(['renew', 'publish', 'watch']);
+  });
+
+  it('keeps what it counted under .git/friday, the tree clean; the next check reads the appended lines and gives the figures of a full scan', async () => {
+    const f = await channel();
+    await writeFeed(f, { devices: 300, oldRate: 0.01, newRate: 0.01 });
+    const feed = join(f.dir, 'feedback', 'crashes.ndjson');
+    const first = await watch(f);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await git(f.dir, ['status', '--porcelain'])).toBe('');
+    const state = join(f.dir, '.git', 'friday', 'watch-beta.state');
+    await fs.access(state);
+    // An hour on: an hour of the new build appended, the baseline's first hour dropped.
+    const more = feedText({ start: NOW, hours: 1, devices: 300, active: 0.6, seed: 9, versions: [{ version: NEW, crashRate: 0.01 }] });
+    await fs.appendFile(feed, more);
+    const later = { FRIDAY_NOW: '2026-11-28T06:04:00Z' };
+    const args = ['watch', '--channel', 'beta', '--key', f.alice.path, '--json'];
+    const next = await f.friday(args, later);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).not.toMatch(/full scan/);
+    expect(await git(f.dir, ['status', '--porcelain'])).toBe('');
+    await fs.rm(join(f.dir, '.git', 'friday'), { recursive: true });
+    const full = await f.friday([...args, '--dry-run'], later);
+    const figures = (j: Record<string, unknown>) => [
+      j.candidate,
+      j.baseline,
+      j.evidence,
+      j.ratio,
+      j.verdict,
+      j.recent,
+      j.rejectedBy,
+      j.lines,
+    ];
+    expect(figures(next.json)).toEqual(figures(full.json));
+    expect(next.json.candidate.units).toBeGreaterThan(first.json.candidate.units);
+    // A truncated feed is read whole again, said in one line.
+    await f.friday(args, later);
+    await fs.writeFile(feed, more);
+    const cut = await f.friday(args, later);
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.stderr.split('\n').filter((l) => /full scan/.test(l))).toEqual([
+      expect.stringMatching(/^watch beta: full scan of feedback\/crashes\.ndjson: the feed is shorter than .* \(truncated\)$/),
+    ]);
   });
 });

@@ -28,6 +28,41 @@ export const query: FeedQuery = {
   ],
 };
 
+/** The configured devices of the model tests. */
+export const MODELS = ['cepheus', 'umi', 'lmi'];
+
+/**
+ * A generated feed's lines with a model by their device (one device in 97 an unknown one,
+ * rejected) and, on three in five, a channel: the watched `beta` or another.
+ */
+export function withModels(data: Uint8Array): Buffer {
+  const channels = ['', '', ',"channel":"beta"', ',"channel":"stable"', ',"channel":"nightly"'];
+  return Buffer.from(
+    Buffer.from(data)
+      .toString('latin1')
+      .replace(/"device":"d-(\d+)","version"/g, (_all, n: string) => {
+        const k = Number(n);
+        const model = k % 97 === 0 ? 'bogus' : MODELS[k % 3]!;
+        return `"device":"d-${n}","model":"${model}"${channels[k % 5]!},"version"`;
+      }),
+    'latin1',
+  );
+}
+
+/** `q` as watch asks with models: `beta` only, lmi rolled back (left out of the fleet's candidate), a window per model and version. */
+export function withModelWindows(q: FeedQuery): FeedQuery {
+  return {
+    ...q,
+    devices: MODELS,
+    channel: 'beta',
+    windows: [
+      { ...q.windows[0]!, exceptModels: ['lmi'] },
+      q.windows[1]!,
+      ...MODELS.flatMap((model) => q.windows.map((w) => ({ ...w, model }))),
+    ],
+  };
+}
+
 /** The figures of docs/formats.md computed the obvious way. */
 export function reference(data: Uint8Array, q: FeedQuery): FeedScan {
   const decoder = new TextDecoder();

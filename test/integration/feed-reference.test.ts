@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scanBuffer } from '../../src/core/feed/scan.js';
 import { scanFeedFile } from '../../src/io/feed.js';
-import { messyFeed, query, reference } from '../helpers/feed-reference.js';
+import { messyFeed, query, reference, withModels, withModelWindows } from '../helpers/feed-reference.js';
 import { ROOT, tmpDir } from '../helpers/index.js';
 
 const CORPUS = join(ROOT, 'test/corpus/feeds');
@@ -63,29 +63,8 @@ describe('feed scan against a plain reference', () => {
   });
 
   it('agrees with models and channels on the events: per-model windows, a model left out of the fleet, other channels skipped', async () => {
-    // Every generated line gets a model by its device (one in 97 an unknown one) and, on some, a channel.
-    const models = ['cepheus', 'umi', 'lmi'];
-    const channels = ['', '', ',"channel":"beta"', ',"channel":"stable"', ',"channel":"nightly"'];
-    const data = Buffer.from(
-      messyFeed()
-        .toString('latin1')
-        .replace(/"device":"d-(\d+)","version"/g, (all, n: string) => {
-          const k = Number(n);
-          const model = k % 97 === 0 ? 'bogus' : models[k % 3]!;
-          return `"device":"d-${n}","model":"${model}"${channels[k % 5]!},"version"`;
-        }),
-      'latin1',
-    );
-    const q = {
-      ...query,
-      devices: models,
-      channel: 'beta',
-      windows: [
-        { ...query.windows[0]!, exceptModels: ['lmi'] },
-        query.windows[1]!,
-        ...models.flatMap((model) => query.windows.map((w) => ({ ...w, model }))),
-      ],
-    };
+    const data = withModels(messyFeed());
+    const q = withModelWindows(query);
     const want = reference(data, q);
     expect(want.rejectedBy.model).toBeGreaterThan(10);
     expect(want.versions.slice(2).every((v) => v.devices > 100 && v.crashUnits > 10)).toBe(true);

@@ -53,6 +53,35 @@ export class DeviceIndex {
     return map;
   }
 
+  /** The index whose `state()` this was (the same table, not a copy). */
+  static fromState(s: DeviceIndexState): DeviceIndex {
+    const index = new DeviceIndex();
+    index.table = s.table as Int32Array<ArrayBuffer>;
+    index.size = s.size;
+    return index;
+  }
+
+  /** Each device's fingerprint by id, [h1, h2] pairs: what a saved scan keeps of the index. */
+  fingerprints(): Int32Array {
+    const out = new Int32Array(this.size * 2);
+    const t = this.table;
+    for (let at = 0; at < t.length; at += 3) {
+      const id = t[at + 2]!;
+      if (id !== 0) {
+        out[(id - 1) * 2] = t[at]!;
+        out[(id - 1) * 2 + 1] = t[at + 1]!;
+      }
+    }
+    return out;
+  }
+
+  /** The index `fingerprints` came from: the same ids. */
+  static fromFingerprints(pairs: Int32Array): DeviceIndex {
+    const index = new DeviceIndex();
+    for (let i = 0; i < pairs.length; i += 2) index.intern(pairs[i]!, pairs[i + 1]!);
+    return index;
+  }
+
   state(): DeviceIndexState {
     return { size: this.size, table: this.table };
   }

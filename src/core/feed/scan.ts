@@ -14,6 +14,7 @@ import {
   LineParser,
   MAX_LINE,
   REJECT_REASONS,
+  R_FUTURE,
   R_TOO_LONG,
   UNKNOWN,
   type RejectReason,
@@ -50,7 +51,18 @@ export interface ScannerState {
   rejectedBy: number[];
   devices: DeviceIndexState;
   windows: WindowState[];
+  /**
+   * The lines rejected as in the future (each counted in `lines` and rejectedBy), kept to be read
+   * again by the next check, whose clock may have come to them (docs/formats.md "Incremental
+   * checks"); `futureLost` when there were more than FUTURE_LINES or FUTURE_BYTES of them.
+   */
+  future: Uint8Array[];
+  futureLost: boolean;
 }
+
+/** Lines in the future a scan keeps for the next check; past this the next check reads all. */
+const FUTURE_LINES = 10_000,
+  FUTURE_BYTES = 8 << 20;
 
 /**
  * Accepted events wait here, as numbers, until a batch is full; then all their devices are looked
@@ -63,7 +75,7 @@ const BATCH = 512;
 /** The scanner over bytes: feed it buffers holding whole lines; pure but for its own state. */
 export class FeedScanner {
   private readonly parser = new LineParser();
-  private readonly tallies: WindowTally[];
+  private tallies: WindowTally[];
   private readonly versionBytes: number[][];
   private readonly versionNames: string[];
   /** Per version (versionNames), its fleet window or -1, and per version × model its model window or -1. */
@@ -74,7 +86,10 @@ export class FeedScanner {
   private readonly except: (Set<number> | null)[];
   private readonly channelBytes: number[] | null;
   private readonly channelName: string;
-  private readonly devices = new DeviceIndex();
+  private devices = new DeviceIndex();
+  private future: Uint8Array[] = [];
+  private futureBytes = 0;
+  private futureLost = false;
   private readonly latestMs: number;
   private rejectedBy = new Array<number>(REJECT_REASONS.length).fill(0);
   private lines = 0;
@@ -119,6 +134,24 @@ export class FeedScanner {
     this.channelName = query.channel ?? '';
   }
 
+  /**
+   * The scanner of an earlier check, carried on to `query` (its windows as before, or starting
+   * later on an hour boundary; a clock no earlier): the lines it kept as in the future are read
+   * again with this clock, as a scan from scratch would read them.
+   */
+  static resume(query: FeedQuery, s: ScannerState): FeedScanner {
+    const scanner = new FeedScanner(query);
+    scanner.devices = DeviceIndex.fromState(s.devices);
+    scanner.tallies = query.windows.map((w, i) => WindowTally.resume(w, query.nowMs, s.windows[i]!, s.devices.size));
+    scanner.lines = s.lines - s.future.length;
+    scanner.accepted = s.accepted;
+    scanner.bytes = s.bytes;
+    scanner.rejectedBy = scanner.rejectedBy.map((_, i) => s.rejectedBy[i] ?? 0);
+    scanner.rejectedBy[R_FUTURE]! -= s.future.length;
+    for (const line of s.future) scanner.line(line, 0, line.length);
+    return scanner;
+  }
+
   /** One line, without its newline. */
   line(buf: Uint8Array, start: number, end: number): void {
     this.take(buf, start, end);
@@ -130,7 +163,20 @@ export class FeedScanner {
       this.reject(R_TOO_LONG);
       return;
     }
-    this.count(this.parser.parse(buf, start, end, this.latestMs));
+    const r = this.parser.parse(buf, start, end, this.latestMs);
+    this.count(r);
+    if (r === R_FUTURE) this.keepFuture(buf, start, end);
+  }
+
+  private keepFuture(buf: Uint8Array, start: number, end: number): void {
+    if (this.futureLost) return;
+    if (this.future.length >= FUTURE_LINES || this.futureBytes + end - start > FUTURE_BYTES) {
+      this.futureLost = true;
+      this.future = [];
+      return;
+    }
+    this.future.push(new Uint8Array(buf.subarray(start, end))); // a copy: the buffer is reused
+    this.futureBytes += end - start;
   }
 
   /** A line the parser has read (`r`: its result); an event of interest waits in the batch. */
@@ -212,7 +258,10 @@ export class FeedScanner {
       } else {
         if (nl >= end) break; // no newline yet: the line goes on past `end`
         if (nl - pos > MAX_LINE) this.reject(R_TOO_LONG);
-        else this.count(r);
+        else {
+          this.count(r);
+          if (r === R_FUTURE) this.keepFuture(buf, pos, nl);
+        }
       }
       pos = nl + 1;
     }
@@ -228,6 +277,8 @@ export class FeedScanner {
       rejectedBy: this.rejectedBy,
       devices: this.devices.state(),
       windows: this.tallies.map((t) => t.state()),
+      future: this.future,
+      futureLost: this.futureLost,
     };
   }
 
@@ -238,6 +289,9 @@ export class FeedScanner {
     this.accepted += other.accepted;
     this.bytes += other.bytes;
     this.rejectedBy = this.rejectedBy.map((n, i) => n + (other.rejectedBy[i] ?? 0));
+    for (const line of other.future) this.keepFuture(line, 0, line.length);
+    this.futureLost ||= other.futureLost;
+    if (this.futureLost) this.future = [];
   }
 
   result(): FeedScan {
