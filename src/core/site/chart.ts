@@ -1,0 +1,97 @@
+/**
+ * A release's health on one channel as an inline SVG chart (docs/site.md "Health"): crash units
+ * per hour between consecutive `watch` checks, from the figures each audit line records. A watch
+ * line's candidate figures count from the moment the release went live, so the rate of a check is
+ * the growth since the check before it (or since going live) over the hours between them.
+ */
+import { timeOf } from '../../client/manifest.js';
+import { releaseHistory } from '../manifest.js';
+import { html, type Html } from './html.js';
+import { num, obj, str, type SiteEvent } from './model.js';
+
+export interface HealthPoint {
+  from: string;
+  to: string;
+  /** Crash units per hour over [from, to]. */
+  rate: number;
+  verdict: string;
+}
+
+/** The points of `version` on one channel's audit log, oldest first. */
+export function healthPoints(events: readonly SiteEvent[], version: string): HealthPoint[] {
+  const periods = releaseHistory(events).filter((p) => p.version === version);
+  const points: HealthPoint[] = [];
+  let prev: { at: string; crashUnits: number; period: number } | null = null;
+  for (const e of events) {
+    if (e.action !== 'watch' || e.version !== version) continue;
+    const d = obj(e.detail);
+    const crashUnits = num(obj(d.candidate).crashUnits);
+    if (crashUnits === null) continue;
+    const period = periods.findIndex((p) => p.from <= e.at && (p.to === null || e.at <= p.to));
+    const start = prev && prev.period === period ? prev : { at: periods[period]?.from ?? e.at, crashUnits: 0 };
+    const hours = (timeOf(e.at) - timeOf(start.at)) / 3_600_000;
+    if (hours > 0) {
+      points.push({ from: start.at, to: e.at, rate: Math.max(0, crashUnits - start.crashUnits) / hours, verdict: str(d.verdict) ?? '?' });
+    }
+    prev = { at: e.at, crashUnits, period };
+  }
+  return points;
+}
+
+const W = 640;
+const H = 200;
+const PAD = { left: 48, right: 12, top: 14, bottom: 30 };
+
+const round = (n: number) => Math.round(n * 10) / 10;
+const day = (iso: string) => iso.slice(5, 16).replace('T', ' ');
+
+/** The chart; `id` makes the title's id unique on the page. */
+export function healthChart(id: string, channel: string, version: string, points: readonly HealthPoint[]): Html {
+  const title = `Crash units per hour of ${version} on ${channel}`;
+  if (!points.length) {
+    return html`<svg class="chart" role="img" aria-labelledby="${id}" viewBox="0 0 ${W} 80" preserveAspectRatio="xMinYMin meet">
+      <title id="${id}">${title}: no watch check yet</title>
+      <rect class="frame" x="0.5" y="0.5" width="${W - 1}" height="79" rx="6"></rect>
+      <text class="empty" x="${W / 2}" y="46" text-anchor="middle">No watch check of ${version} on ${channel} yet: nothing to chart</text>
+    </svg>`;
+  }
+  const t0 = timeOf(points[0]!.from);
+  const t1 = timeOf(points[points.length - 1]!.to);
+  const span = Math.max(1, t1 - t0);
+  const max = Math.max(...points.map((p) => p.rate), 1e-9);
+  const top = niceCeil(max);
+  const x = (iso: string) => PAD.left + ((timeOf(iso) - t0) / span) * (W - PAD.left - PAD.right);
+  const y = (v: number) => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
+  const last = points[points.length - 1]!;
+  const summary = `${points.length} check${points.length === 1 ? '' : 's'} from ${points[0]!.from} to ${last.to}; highest ${round(max)}, latest ${round(last.rate)} crash units per hour (${last.verdict})`;
+  const bars = points.map((p) => {
+    const x0 = x(p.from);
+    const w = Math.max(2, x(p.to) - x0 - 1);
+    const cls = p.verdict === 'unhealthy' ? 'bad' : p.verdict === 'healthy' ? 'good' : 'unknown';
+    return html`<rect
+      class="${cls}"
+      x="${round(x0)}"
+      y="${round(y(p.rate))}"
+      width="${round(w)}"
+      height="${round(H - PAD.bottom - y(p.rate))}"
+      ><title>${p.from} to ${p.to}: ${round(p.rate)} crash units per hour, ${p.verdict}</title></rect
+    >`;
+  });
+  return html`<svg class="chart" role="img" aria-labelledby="${id}" viewBox="0 0 ${W} ${H}" preserveAspectRatio="xMinYMin meet">
+    <title id="${id}">${title}: ${summary}</title>
+    <line class="axis" x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}"></line>
+    <line class="grid" x1="${PAD.left}" y1="${PAD.top}" x2="${W - PAD.right}" y2="${PAD.top}"></line>
+    <text class="tick" x="${PAD.left - 6}" y="${PAD.top + 4}" text-anchor="end">${round(top)}</text>
+    <text class="tick" x="${PAD.left - 6}" y="${H - PAD.bottom + 4}" text-anchor="end">0</text>
+    ${bars}
+    <text class="tick" x="${PAD.left}" y="${H - 8}">${day(points[0]!.from)}</text>
+    <text class="tick" x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${day(last.to)} UTC</text>
+  </svg>`;
+}
+
+/** 1, 2 or 5 times a power of ten, at least `v`: a round top for the axis. */
+function niceCeil(v: number): number {
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
