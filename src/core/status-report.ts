@@ -1,7 +1,5 @@
 /** `friday status`'s text view (docs/cli.md `status`), from what the command read. Pure. */
-
-/** Expiry closer than this is warned about. */
-export const WARN_HOURS = 72;
+import { thirdOfValidityLeft } from './time.js';
 
 interface Signers {
   signers: number;
@@ -42,7 +40,7 @@ export interface StatusResult {
   channels: ChannelStatus[];
 }
 
-export function renderStatus(r: StatusResult): string {
+export function renderStatus(r: StatusResult, now: Date): string {
   const out: string[] = [];
   const latest = r.releases.slice(0, 5).map((x) => `${x.version}${x.builtAt ? ` (${x.builtAt})` : ''}`);
   out.push(
@@ -69,7 +67,9 @@ export function renderStatus(r: StatusResult): string {
         l.expiresInHours <= 0
           ? 'EXPIRED'
           : `in ${l.expiresInHours < 48 ? `${l.expiresInHours} h` : `${(l.expiresInHours / 24).toFixed(1)} days`}`;
-      out.push(`  expires   ${l.expiresAt}  (${when})${l.expiresInHours < WARN_HOURS ? '  ⚠ renew now' : ''}`);
+      out.push(
+        `  expires   ${l.expiresAt}  (${when})${thirdOfValidityLeft(l.issuedAt, l.expiresAt, now.getTime()) ? '  ⚠ less than a third of its validity left: renew now' : ''}`,
+      );
       if (l.signatures)
         out.push(
           `  signed    by ${l.signatures.signers} trusted key${l.signatures.signers === 1 ? '' : 's'}, threshold ${l.signatures.threshold}`,

@@ -8,22 +8,15 @@ import { extname, join, relative, sep } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { startServer, type TestServer } from './http-server.js';
 import { tmpDir } from './index.js';
-
-export const CHROMIUM = '/usr/bin/chromium';
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+// @ts-expect-error: a plain ES module without types, shared with `npm run screenshots`
+import { CHROMIUM, CHROMIUM_ARGS } from '../../bench/chromium.mjs';
 
 export async function launchBrowser(): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(tmpDir('friday-chromium-'), { executablePath: CHROMIUM, args: ARGS, headless: true });
+  return chromium.launchPersistentContext(tmpDir('friday-chromium-'), {
+    executablePath: CHROMIUM as string,
+    args: CHROMIUM_ARGS as string[],
+    headless: true,
+  });
 }
 
 const TYPES: Record<string, string> = {

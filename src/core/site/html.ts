@@ -55,3 +55,26 @@ export function issueHref(repo: string | null, id: unknown): Html | null {
 export function link(href: Html | null, text: unknown): Html {
   return href ? html`<a href="${href}">${text}</a>` : html`${text}`;
 }
+
+/** A table with column headers (screen readers announce them with each cell), scrolling sideways on a phone. */
+export function table(headers: readonly string[], rows: readonly Html[], caption?: string): Html {
+  return html`<div class="table">
+    <table>
+      ${
+        caption
+          ? html`<caption class="meta">
+              ${caption}
+            </caption>`
+          : ''
+      }
+      <thead>
+        <tr>
+          ${headers.map((h) => html`<th scope="col">${h}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+  </div>`;
+}

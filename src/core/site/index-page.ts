@@ -7,7 +7,7 @@ import { timeOf } from '../../client/manifest.js';
 import { renewDue } from '../manifest.js';
 import { renderAwards } from './awards.js';
 import { blocksOf } from './blocks.js';
-import { html, link, relativeHref, type Html } from './html.js';
+import { html, link, relativeHref, table, type Html } from './html.js';
 import { renderPage } from './layout.js';
 import { obj, str, type SiteChannel, type SiteData, type SiteEvent, type SiteRelease } from './model.js';
 
@@ -151,24 +151,6 @@ function renderReleaseList(d: SiteData): Html {
   });
   return html`<section aria-labelledby="releases">
     <h2 id="releases">Releases</h2>
-    ${
-      rows.length
-        ? html`<div class="table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Version</th>
-                  <th scope="col">Built</th>
-                  <th scope="col">Live on</th>
-                  <th scope="col">Top nominee</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>
-          </div>`
-        : html`<p>No release cut yet.</p>`
-    }
+    ${rows.length ? table(['Version', 'Built', 'Live on', 'Top nominee'], rows) : html`<p>No release cut yet.</p>`}
   </section>`;
 }

@@ -6,7 +6,7 @@
 import { releaseHistory } from '../manifest.js';
 import { renderAwards } from './awards.js';
 import { healthChart, healthPoints } from './chart.js';
-import { html, issueHref, link, relativeHref, type Html } from './html.js';
+import { html, issueHref, link, relativeHref, table, type Html } from './html.js';
 import { footer, verdictText } from './index-page.js';
 import { renderPage } from './layout.js';
 import { arr, num, obj, str, type SiteData, type SiteRelease } from './model.js';
@@ -23,6 +23,8 @@ export function renderRelease(d: SiteData, r: SiteRelease): string {
     footer: footer(d),
   });
 }
+
+const CHECKS_SHOWN = 12;
 
 const GROUPS: [string, (type: string) => boolean][] = [
   ['Features', (t) => t === 'feature'],
@@ -107,21 +109,7 @@ function renderDownloads(d: SiteData, r: SiteRelease): Html {
   const sums = r.build.artifacts.map((a) => `${a.sha256}  ${a.file}`);
   return html`<section aria-labelledby="downloads">
     <h2 id="downloads">Downloads</h2>
-    <div class="table">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Device</th>
-            <th scope="col">File</th>
-            <th scope="col">Size</th>
-            <th scope="col">SHA-256</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>
+    ${table(['Device', 'File', 'Size', 'SHA-256'], rows)}
     <h3>Verify a download</h3>
     <p>Check its SHA-256 (<code>sha256sum -c</code> reads these lines):</p>
     <pre>${sums.join('\n')}</pre>
@@ -150,20 +138,7 @@ function renderKeys(d: SiteData): Html {
       <strong>Compare these fingerprints with a source other than this server</strong> (the project's repository, its announcements):
       whoever controls this server could change this page too.
     </p>
-    <div class="table">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Key</th>
-            <th scope="col">Fingerprint (SHA-256 of the public key)</th>
-            <th scope="col">minisign public key</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>
+    ${table(['Key', 'Fingerprint (SHA-256 of the public key)', 'minisign public key'], rows)}
     <p class="meta">Threshold ${d.trust.threshold}${Object.entries(d.trust.channels).map(([c, t]) => `, ${c} ${t.threshold}`)}.</p>`;
 }
 
@@ -199,23 +174,7 @@ function renderCarried(d: SiteData, r: SiteRelease): Html {
   return html`<section aria-labelledby="channels">
     <h2 id="channels">Channels that carried it</h2>
     ${
-      rows.length
-        ? html`<div class="table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Channel</th>
-                  <th scope="col">Live from</th>
-                  <th scope="col">Until</th>
-                  <th scope="col">Widest rollout</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>
-          </div>`
-        : html`<p>No channel has carried ${r.version} yet.</p>`
+      rows.length ? table(['Channel', 'Live from', 'Until', 'Widest rollout'], rows) : html`<p>No channel has carried ${r.version} yet.</p>`
     }
   </section>`;
 }
@@ -224,7 +183,13 @@ function renderHealth(d: SiteData, r: SiteRelease): Html {
   const found = carriers(d, r.version);
   const blocks = found.map(({ c }, i) => {
     const checks = c.events.filter((e) => e.action === 'watch' && e.version === r.version);
-    const rows = checks.map((e) => {
+    // The latest checks: a year of checks every 10 minutes is tens of thousands of lines; the chart shows them all.
+    const shown = checks.slice(-CHECKS_SHOWN);
+    const caption =
+      checks.length > shown.length
+        ? `The latest ${shown.length} of ${checks.length} watch checks on ${c.name} (all of them are in channels/${c.name}/events.ndjson)`
+        : `Watch checks on ${c.name}`;
+    const rows = shown.map((e) => {
       const x = obj(e.detail);
       const cand = obj(x.candidate);
       return html`<tr>
@@ -237,28 +202,7 @@ function renderHealth(d: SiteData, r: SiteRelease): Html {
     const rollbacks = c.events.filter((e) => e.action === 'rollback' && obj(e.detail).from === r.version);
     return html`<h3>On ${c.name}</h3>
       ${healthChart(`chart-${i}`, c.name, r.version, healthPoints(c.events, r.version))}
-      ${
-        rows.length
-          ? html`<div class="table">
-              <table>
-                <caption class="meta">
-                  Watch checks on ${c.name}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Checked</th>
-                    <th scope="col">Verdict</th>
-                    <th scope="col">Crash units / units</th>
-                    <th scope="col">Why</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${rows}
-                </tbody>
-              </table>
-            </div>`
-          : ''
-      }
+      ${rows.length ? table(['Checked', 'Verdict', 'Crash units / units', 'Why'], rows, caption) : ''}
       ${rollbacks.map((e) => html`<p><span class="bad">Rolled back</span> on ${c.name} at ${e.at} to ${String(obj(e.detail).to ?? '?')}: ${str(obj(e.detail).reason) ?? ''}</p>`)}`;
   });
   return html`<section aria-labelledby="health">
