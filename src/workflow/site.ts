@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { compareVersions } from '../client/version.js';
 import type { Context } from '../context.js';
 import { errnoCode, isFridayError } from '../errors.js';
-import { readEvents, readLiveManifest } from '../io/channel.js';
+import { readLiveManifest } from '../io/channel.js';
+import { readAuditLog } from '../io/site-events.js';
 import { loadProject, type Project } from '../io/project.js';
 import { listReleases, readBuildRecord, releaseDir } from '../io/releases.js';
 import { createStore } from '../io/store.js';
@@ -66,7 +67,7 @@ export async function gatherSite(ctx: Context, project: Project): Promise<SiteDa
       live: live?.signed ?? null,
       signers,
       threshold: trust ? thresholdFor(trust, name) : null,
-      events: await readEvents(publishDir, name),
+      events: await readAuditLog(publishDir, name),
     });
   }
 
@@ -125,12 +126,18 @@ export async function writeSite(ctx: Context, project?: Project): Promise<SiteRe
     await store.writeFile(path, text);
     written.push(path);
   };
-  for (const r of data.releases) {
+  const jobs = data.releases.map((r) => {
     const path = join(releaseDir(p.publishDir, r.version), 'index.html');
     pages.push(path);
-    await put(path, renderRelease(data, r));
-  }
-  await put(index, renderIndex(data));
+    return () => put(path, renderRelease(data, r));
+  });
+  jobs.push(() => put(index, renderIndex(data)));
+  // A few writes at a time: each atomic write waits for its fsyncs, which a disk does better together.
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await jobs[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(8, jobs.length) }, worker));
   return { index, pages, written };
 }
 

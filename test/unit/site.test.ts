@@ -164,10 +164,11 @@ describe('the health chart', () => {
       watch('2026-12-01T12:00:00Z', 30, 'unhealthy'),
       watch('2026-12-01T12:00:00Z', 30), // the same moment: no interval, no point
     ];
-    expect(healthPoints(events, '2026.48.0')).toEqual([
+    const channel = { name: 'beta', live: null, signers: null, threshold: null, events };
+    expect(healthPoints(channel, '2026.48.0')).toEqual([
       { from: '2026-12-01T00:00:00Z', to: '2026-12-01T10:00:00Z', rate: 2, verdict: 'healthy' },
       { from: '2026-12-01T10:00:00Z', to: '2026-12-01T12:00:00Z', rate: 5, verdict: 'unhealthy' },
     ]);
-    expect(healthPoints(events, '2026.49.0')).toEqual([]);
+    expect(healthPoints(channel, '2026.49.0')).toEqual([]);
   });
 });

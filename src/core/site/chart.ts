@@ -5,9 +5,9 @@
  * the growth since the check before it (or since going live) over the hours between them.
  */
 import { timeOf } from '../../client/manifest.js';
-import { releaseHistory } from '../manifest.js';
 import { html, type Html } from './html.js';
-import { num, obj, str, type SiteEvent } from './model.js';
+import { logOf, watchFigures } from './log.js';
+import type { SiteChannel } from './model.js';
 
 export interface HealthPoint {
   from: string;
@@ -17,25 +17,52 @@ export interface HealthPoint {
   verdict: string;
 }
 
-/** The points of `version` on one channel's audit log, oldest first. */
-export function healthPoints(events: readonly SiteEvent[], version: string): HealthPoint[] {
-  const periods = releaseHistory(events).filter((p) => p.version === version);
+/** The points of `version` on one channel, oldest first. */
+export function healthPoints(channel: SiteChannel, version: string): HealthPoint[] {
+  const log = logOf(channel);
+  const periods = log.periods.filter((p) => p.version === version);
   const points: HealthPoint[] = [];
   let prev: { at: string; crashUnits: number; period: number } | null = null;
-  for (const e of events) {
-    if (e.action !== 'watch' || e.version !== version) continue;
-    const d = obj(e.detail);
-    const crashUnits = num(obj(d.candidate).crashUnits);
-    if (crashUnits === null) continue;
-    const period = periods.findIndex((p) => p.from <= e.at && (p.to === null || e.at <= p.to));
+  let period = 0;
+  for (const e of log.byVersion.get(version) ?? []) {
+    if (e.action !== 'watch') continue;
+    const w = watchFigures(e);
+    if (w.crashUnits === null) continue;
+    // Lines are in time order: the period only moves forward.
+    while (period < periods.length - 1 && periods[period]!.to !== null && e.at > periods[period]!.to!) period++;
     const start = prev && prev.period === period ? prev : { at: periods[period]?.from ?? e.at, crashUnits: 0 };
     const hours = (timeOf(e.at) - timeOf(start.at)) / 3_600_000;
     if (hours > 0) {
-      points.push({ from: start.at, to: e.at, rate: Math.max(0, crashUnits - start.crashUnits) / hours, verdict: str(d.verdict) ?? '?' });
+      points.push({ from: start.at, to: e.at, rate: Math.max(0, w.crashUnits - start.crashUnits) / hours, verdict: w.verdict ?? '?' });
     }
-    prev = { at: e.at, crashUnits, period };
+    prev = { at: e.at, crashUnits: w.crashUnits, period };
   }
   return points;
+}
+
+/** At most this many bars: more than a phone has pixels for would say nothing more. */
+const MAX_BARS = 120;
+const SEVERITY = ['healthy', '?', 'insufficient-data', 'unhealthy'];
+
+/** Consecutive points merged into at most `max`: the rate over the merged hours, the worst verdict. */
+export function binPoints(points: readonly HealthPoint[], max = MAX_BARS): HealthPoint[] {
+  if (points.length <= max) return [...points];
+  const per = Math.ceil(points.length / max);
+  const out: HealthPoint[] = [];
+  for (let i = 0; i < points.length; i += per) {
+    const group = points.slice(i, i + per);
+    let units = 0;
+    let hours = 0;
+    let verdict = group[0]!.verdict;
+    for (const p of group) {
+      const h = (timeOf(p.to) - timeOf(p.from)) / 3_600_000;
+      units += p.rate * h;
+      hours += h;
+      if (SEVERITY.indexOf(p.verdict) > SEVERITY.indexOf(verdict)) verdict = p.verdict;
+    }
+    out.push({ from: group[0]!.from, to: group[group.length - 1]!.to, rate: hours > 0 ? units / hours : 0, verdict });
+  }
+  return out;
 }
 
 const W = 640;
@@ -46,7 +73,8 @@ const round = (n: number) => Math.round(n * 10) / 10;
 const day = (iso: string) => iso.slice(5, 16).replace('T', ' ');
 
 /** The chart; `id` makes the title's id unique on the page. */
-export function healthChart(id: string, channel: string, version: string, points: readonly HealthPoint[]): Html {
+export function healthChart(id: string, channel: string, version: string, all: readonly HealthPoint[]): Html {
+  const points = binPoints(all);
   const title = `Crash units per hour of ${version} on ${channel}`;
   if (!points.length) {
     return html`<svg class="chart" role="img" aria-labelledby="${id}" viewBox="0 0 ${W} 80" preserveAspectRatio="xMinYMin meet">
@@ -63,7 +91,8 @@ export function healthChart(id: string, channel: string, version: string, points
   const x = (iso: string) => PAD.left + ((timeOf(iso) - t0) / span) * (W - PAD.left - PAD.right);
   const y = (v: number) => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
   const last = points[points.length - 1]!;
-  const summary = `${points.length} check${points.length === 1 ? '' : 's'} from ${points[0]!.from} to ${last.to}; highest ${round(max)}, latest ${round(last.rate)} crash units per hour (${last.verdict})`;
+  const latest = all[all.length - 1]!;
+  const summary = `${all.length} check${all.length === 1 ? '' : 's'} from ${points[0]!.from} to ${last.to}; highest ${round(max)}, latest ${round(latest.rate)} crash units per hour (${latest.verdict})`;
   const bars = points.map((p) => {
     const x0 = x(p.from);
     const w = Math.max(2, x(p.to) - x0 - 1);

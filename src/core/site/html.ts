@@ -14,8 +14,10 @@ export class Html {
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+const SPECIAL = /[&<>"']/;
+
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+  return SPECIAL.test(s) ? s.replace(/[&<>"']/g, (c) => ENTITIES[c]!) : s;
 }
 
 /** Values: `Html` as is, arrays joined, null/undefined/false as nothing, anything else escaped as text. */
@@ -23,6 +25,7 @@ function piece(v: unknown): string {
   if (v instanceof Html) return v.text;
   if (Array.isArray(v)) return v.map(piece).join('');
   if (v === null || v === undefined || v === false) return '';
+  if (typeof v === 'number') return String(v); // digits, '.', '-', 'e', 'Infinity', 'NaN': nothing to escape
   return escapeHtml(String(v));
 }
 

@@ -14,6 +14,8 @@ export interface SiteEvent {
   version: string | null;
   actor?: string;
   detail: unknown;
+  /** A watch line's figures when the reader took them from its text (src/io/site-events.ts). */
+  watch?: { verdict: string; units: number; crashUnits: number };
 }
 
 export interface SiteKey {

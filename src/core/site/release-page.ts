@@ -3,9 +3,9 @@
  * its nominees and, once held, the awards; the downloads and how to verify them; the channels that
  * carried the release; its health per channel. One function per section.
  */
-import { releaseHistory } from '../manifest.js';
 import { renderAwards } from './awards.js';
 import { healthChart, healthPoints } from './chart.js';
+import { logOf, watchFigures } from './log.js';
 import { html, issueHref, link, relativeHref, table, type Html } from './html.js';
 import { footer, verdictText } from './index-page.js';
 import { renderPage } from './layout.js';
@@ -142,21 +142,24 @@ function renderKeys(d: SiteData): Html {
     <p class="meta">Threshold ${d.trust.threshold}${Object.entries(d.trust.channels).map(([c, t]) => `, ${c} ${t.threshold}`)}.</p>`;
 }
 
-/** Channels whose audit log shows the release live, with the periods (docs/formats.md "went live"). */
+/** Channels whose audit log shows the release live or checked, with its live periods there (docs/formats.md "went live"). */
 function carriers(d: SiteData, version: string) {
   return d.channels.flatMap((c) => {
-    const periods = releaseHistory(c.events).filter((p) => p.version === version);
-    return periods.length || c.events.some((e) => e.action === 'watch' && e.version === version) ? [{ c, periods }] : [];
+    const log = logOf(c);
+    const periods = log.periods.filter((p) => p.version === version);
+    return periods.length || log.byVersion.has(version) ? [{ c, log, periods }] : [];
   });
 }
 
 function renderCarried(d: SiteData, r: SiteRelease): Html {
-  const rows = carriers(d, r.version).flatMap(({ c, periods }) =>
+  const rows = carriers(d, r.version).flatMap(({ c, log, periods }) =>
     periods.map((p) => {
-      const next = releaseHistory(c.events).find((q) => q.from === p.to && q.version !== r.version);
-      const mine = c.events.filter((e) => e.version === r.version && e.at >= p.from && (p.to === null || e.at <= p.to));
-      const widest = Math.max(0, ...mine.filter((e) => e.action === 'publish').map((e) => num(obj(e.detail).rollout) ?? 0));
-      const rolledBack = c.events.find(
+      const next = log.periods.find((q) => q.from === p.to && q.version !== r.version);
+      const publishes = (log.byVersion.get(r.version) ?? []).filter(
+        (e) => e.action === 'publish' && e.at >= p.from && (p.to === null || e.at <= p.to),
+      );
+      const widest = Math.max(0, ...publishes.map((e) => num(obj(e.detail).rollout) ?? 0));
+      const rolledBack = log.rollbacks.find(
         (e) => e.action === 'rollback' && obj(e.detail).from === r.version && p.to !== null && e.at === p.to,
       );
       const until =
@@ -181,8 +184,8 @@ function renderCarried(d: SiteData, r: SiteRelease): Html {
 
 function renderHealth(d: SiteData, r: SiteRelease): Html {
   const found = carriers(d, r.version);
-  const blocks = found.map(({ c }, i) => {
-    const checks = c.events.filter((e) => e.action === 'watch' && e.version === r.version);
+  const blocks = found.map(({ c, log }, i) => {
+    const checks = (log.byVersion.get(r.version) ?? []).filter((e) => e.action === 'watch');
     // The latest checks: a year of checks every 10 minutes is tens of thousands of lines; the chart shows them all.
     const shown = checks.slice(-CHECKS_SHOWN);
     const caption =
@@ -190,18 +193,17 @@ function renderHealth(d: SiteData, r: SiteRelease): Html {
         ? `The latest ${shown.length} of ${checks.length} watch checks on ${c.name} (all of them are in channels/${c.name}/events.ndjson)`
         : `Watch checks on ${c.name}`;
     const rows = shown.map((e) => {
-      const x = obj(e.detail);
-      const cand = obj(x.candidate);
+      const w = watchFigures(e);
       return html`<tr>
         <th scope="row">${e.at}</th>
-        <td>${verdictText(str(x.verdict))}</td>
-        <td>${num(cand.crashUnits) ?? '?'} / ${num(cand.units) ?? '?'}</td>
-        <td>${str(x.reason) ?? ''}</td>
+        <td>${verdictText(w.verdict)}</td>
+        <td>${w.crashUnits ?? '?'} / ${w.units ?? '?'}</td>
+        <td>${str(obj(e.detail).reason) ?? ''}</td>
       </tr>`;
     });
-    const rollbacks = c.events.filter((e) => e.action === 'rollback' && obj(e.detail).from === r.version);
+    const rollbacks = log.rollbacks.filter((e) => obj(e.detail).from === r.version);
     return html`<h3>On ${c.name}</h3>
-      ${healthChart(`chart-${i}`, c.name, r.version, healthPoints(c.events, r.version))}
+      ${healthChart(`chart-${i}`, c.name, r.version, healthPoints(c, r.version))}
       ${rows.length ? table(['Checked', 'Verdict', 'Crash units / units', 'Why'], rows, caption) : ''}
       ${rollbacks.map((e) => html`<p><span class="bad">Rolled back</span> on ${c.name} at ${e.at} to ${String(obj(e.detail).to ?? '?')}: ${str(obj(e.detail).reason) ?? ''}</p>`)}`;
   });
