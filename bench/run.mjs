@@ -5,7 +5,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './lib.mjs';
 
-const ALL = ['startup', 'hash', 'hash-many', 'pull', 'changelog', 'changelog-github', 'feed', 'health-sim', 'trust-chain', 'minisign'];
+const ALL = [
+  'startup',
+  'hash',
+  'hash-many',
+  'pull',
+  'changelog',
+  'changelog-github',
+  'feed',
+  'health-sim',
+  'trust-chain',
+  'minisign',
+  'site',
+];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const rows = [];
 for (const name of chosen) {

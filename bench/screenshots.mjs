@@ -1,6 +1,7 @@
-// `npm run screenshots`: the README's pictures of the release page (docs/site-index.png,
-// docs/site-release.png), from `friday demo`'s week, in Debian's headless Chromium. Tests never
-// rewrite them; run this after changing the page and look at the result.
+// `npm run screenshots`: the pictures of the release page in the README and docs/site.md
+// (docs/site-index.png, docs/site-release.png, docs/site-health.png), from `friday demo`'s
+// week, in Debian's headless Chromium. Tests never rewrite them; run this after changing the
+// page and look at the result.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -36,7 +37,8 @@ try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 });
     for (const [path, out] of [
       ['/index.html', 'docs/site-index.png'],
-      ['/releases/2026.49.0/index.html', 'docs/site-release.png'],
+      ['/releases/2026.48.0/index.html', 'docs/site-release.png'],
+      ['/releases/2026.49.0/index.html', 'docs/site-health.png'],
     ]) {
       await page.goto(base + path);
       await page.screenshot({ path: join(ROOT, out), fullPage: true });

@@ -101,10 +101,18 @@ class LineScan {
     return true;
   }
 
+  /** Where each token was last found: searches only move forward, so each byte is searched once per token. */
+  private found = new Map<Buffer, number>();
+
+  /** The next `token` from `from` inside the line (native search; -1 when it is not before `end`). */
   private find(token: Buffer, from: number, end: number): number {
-    const first = token[0]!;
-    for (let i = from; i + token.length <= end; i++) if (this.buf[i] === first && this.at(i, end, token)) return i;
-    return -1;
+    let pos = this.found.get(token);
+    if (pos === undefined || (pos !== Infinity && pos < from)) {
+      const i = this.buf.indexOf(token, from);
+      pos = i === -1 ? Infinity : i;
+      this.found.set(token, pos);
+    }
+    return pos + token.length <= end ? pos : -1;
   }
 
   private digits(from: number, end: number): [number, number] | null {

@@ -20,7 +20,7 @@ header,main,footer{max-width:72rem;margin:0 auto;padding:1rem 1.25rem}
 header{border-bottom:4px solid var(--accent)}
 header p{margin:.25rem 0;color:var(--muted)}
 h1{margin:.25rem 0;font-size:1.9rem}h1 span{color:var(--accent)}
-h2{margin:2rem 0 .75rem;font-size:1.35rem}h3{margin:0 0 .5rem;font-size:1.1rem}
+h2{margin:2rem 0 .75rem;font-size:1.35rem}h3{margin:0 0 .5rem;font-size:1.1rem}section h3{margin-top:1.4rem}
 .cards{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(20rem,1fr))}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem 1.1rem}
 .card dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem .9rem;margin:.5rem 0 0}
