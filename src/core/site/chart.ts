@@ -67,7 +67,7 @@ export function binPoints(points: readonly HealthPoint[], max = MAX_BARS): Healt
 
 const W = 640;
 const H = 200;
-const PAD = { left: 48, right: 12, top: 14, bottom: 30 };
+const PAD = { left: 48, right: 12, top: 18, bottom: 30 };
 
 const round = (n: number) => Math.round(n * 10) / 10;
 const day = (iso: string) => iso.slice(5, 16).replace('T', ' ');
@@ -110,6 +110,7 @@ export function healthChart(id: string, channel: string, version: string, all: r
     <title id="${id}">${title}: ${summary}</title>
     <line class="axis" x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}"></line>
     <line class="grid" x1="${PAD.left}" y1="${PAD.top}" x2="${W - PAD.right}" y2="${PAD.top}"></line>
+    <text class="tick" x="${PAD.left + 4}" y="${PAD.top - 3}">crash units per hour</text>
     <text class="tick" x="${PAD.left - 6}" y="${PAD.top + 4}" text-anchor="end">${round(top)}</text>
     <text class="tick" x="${PAD.left - 6}" y="${H - PAD.bottom + 4}" text-anchor="end">0</text>
     ${bars}

@@ -37,7 +37,7 @@ ul.plain{list-style:none;padding:0;margin:0}ul.plain li{padding:.35rem 0;border-
 .table{overflow-x:auto}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
-th{color:var(--muted);font-weight:600}
+th{color:var(--muted);font-weight:600}caption{text-align:left;padding:.25rem 0}
 code,pre{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.85rem;background:var(--code);border-radius:4px}
 code{padding:.05rem .3rem;overflow-wrap:anywhere}
 pre{padding:.6rem .8rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
