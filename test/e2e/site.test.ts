@@ -89,9 +89,17 @@ async function checkClean(p: { page: Page; errors: string[]; requests: string[] 
   for (const url of p.requests) expect(url.startsWith(`${server.base}/`) || url.startsWith('data:'), url).toBe(true);
   // Nothing ran: a page with no script at all, whatever the inputs held.
   expect(await p.page.locator('script').count()).toBe(0);
-  const axe = await new AxeBuilder({ page: p.page }).analyze();
-  const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  // Light and dark (prefers-color-scheme), each checked by axe (contrast among the rest).
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await p.page.emulateMedia({ colorScheme });
+    const axe = await new AxeBuilder({ page: p.page }).analyze();
+    const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious.map((v) => `${colorScheme} ${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  }
+  expect(await p.page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(22, 20, 18)');
+  // A phone: the page itself never scrolls sideways (wide tables scroll inside their own box).
+  await p.page.setViewportSize({ width: 360, height: 740 });
+  expect(await p.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 }
 
 describe('the release page', () => {
