@@ -89,6 +89,15 @@ export async function openRepo(cwd: string): Promise<Git> {
   return { cwd, root, head: head || null };
 }
 
+/** The absolute git directory of the repository around `cwd`; null outside one, or without git. */
+export async function gitDir(cwd: string): Promise<string | null> {
+  try {
+    return (await runGit(cwd, ['rev-parse', '--absolute-git-dir'])).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 export async function headCommit(g: Git): Promise<string> {
   if (g.head === null) throw failure('E_GIT', 'git: the repository has no commit yet', 'commit your sources first');
   return g.head;

@@ -7,19 +7,20 @@
  * `regenerateSite` is what the commands that change a channel or a release call (src/cli/program.ts):
  * the page is a view, so failing to make it never fails the command: one warning line.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { compareVersions } from '../client/version.js';
 import type { Context } from '../context.js';
 import { errnoCode, isFridayError } from '../errors.js';
 import { readLiveManifest } from '../io/channel.js';
-import { readAuditLog } from '../io/site-events.js';
+import { readChannelLog, readPageMemo, siteCacheDir, writePageMemo, type PageMemo } from '../io/site-events.js';
 import { loadProject, type Project } from '../io/project.js';
 import { listReleases, readBuildRecord, releaseDir } from '../io/releases.js';
 import { createStore } from '../io/store.js';
 import { readTrustIfAny } from '../io/trust-file.js';
 import { minisigKeyIdOf, minisignPublicKey } from '../core/minisign.js';
-import { renderIndex, renderRelease, type SiteChannel, type SiteData, type SiteRelease } from '../core/site/index.js';
+import { releaseInputs, renderIndex, renderRelease, type SiteChannel, type SiteData, type SiteRelease } from '../core/site/index.js';
 
 export interface SiteResult {
   index: string;
@@ -49,7 +50,8 @@ async function readText(path: string): Promise<string | null> {
   }
 }
 
-export async function gatherSite(ctx: Context, project: Project): Promise<SiteData> {
+/** `cacheDir`: where what was read of the audit logs is kept between runs (src/io/site-events.ts), or null. */
+export async function gatherSite(ctx: Context, project: Project, cacheDir: string | null): Promise<SiteData> {
   const { publishDir, root, config } = project;
   const place = { publishDir, root, product: config.product };
   const trust = await readTrustIfAny(place);
@@ -58,6 +60,8 @@ export async function gatherSite(ctx: Context, project: Project): Promise<SiteDa
   const names = new Set(Object.keys(project.channels));
   for (const n of await fs.readdir(join(publishDir, 'channels')).catch(() => [] as string[]))
     if (SAFE.test(n) && !n.endsWith('.lock')) names.add(n);
+  // Nothing kept under --dry-run.
+  const store = ctx.dryRun ? null : createStore(ctx);
   const channels: SiteChannel[] = [];
   for (const name of [...names].sort()) {
     const live = await readLiveManifest(publishDir, name, root);
@@ -67,7 +71,7 @@ export async function gatherSite(ctx: Context, project: Project): Promise<SiteDa
       live: live?.signed ?? null,
       signers,
       threshold: trust ? thresholdFor(trust, name) : null,
-      events: await readAuditLog(publishDir, name),
+      log: (await readChannelLog(publishDir, name, { cacheDir, store })).log,
     });
   }
 
@@ -112,15 +116,23 @@ export async function gatherSite(ctx: Context, project: Project): Promise<SiteDa
   };
 }
 
-/** Render and write every page; a release page is rewritten only when its content changed. */
+/**
+ * Render and write every page; a release page is rewritten only when its content changed, and not
+ * even rendered when what it is made of is what it was made of at the last run and the file is
+ * still the one written then (docs/site.md "Cost").
+ */
 export async function writeSite(ctx: Context, project?: Project): Promise<SiteResult> {
   const p = project ?? (await loadProject(ctx));
-  const data = await gatherSite(ctx, p);
+  const cacheDir = await siteCacheDir(p.root);
+  const data = await gatherSite(ctx, p, cacheDir);
   if (ctx.env.FRIDAY_TEST_SITE_BREAK) throw new Error('the page template failed (FRIDAY_TEST_SITE_BREAK)');
   const store = createStore(ctx);
   const index = join(p.publishDir, 'index.html');
   const pages: string[] = [];
   const written: string[] = [];
+  const memo: PageMemo = cacheDir === null ? {} : await readPageMemo(cacheDir);
+  const next: PageMemo = {};
+  let rendered = 0;
   const put = async (path: string, text: string) => {
     if ((await readText(path)) === text) return;
     await store.writeFile(path, text);
@@ -128,16 +140,36 @@ export async function writeSite(ctx: Context, project?: Project): Promise<SiteRe
   };
   const jobs = data.releases.map((r) => {
     const path = join(releaseDir(p.publishDir, r.version), 'index.html');
+    const name = relative(p.publishDir, path);
     pages.push(path);
-    return () => put(path, renderRelease(data, r));
+    return async () => {
+      const text = cacheDir === null ? null : releaseInputs(data, r);
+      const inputs = text === null ? null : createHash('sha256').update(text).digest('hex');
+      const was = memo[name];
+      if (inputs !== null && was?.inputs === inputs) {
+        const st = await fs.stat(path).catch(() => null);
+        if (st && st.size === was.size && st.mtimeMs === was.mtimeMs) {
+          next[name] = was;
+          return;
+        }
+      }
+      rendered++;
+      await put(path, renderRelease(data, r));
+      if (inputs !== null && !ctx.dryRun) {
+        const st = await fs.stat(path);
+        next[name] = { inputs, size: st.size, mtimeMs: st.mtimeMs };
+      }
+    };
   });
   jobs.push(() => put(index, renderIndex(data)));
   // A few writes at a time: each atomic write waits for its fsyncs, which a disk does better together.
-  let next = 0;
+  let n = 0;
   const worker = async () => {
-    while (next < jobs.length) await jobs[next++]!();
+    while (n < jobs.length) await jobs[n++]!();
   };
   await Promise.all(Array.from({ length: Math.min(8, jobs.length) }, worker));
+  if (cacheDir !== null && !ctx.dryRun && (rendered > 0 || Object.keys(memo).length !== Object.keys(next).length))
+    await writePageMemo(cacheDir, store, next);
   return { index, pages, written };
 }
 

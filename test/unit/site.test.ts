@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ManifestBody } from '../../src/client/manifest.js';
 import { healthPoints } from '../../src/core/site/chart.js';
+import { channelLog } from '../../src/core/site/log.js';
 import { escapeHtml, html, issueHref, relativeHref } from '../../src/core/site/html.js';
 import { blocksOf, renderIndex, renderRelease, type SiteData, type SiteEvent } from '../../src/core/site/index.js';
 import { renderStatus } from '../../src/core/status-report.js';
@@ -32,7 +33,7 @@ function data(now: string, live: ManifestBody, events: SiteEvent[] = []): SiteDa
     now: new Date(now),
     repo: 'aurora-rom/aurora',
     trust: { threshold: 1, channels: {}, keys: [{ keyid: 'c'.repeat(64), name: 'alice', minisign: 'RWxyz' }] },
-    channels: [{ name: 'stable', live, signers: 1, threshold: 1, events }],
+    channels: [{ name: 'stable', live, signers: 1, threshold: 1, log: channelLog(events) }],
     releases: [
       {
         version: '2026.48.0',
@@ -178,10 +179,23 @@ describe('the health chart', () => {
       watch('2026-12-01T12:00:00Z', 30, 'unhealthy'),
       watch('2026-12-01T12:00:00Z', 30), // the same moment: no interval, no point
     ];
-    const channel = { name: 'beta', live: null, signers: null, threshold: null, events };
+    const ms = (from: string, to: string) => ({ fromMs: Date.parse(from), toMs: Date.parse(to) });
+    const channel = { name: 'beta', live: null, signers: null, threshold: null, log: channelLog(events) };
     expect(healthPoints(channel, '2026.48.0')).toEqual([
-      { from: '2026-12-01T00:00:00Z', to: '2026-12-01T10:00:00Z', rate: 2, verdict: 'healthy' },
-      { from: '2026-12-01T10:00:00Z', to: '2026-12-01T12:00:00Z', rate: 5, verdict: 'unhealthy' },
+      {
+        from: '2026-12-01T00:00:00Z',
+        to: '2026-12-01T10:00:00Z',
+        ...ms('2026-12-01T00:00:00Z', '2026-12-01T10:00:00Z'),
+        rate: 2,
+        verdict: 'healthy',
+      },
+      {
+        from: '2026-12-01T10:00:00Z',
+        to: '2026-12-01T12:00:00Z',
+        ...ms('2026-12-01T10:00:00Z', '2026-12-01T12:00:00Z'),
+        rate: 5,
+        verdict: 'unhealthy',
+      },
     ]);
     expect(healthPoints(channel, '2026.49.0')).toEqual([]);
   });

@@ -6,12 +6,15 @@
  */
 import { timeOf } from '../../client/manifest.js';
 import { html, type Html } from './html.js';
-import { logOf, watchFigures } from './log.js';
+import { indexOf } from './log.js';
 import type { SiteChannel } from './model.js';
 
 export interface HealthPoint {
   from: string;
   to: string;
+  /** `from` and `to` in ms. */
+  fromMs: number;
+  toMs: number;
   /** Crash units per hour over [from, to]. */
   rate: number;
   verdict: string;
@@ -19,23 +22,34 @@ export interface HealthPoint {
 
 /** The points of `version` on one channel, oldest first. */
 export function healthPoints(channel: SiteChannel, version: string): HealthPoint[] {
-  const log = logOf(channel);
-  const periods = log.periods.filter((p) => p.version === version);
+  const periods = indexOf(channel.log).periods.filter((p) => p.version === version);
+  const s = channel.log.checks.get(version);
   const points: HealthPoint[] = [];
-  let prev: { at: string; crashUnits: number; period: number } | null = null;
+  if (!s) return points;
+  type Mark = { at: string; ms: number; crashUnits: number; period: number };
+  let prev = null as Mark | null;
   let period = 0;
-  for (const e of log.byVersion.get(version) ?? []) {
-    if (e.action !== 'watch') continue;
-    const w = watchFigures(e);
-    if (w.crashUnits === null) continue;
+  for (let i = 0; i < s.at.length; i++) {
+    const at = s.at[i]!;
+    const ms = s.ms[i]!;
+    const crashUnits = s.crashUnits[i]!;
     // Lines are in time order: the period only moves forward.
-    while (period < periods.length - 1 && periods[period]!.to !== null && e.at > periods[period]!.to!) period++;
-    const start = prev && prev.period === period ? prev : { at: periods[period]?.from ?? e.at, crashUnits: 0 };
-    const hours = (timeOf(e.at) - timeOf(start.at)) / 3_600_000;
+    while (period < periods.length - 1 && periods[period]!.to !== null && at > periods[period]!.to!) period++;
+    const from = periods[period]?.from ?? at;
+    const start: Mark =
+      prev !== null && prev.period === period ? prev : { at: from, ms: from === at ? ms : timeOf(from), crashUnits: 0, period };
+    const hours = (ms - start.ms) / 3_600_000;
     if (hours > 0) {
-      points.push({ from: start.at, to: e.at, rate: Math.max(0, w.crashUnits - start.crashUnits) / hours, verdict: w.verdict ?? '?' });
+      points.push({
+        from: start.at,
+        to: at,
+        fromMs: start.ms,
+        toMs: ms,
+        rate: Math.max(0, crashUnits - start.crashUnits) / hours,
+        verdict: s.verdict[i]!,
+      });
     }
-    prev = { at: e.at, crashUnits: w.crashUnits, period };
+    prev = { at, ms, crashUnits, period };
   }
   return points;
 }
@@ -55,12 +69,14 @@ export function binPoints(points: readonly HealthPoint[], max = MAX_BARS): Healt
     let hours = 0;
     let verdict = group[0]!.verdict;
     for (const p of group) {
-      const h = (timeOf(p.to) - timeOf(p.from)) / 3_600_000;
+      const h = (p.toMs - p.fromMs) / 3_600_000;
       units += p.rate * h;
       hours += h;
       if (SEVERITY.indexOf(p.verdict) > SEVERITY.indexOf(verdict)) verdict = p.verdict;
     }
-    out.push({ from: group[0]!.from, to: group[group.length - 1]!.to, rate: hours > 0 ? units / hours : 0, verdict });
+    const first = group[0]!;
+    const last = group[group.length - 1]!;
+    out.push({ from: first.from, to: last.to, fromMs: first.fromMs, toMs: last.toMs, rate: hours > 0 ? units / hours : 0, verdict });
   }
   return out;
 }
@@ -83,19 +99,19 @@ export function healthChart(id: string, channel: string, version: string, all: r
       <text class="empty" x="${W / 2}" y="46" text-anchor="middle">No watch check of ${version} on ${channel} yet: nothing to chart</text>
     </svg>`;
   }
-  const t0 = timeOf(points[0]!.from);
-  const t1 = timeOf(points[points.length - 1]!.to);
+  const t0 = points[0]!.fromMs;
+  const t1 = points[points.length - 1]!.toMs;
   const span = Math.max(1, t1 - t0);
   const max = Math.max(...points.map((p) => p.rate), 1e-9);
   const top = niceCeil(max);
-  const x = (iso: string) => PAD.left + ((timeOf(iso) - t0) / span) * (W - PAD.left - PAD.right);
+  const x = (ms: number) => PAD.left + ((ms - t0) / span) * (W - PAD.left - PAD.right);
   const y = (v: number) => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
   const last = points[points.length - 1]!;
   const latest = all[all.length - 1]!;
   const summary = `${all.length} check${all.length === 1 ? '' : 's'} from ${points[0]!.from} to ${last.to}; highest ${round(max)}, latest ${round(latest.rate)} crash units per hour (${latest.verdict})`;
   const bars = points.map((p) => {
-    const x0 = x(p.from);
-    const w = Math.max(2, x(p.to) - x0 - 1);
+    const x0 = x(p.fromMs);
+    const w = Math.max(2, x(p.toMs) - x0 - 1);
     const cls = p.verdict === 'unhealthy' ? 'bad' : p.verdict === 'healthy' ? 'good' : 'unknown';
     return html`<rect
       class="${cls}"

@@ -57,8 +57,8 @@ function renderChannel(c: SiteChannel, d: SiteData): Html {
       <dt>Blocked</dt>
       <dd>${renderBlocked(c)}</dd>
       <dt>Last watch</dt>
-      <dd>${renderLastWatch(c.events)}</dd>
-      ${renderAdvance(c.events)}
+      <dd>${renderLastWatch(c)}</dd>
+      ${renderAdvance(c.log.events)}
     </dl>
   </article>`;
 }
@@ -104,12 +104,10 @@ export function verdictText(verdict: string | null): Html {
   return html`<span class="${cls}">${verdict ?? 'unknown'}</span>`;
 }
 
-function renderLastWatch(events: readonly SiteEvent[]): Html {
-  const w = lastOf(events, 'watch');
-  if (!w) return html`never checked`;
-  const d = obj(w.detail);
-  return html`${verdictText(str(d.verdict))} for ${w.version ?? '?'} at
-  ${w.at}${str(d.reason) ? html`<br /><span class="meta">${str(d.reason)}</span>` : ''}`;
+function renderLastWatch(c: SiteChannel): Html {
+  if (!c.log.lastCheck) return html`never checked`;
+  const { version, check: w } = c.log.lastCheck;
+  return html`${verdictText(w.verdict)} for ${version ?? '?'} at ${w.at}${w.reason ? html`<br /><span class="meta">${w.reason}</span>` : ''}`;
 }
 
 /** The last rollout change `watch` made on its own (an audit `rollout` line with `detail.by = "watch"`). */

@@ -6,6 +6,7 @@
  */
 import type { ManifestBody } from '../../client/manifest.js';
 import type { BuildRecord } from '../build-record.js';
+import type { ChannelLog } from './log.js';
 
 export interface SiteEvent {
   at: string;
@@ -14,8 +15,6 @@ export interface SiteEvent {
   version: string | null;
   actor?: string;
   detail: unknown;
-  /** A watch line's figures when the reader took them from its text (src/io/site-events.ts). */
-  watch?: { verdict: string; units: number; crashUnits: number };
 }
 
 export interface SiteKey {
@@ -31,7 +30,8 @@ export interface SiteChannel {
   /** Distinct trusted keys that signed the live manifest, and the channel's threshold. */
   signers: number | null;
   threshold: number | null;
-  events: SiteEvent[];
+  /** Its audit log, as the page needs it (src/core/site/log.ts). */
+  log: ChannelLog;
 }
 
 export interface SiteRelease {

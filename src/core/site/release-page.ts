@@ -5,7 +5,7 @@
  */
 import { renderAwards } from './awards.js';
 import { healthChart, healthPoints } from './chart.js';
-import { logOf, watchFigures } from './log.js';
+import { indexOf } from './log.js';
 import { html, issueHref, link, relativeHref, table, type Html } from './html.js';
 import { footer, verdictText } from './index-page.js';
 import { renderPage } from './layout.js';
@@ -24,7 +24,29 @@ export function renderRelease(d: SiteData, r: SiteRelease): string {
   });
 }
 
-const CHECKS_SHOWN = 12;
+/**
+ * Everything renderRelease reads of `d` for `r`, as text: a page whose text is the same as at the
+ * last run is the same page, so it is neither rendered nor written again (src/workflow/site.ts).
+ * A channel's checks are named by their count within the log's reading (`ChannelLog.origin`):
+ * read on from a cache, a log only grows, so the same count is the same checks. Whatever a
+ * section of the page reads must be here.
+ */
+export function releaseInputs(d: SiteData, r: SiteRelease): string | null {
+  const channels = [];
+  for (const { c, log, periods } of carriers(d, r.version)) {
+    if (c.log.origin === null) return null;
+    const s = c.log.checks.get(r.version);
+    channels.push({
+      name: c.name,
+      origin: c.log.origin,
+      periods: periods.map((p) => [p, log.periods.find((q) => q.from === p.to && q.version !== r.version)?.version ?? null]),
+      events: log.byVersion.get(r.version) ?? [],
+      rollbacks: log.rollbacks.filter((e) => obj(e.detail).from === r.version),
+      checks: s ? [s.count, s.at.length, s.latest] : null,
+    });
+  }
+  return JSON.stringify([d.product, d.repo, d.trust, r, channels]);
+}
 
 const GROUPS: [string, (type: string) => boolean][] = [
   ['Features', (t) => t === 'feature'],
@@ -145,9 +167,9 @@ function renderKeys(d: SiteData): Html {
 /** Channels whose audit log shows the release live or checked, with its live periods there (docs/formats.md "went live"). */
 function carriers(d: SiteData, version: string) {
   return d.channels.flatMap((c) => {
-    const log = logOf(c);
+    const log = indexOf(c.log);
     const periods = log.periods.filter((p) => p.version === version);
-    return periods.length || log.byVersion.has(version) ? [{ c, log, periods }] : [];
+    return periods.length || log.byVersion.has(version) || c.log.checks.has(version) ? [{ c, log, periods }] : [];
   });
 }
 
@@ -185,20 +207,20 @@ function renderCarried(d: SiteData, r: SiteRelease): Html {
 function renderHealth(d: SiteData, r: SiteRelease): Html {
   const found = carriers(d, r.version);
   const blocks = found.map(({ c, log }, i) => {
-    const checks = (log.byVersion.get(r.version) ?? []).filter((e) => e.action === 'watch');
+    const series = c.log.checks.get(r.version);
     // The latest checks: a year of checks every 10 minutes is tens of thousands of lines; the chart shows them all.
-    const shown = checks.slice(-CHECKS_SHOWN);
+    const shown = series?.latest ?? [];
+    const count = series?.count ?? 0;
     const caption =
-      checks.length > shown.length
-        ? `The latest ${shown.length} of ${checks.length} watch checks on ${c.name} (all of them are in channels/${c.name}/events.ndjson)`
+      count > shown.length
+        ? `The latest ${shown.length} of ${count} watch checks on ${c.name} (all of them are in channels/${c.name}/events.ndjson)`
         : `Watch checks on ${c.name}`;
-    const rows = shown.map((e) => {
-      const w = watchFigures(e);
+    const rows = shown.map((w) => {
       return html`<tr>
-        <th scope="row">${e.at}</th>
+        <th scope="row">${w.at}</th>
         <td>${verdictText(w.verdict)}</td>
         <td>${w.crashUnits ?? '?'} / ${w.units ?? '?'}</td>
-        <td>${str(obj(e.detail).reason) ?? ''}</td>
+        <td>${w.reason ?? ''}</td>
       </tr>`;
     });
     const rollbacks = log.rollbacks.filter((e) => obj(e.detail).from === r.version);
