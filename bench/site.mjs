@@ -2,8 +2,11 @@
 // with 100 releases on 3 channels and a year of watch checks (52,000 audit lines per channel),
 // on top of the command. Reference: `friday status` on the same tree (a command that reads the
 // same project, trust and manifests and writes nothing); target: `friday site` at most 0.5 s more.
+// Two rows: as after each command (one more watch check appended before every run, as `watch`
+// does, so the run reads on from what the last one kept), and the first run of a repository
+// (nothing kept yet in <git-dir>/friday: every log read, every page written).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternate, BIN, fmt, row, timeOnce } from './lib.mjs';
@@ -84,25 +87,53 @@ try {
   const node = process.execPath;
   const args = (cmd) => [BIN, cmd, '-C', repo, '--now', '2026-12-05T12:30:00Z', '-q'];
   const first = timeOnce(node, args('site'));
+  // One more check of the live release on beta, as a `watch` run appends it, before each timed run.
+  const beta = join(ota, 'channels/beta/events.ndjson');
+  const lastLine = readFileSync(beta, 'utf8').trimEnd().split('\n').at(-1);
+  const last = JSON.parse(lastLine);
+  let t = Date.parse(last.at);
+  const check = () => {
+    t += 600_000;
+    const at = new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const c = last.detail.candidate;
+    appendFileSync(beta, JSON.stringify({ ...last, at, detail: { ...last.detail, candidate: { ...c, units: (c.units += 10) } } }) + '\n');
+  };
   const runs = Number(process.env.BENCH_RUNS ?? 5);
-  const t = alternate(
+  const t2 = alternate(
     [
       { name: 'status', run: () => timeOnce(node, args('status')) },
-      { name: 'site', run: () => timeOnce(node, args('site')) },
+      {
+        name: 'site',
+        run: () => {
+          check();
+          return timeOnce(node, args('site'));
+        },
+      },
     ],
     runs,
     1,
   );
-  const extra = t.site - t.status;
-  console.log(`friday site: ${fmt(first, 0)} ms writing every page, ${fmt(t.site, 0)} ms again; friday status ${fmt(t.status, 0)} ms`);
+  const extra = t2.site - t2.status;
+  console.log(
+    `friday site: ${fmt(first, 0)} ms the first time, ${fmt(t2.site, 0)} ms after each new check; friday status ${fmt(t2.status, 0)} ms`,
+  );
   row({
-    what: 'release page',
-    workload: `100 releases × 3 channels, ${CHECKS} watch lines each: friday site`,
-    ours: `${fmt(t.site, 0)} ms (first ${fmt(first, 0)} ms)`,
-    reference: `friday status: ${fmt(t.status, 0)} ms`,
+    what: 'release page, after each command',
+    workload: `100 releases × 3 channels, ${CHECKS} watch lines each, one more appended: friday site`,
+    ours: `${fmt(t2.site, 0)} ms`,
+    reference: `friday status: ${fmt(t2.status, 0)} ms`,
     ratio: `+${fmt(extra / 1000)} s`,
     target: '≤ +0.5 s',
-    pass: extra <= 500 && first - t.status <= 500,
+    pass: extra <= 500,
+  });
+  row({
+    what: 'release page, first run',
+    workload: `the same, nothing kept yet: every log read, all 101 pages written`,
+    ours: `${fmt(first, 0)} ms`,
+    reference: `friday status: ${fmt(t2.status, 0)} ms`,
+    ratio: `+${fmt((first - t2.status) / 1000)} s`,
+    target: '≤ +0.5 s',
+    pass: first - t2.status <= 500,
   });
 } finally {
   rmSync(dir, { recursive: true, force: true });
