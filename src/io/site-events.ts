@@ -17,7 +17,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { addCheck, addEvent, CHECKS_SHOWN, emptyLog, type ChannelLog, type Check, type CheckSeries } from '../core/site/log.js';
 import type { SiteEvent } from '../core/site/model.js';
 import { errnoCode } from '../errors.js';
@@ -78,8 +78,7 @@ export async function readChannelLog(publishDir: string, channel: string, opts: 
     const { end, tail } = await scanLog(fh, log, base, size);
     if (cachePath !== null && opts.store !== null && (end !== base || base === 0) && end > 0) {
       const text = encodeCache(log, { path, offset: end, ...(await identity(fh, end)) });
-      await opts.store.mkdir(opts.cacheDir!);
-      await opts.store.writeFile(cachePath, text);
+      await keep(opts.store, cachePath, text);
     }
     // A last line without its newline may still be being written: read every time, never kept.
     if (tail) {
@@ -384,6 +383,18 @@ export async function readPageMemo(cacheDir: string): Promise<PageMemo> {
 }
 
 export async function writePageMemo(cacheDir: string, store: Store, pages: PageMemo): Promise<void> {
-  await store.mkdir(cacheDir);
-  await store.writeFile(join(cacheDir, PAGES), JSON.stringify({ format: PAGES_FORMAT, pages }));
+  await keep(store, join(cacheDir, PAGES), JSON.stringify({ format: PAGES_FORMAT, pages }));
+}
+
+/**
+ * Write a cache file atomically. A cache only saves time: one that cannot be written (a read-only
+ * git directory) is left out, and the next run reads everything again; the pages are still made.
+ */
+async function keep(store: Store, path: string, text: string): Promise<void> {
+  try {
+    await store.mkdir(dirname(path));
+    await store.writeFile(path, text);
+  } catch {
+    // The cache there, if any, still describes what it describes: it is checked before each use.
+  }
 }

@@ -139,6 +139,20 @@ describe('the release page read on from its cache', () => {
     await expectSameAsCold();
   });
 
+  it('still makes the pages when nothing can be kept', async () => {
+    rmSync(cacheDir, { recursive: true, force: true });
+    writeFileSync(cacheDir, 'not a folder');
+    try {
+      appendChecks('stable', 2, 'nothing kept');
+      const run = await site();
+      expect(run.written.map((p) => relative(ota, p)).sort()).toEqual(['index.html', 'releases/2026.48.0/index.html']);
+      expect(pages().get('releases/2026.48.0/index.html')).toContain('nothing kept 1');
+    } finally {
+      rmSync(cacheDir, { force: true });
+    }
+    await expectSameAsCold();
+  });
+
   it('writes no cache under --dry-run', async () => {
     rmSync(cacheDir, { recursive: true, force: true });
     const run = await site('--dry-run');
