@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compareVersions } from '../client/version.js';
 import type { Context } from '../context.js';
 import { errnoCode, isFridayError } from '../errors.js';
@@ -131,6 +132,7 @@ export async function writeSite(ctx: Context, project?: Project): Promise<SiteRe
   const pages: string[] = [];
   const written: string[] = [];
   const memo: PageMemo = cacheDir === null ? {} : await readPageMemo(cacheDir);
+  const renderer = await rendererId();
   const next: PageMemo = {};
   let rendered = 0;
   const put = async (path: string, text: string) => {
@@ -144,7 +146,7 @@ export async function writeSite(ctx: Context, project?: Project): Promise<SiteRe
     pages.push(path);
     return async () => {
       const text = cacheDir === null ? null : releaseInputs(data, r);
-      const inputs = text === null ? null : createHash('sha256').update(text).digest('hex');
+      const inputs = text === null ? null : createHash('sha256').update(renderer).update(text).digest('hex');
       const was = memo[name];
       if (inputs !== null && was?.inputs === inputs) {
         const st = await fs.stat(path).catch(() => null);
@@ -171,6 +173,12 @@ export async function writeSite(ctx: Context, project?: Project): Promise<SiteRe
   if (cacheDir !== null && !ctx.dryRun && (rendered > 0 || Object.keys(memo).length !== Object.keys(next).length))
     await writePageMemo(cacheDir, store, next);
   return { index, pages, written };
+}
+
+/** The build of friday rendering the pages: another version or build renders every page again. */
+async function rendererId(): Promise<string> {
+  const st = await fs.stat(fileURLToPath(import.meta.url)).catch(() => null);
+  return `${st?.size ?? 0}:${st?.mtimeMs ?? 0}\n`;
 }
 
 /**
