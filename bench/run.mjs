@@ -20,6 +20,7 @@ const ALL = [
   'advance-sim',
   'trust-chain',
   'minisign',
+  'site',
 ];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 const rows = [];

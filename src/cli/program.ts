@@ -13,6 +13,23 @@ type Run<O> = (ctx: Context, opts: O) => Promise<Outcome>;
 
 const GLOBAL_KEYS = ['cwd', 'config', 'json', 'dryRun', 'now', 'quiet'] as const;
 
+/** The commands that change a channel, a release or the trusted keys: each rewrites the release page (docs/site.md). */
+const REGENERATES_SITE = new Set([
+  'cut',
+  'stage',
+  'sign',
+  'publish',
+  'rollout',
+  'promote',
+  'rollback',
+  'renew',
+  'watch',
+  'awards',
+  'prune',
+  'keys trust',
+  'keys rotate',
+]);
+
 function packageVersion(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -108,6 +125,9 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       const ctx = createContext(merged as GlobalOptions, env);
       const run = await load();
       const outcome = await run(ctx, { ...(merged as O), ...extra(args.slice(0, -2)) });
+      // The one hook of the release page (docs/site.md): after any command that may have changed a
+      // channel or a release, whatever its exit; loaded only then, to keep start-up lean.
+      if (REGENERATES_SITE.has(commandPath(self)) && !ctx.dryRun) await (await import('../workflow/site.js')).regenerateSite(ctx);
       finish(outcome, ctx);
     });
 
@@ -360,6 +380,10 @@ function buildProgram(io: Printer, env: NodeJS.ProcessEnv, finish: (outcome: Out
       'how many of the newest releases to keep whatever happens',
     ),
     async () => (await import('../commands/prune.js')).run,
+  );
+  runWith(
+    command('site', 'write the release page: ota/index.html and one page per release', 'friday site'),
+    async () => (await import('../commands/site.js')).run,
   );
   runWith(
     command('demo', 'run a whole weekly cycle in a sandbox repository', 'friday demo --dir /tmp/friday-demo').option(

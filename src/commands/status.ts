@@ -1,6 +1,6 @@
 /**
  * `friday status`: the releases cut, then per channel the live release, serial, rollout, expiry
- * (warning under 3 days), staged manifest, blocked versions and the last watch verdict (docs/cli.md).
+ * (warning when less than a third of its validity is left, as on the release page), staged manifest, blocked versions and the last watch verdict (docs/cli.md).
  * It validates what it reads like every command (config and policies through the loader, trust.json
  * and the manifests through the client's parsers: a broken one is exit 2 naming file and field),
  * but it is on the start-up budget (docs/quality.md: ≤ 1.5× `node -e 0`), so nothing heavier than those
@@ -19,9 +19,10 @@ import { readManagedManifest } from '../io/manifest-file.js';
 import { loadProject } from '../io/project.js';
 import { readBuildRecord } from '../io/releases.js';
 import { readTrustIfAny } from '../io/trust-file.js';
-import { modelBlocks, renderStatus, WARN_HOURS, type ChannelStatus } from '../core/status-report.js';
+import { modelBlocks, renderStatus, type ChannelStatus } from '../core/status-report.js';
 import { stageStatus } from '../core/advance.js';
 import type { ChannelPolicy } from '../core/config.js';
+import { thirdOfValidityLeft } from '../core/time.js';
 
 /** What status needs of trust.json: which keyids count, and each channel's threshold. */
 interface TrustInfo {
@@ -91,7 +92,7 @@ export async function run(ctx: Context, opts: { channel?: string }): Promise<Out
   const damaged = channels.find((c) => c.error !== null);
   return {
     result,
-    text: renderStatus(result),
+    text: renderStatus(result, ctx.now),
     ...(damaged?.error ? { exit: 1 as const, problem: { message: damaged.error.message, hint: damaged.error.hint ?? undefined } } : {}),
   };
 }
@@ -118,8 +119,10 @@ function channelStatus(
     const s = live.signed;
     const left = (timeOf(s.expiresAt) - ctx.now.getTime()) / 3_600_000;
     if (left <= 0) warnings.push(`the live manifest EXPIRED at ${s.expiresAt}: devices refuse it; run friday renew --channel ${name}`);
-    else if (left < WARN_HOURS)
-      warnings.push(`the live manifest expires in ${left.toFixed(1)} h (${s.expiresAt}); run friday renew --channel ${name}`);
+    else if (thirdOfValidityLeft(s.issuedAt, s.expiresAt, ctx.now.getTime()))
+      warnings.push(
+        `the live manifest expires in ${left.toFixed(1)} h (${s.expiresAt}), less than a third of its validity left; run friday renew --channel ${name}`,
+      );
     liveOut = {
       version: s.release.version,
       serial: s.serial,

@@ -17,7 +17,7 @@ import {
   type SignedManifest,
 } from '../client/index.js';
 import type { BuildRecord } from './build-record.js';
-import { addDays, formatTime } from './time.js';
+import { addDays, formatTime, thirdOfValidityLeft } from './time.js';
 
 export type { DeviceRelease, ManifestArtifact, ManifestBody, Signature, SignedManifest };
 
@@ -266,9 +266,7 @@ export { nextStage } from './advance.js';
 
 /** Renew when less than a third of the validity is left (docs/cli.md `renew`). */
 export function renewDue(body: Pick<ManifestBody, 'issuedAt' | 'expiresAt'>, now: Date): boolean {
-  const issued = timeOf(body.issuedAt),
-    expires = timeOf(body.expiresAt);
-  return expires - now.getTime() < (expires - issued) / 3;
+  return thirdOfValidityLeft(body.issuedAt, body.expiresAt, now.getTime());
 }
 
 export interface LivePeriod {

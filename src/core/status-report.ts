@@ -1,9 +1,7 @@
 /** `friday status`'s text view (docs/cli.md `status`), from what the command read. Pure. */
 import type { ManifestBody } from '../client/index.js';
 import type { StageStatus } from './advance.js';
-
-/** Expiry closer than this is warned about. */
-export const WARN_HOURS = 72;
+import { thirdOfValidityLeft } from './time.js';
 
 interface Signers {
   signers: number;
@@ -51,7 +49,7 @@ export interface StatusResult {
   channels: ChannelStatus[];
 }
 
-export function renderStatus(r: StatusResult): string {
+export function renderStatus(r: StatusResult, now: Date): string {
   const out: string[] = [];
   const latest = r.releases.slice(0, 5).map((x) => `${x.version}${x.builtAt ? ` (${x.builtAt})` : ''}`);
   out.push(
@@ -78,7 +76,9 @@ export function renderStatus(r: StatusResult): string {
         l.expiresInHours <= 0
           ? 'EXPIRED'
           : `in ${l.expiresInHours < 48 ? `${l.expiresInHours} h` : `${(l.expiresInHours / 24).toFixed(1)} days`}`;
-      out.push(`  expires   ${l.expiresAt}  (${when})${l.expiresInHours < WARN_HOURS ? '  ⚠ renew now' : ''}`);
+      out.push(
+        `  expires   ${l.expiresAt}  (${when})${thirdOfValidityLeft(l.issuedAt, l.expiresAt, now.getTime()) ? '  ⚠ less than a third of its validity left: renew now' : ''}`,
+      );
       if (l.audience)
         out.push(
           `  audience  ${l.audience.devices} device${l.audience.devices === 1 ? '' : 's'} of fans graded ${l.audience.minGrade} and up`,

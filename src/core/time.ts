@@ -1,5 +1,5 @@
 /** Time helpers. Pure: the clock itself is `ctx.now`, never read here. */
-import { zonedTimeOf } from '../client/time.js';
+import { timeOf, zonedTimeOf } from '../client/time.js';
 
 /** ISO 8601 UTC with a `Z` suffix and whole seconds: `2026-11-27T17:00:00Z` (docs/formats.md). */
 export function formatTime(d: Date): string {
@@ -30,4 +30,14 @@ export function isoWeek(d: Date): { year: number; week: number } {
 
 export function addDays(d: Date, days: number): Date {
   return new Date(d.getTime() + days * 86_400_000);
+}
+
+/**
+ * Less than a third of a signed document's validity left at `nowMs`: when `renew` re-signs and
+ * `status` and the release page warn (docs/cli.md `renew`). Light, for `status`'s start-up budget.
+ */
+export function thirdOfValidityLeft(issuedAt: string, expiresAt: string, nowMs: number): boolean {
+  const issued = timeOf(issuedAt),
+    expires = timeOf(expiresAt);
+  return expires - nowMs < (expires - issued) / 3;
 }

@@ -20,6 +20,7 @@ const COMMANDS = [
   'status',
   'verify',
   'pull',
+  'site',
   'demo',
 ];
 
