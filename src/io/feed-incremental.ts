@@ -12,7 +12,8 @@ import { FeedScanner, hasBom, type FeedQuery, type FeedScan } from '../core/feed
 import type { FeedWindow } from '../core/feed/tally.js';
 import { formatTime } from '../core/time.js';
 import { errnoCode } from '../errors.js';
-import { decodeScan, encodeScan, feedIdentity, type SavedScan } from './feed-state.js';
+import { decodeScan, encodeScan, type SavedScan } from './feed-state.js';
+import { fileIdentity } from './file-identity.js';
 import { scanFeedRange, type ScanOptions } from './feed.js';
 import { gitDir } from './git.js';
 import type { Store } from './store.js';
@@ -108,7 +109,7 @@ export async function scanFeedIncremental(path: string, query: FeedQuery, opts: 
     const keep =
       opts.statePath !== null && !opts.store.dryRun && !(same && end === base)
         ? encodeScan({
-            feed: await feedIdentity(fh, path, end),
+            feed: await fileIdentity(fh, path, end),
             key,
             nowMs: query.nowMs,
             fromMs: query.windows.map((w) => w.fromMs),
@@ -166,7 +167,7 @@ async function whyNot(
   }
   if (was.path !== path) return `the last check read another file (${was.path})`;
   if (size < was.offset) return `the feed is shorter than the ${was.offset} bytes read at the last check (truncated)`;
-  const now = await feedIdentity(fh, path, was.offset);
+  const now = await fileIdentity(fh, path, was.offset);
   if (now.dev !== was.dev || now.ino !== was.ino) return 'the feed is another file than at the last check (replaced or rotated)';
   if (now.head !== was.head || now.tail !== was.tail) return 'the bytes read at the last check changed (the feed was rewritten)';
   if (saved.scanner.futureLost) return 'the last check found more lines dated in the future than it keeps';

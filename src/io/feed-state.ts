@@ -5,29 +5,17 @@
  * all before it. A JSON file of the same tallies (200,000 devices) would be some ten times larger
  * and take seconds to parse; this one is a few copies of memory.
  */
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DeviceIndex } from '../core/feed/devices.js';
 import type { ScannerState } from '../core/feed/scan.js';
 import { CRASHED, SEEN, type WindowState } from '../core/feed/tally.js';
 
+import type { FileIdentity } from './file-identity.js';
+
 const MAGIC = 'FRIDAYW1';
 
-/** Which file was read, and how far: a feed replaced, rotated or rewritten no longer matches. */
-export interface FeedIdentity {
-  path: string;
-  dev: string;
-  ino: string;
-  /** Bytes read: always just past a newline (or 0). */
-  offset: number;
-  /** SHA-256 of the first and of the last (up to) IDENTITY_BYTES bytes before `offset`. */
-  head: string;
-  tail: string;
-}
-
-/** The bytes of a feed whose hashes tell it apart from another with the same name and size. */
-const IDENTITY_BYTES = 4096;
+/** Which feed was read, and how far (io/file-identity.ts). */
+export type FeedIdentity = FileIdentity;
 
 export interface SavedScan {
   feed: FeedIdentity;
@@ -66,18 +54,6 @@ interface Header {
   }[];
   future: number[];
   futureLost: boolean;
-}
-
-/** The identity of the first `offset` bytes of the open feed `fh`. */
-export async function feedIdentity(fh: fs.FileHandle, path: string, offset: number): Promise<FeedIdentity> {
-  const st = await fh.stat({ bigint: true });
-  const hash = async (from: number, len: number) => {
-    const buf = Buffer.alloc(len);
-    const { bytesRead } = await fh.read(buf, 0, len, from);
-    return createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex');
-  };
-  const n = Math.min(offset, IDENTITY_BYTES);
-  return { path, dev: String(st.dev), ino: String(st.ino), offset, head: await hash(0, n), tail: await hash(offset - n, n) };
 }
 
 /** The state as bytes: a copy, so the scanner may go on counting after. */

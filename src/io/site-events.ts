@@ -22,6 +22,7 @@ import { addCheck, addEvent, CHECKS_SHOWN, emptyLog, type ChannelLog, type Check
 import type { SiteEvent } from '../core/site/model.js';
 import { errnoCode } from '../errors.js';
 import { eventsPath } from './channel.js';
+import { fileIdentity, type FileIdentity } from './file-identity.js';
 import { gitDir } from './git.js';
 import type { Store } from './store.js';
 
@@ -77,7 +78,7 @@ export async function readChannelLog(publishDir: string, channel: string, opts: 
     if (base === 0 && cachePath !== null) log.origin = randomBytes(8).toString('hex');
     const { end, tail } = await scanLog(fh, log, base, size);
     if (cachePath !== null && opts.store !== null && (end !== base || base === 0) && end > 0) {
-      const text = encodeCache(log, { path, offset: end, ...(await identity(fh, end)) });
+      const text = encodeCache(log, await fileIdentity(fh, path, end));
       await keep(opts.store, cachePath, text);
     }
     // A last line without its newline may still be being written: read every time, never kept.
@@ -272,30 +273,8 @@ class ChunkScan {
   }
 }
 
-/** Which bytes of the log were read: another file, or other bytes under the same name, no longer match. */
-interface LogIdentity {
-  path: string;
-  dev: string;
-  ino: string;
-  /** Bytes read: just past a newline. */
-  offset: number;
-  /** SHA-256 of the first and of the last (up to) IDENTITY_BYTES bytes before `offset`. */
-  head: string;
-  tail: string;
-}
-
-const IDENTITY_BYTES = 4096;
-
-async function identity(fh: fs.FileHandle, offset: number): Promise<Omit<LogIdentity, 'path' | 'offset'>> {
-  const st = await fh.stat({ bigint: true });
-  const hash = async (from: number, len: number) => {
-    const buf = Buffer.alloc(len);
-    const { bytesRead } = await fh.read(buf, 0, len, from);
-    return createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex');
-  };
-  const n = Math.min(offset, IDENTITY_BYTES);
-  return { dev: String(st.dev), ino: String(st.ino), head: await hash(0, n), tail: await hash(offset - n, n) };
-}
+/** Which bytes of the log were read (io/file-identity.ts). */
+type LogIdentity = FileIdentity;
 
 /** The cache's format: a header line (this name, the SHA-256 of the rest), then the log as JSON. */
 const FORMAT = `friday.site-cache/1:${CHECKS_SHOWN}`;
@@ -350,7 +329,7 @@ async function loadCache(
   const was = p.log;
   if (was.path !== path) return 'the cache is of another log';
   if (size < was.offset) return 'the log is shorter than when it was read (truncated)';
-  const now = await identity(fh, was.offset);
+  const now = await fileIdentity(fh, path, was.offset);
   if (now.dev !== was.dev || now.ino !== was.ino) return 'the log is another file than when it was read (replaced)';
   if (now.head !== was.head || now.tail !== was.tail) return 'the bytes read of the log changed (rewritten)';
   const log = emptyLog();
