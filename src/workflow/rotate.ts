@@ -157,7 +157,7 @@ export async function rotate(ctx: Context, project: Project, req: RotateRequest)
     const { newest: cur, hasFirst, top } = await localChain(project, project.root);
     if (top < cur.version)
       ctx.warn(
-        `trust.json is version ${top} but trust/${cur.version}.json is there: a rotation to version ${cur.version} was stopped before trust.json moved; devices follow it already, so this one starts from it`,
+        `trust.json is version ${top} but trust/${cur.version}.json is there: a rotation to version ${cur.version} was stopped before trust.json moved; devices follow it already, so trust.json moves to it first and this one starts from it`,
       );
     const version = cur.version + 1;
     const keys = nextKeys(cur, req);
@@ -216,6 +216,9 @@ export async function rotate(ctx: Context, project: Project, req: RotateRequest)
     await removeLeftovers(store, dir);
     if (!hasFirst) await store.writeFile(join(dir, 'trust', '1.json'), await fs.readFile(trustPath));
     store.checkpoint('trust-first');
+    // Finish a rotation killed between its version file and trust.json, so trust.json never lags
+    // the chain by more than the one version being written (docs/quality.md "Crash safety").
+    if (top < cur.version) await store.writeFile(trustPath, await fs.readFile(join(dir, 'trust', `${cur.version}.json`)));
     await store.writeJson(nextPath, document);
     store.checkpoint('trust-version');
     await store.writeJson(trustPath, document);

@@ -67,4 +67,19 @@ describe('keys rotate crash safety', () => {
     expect(await chainVersion(f, shipped)).toBe(before + 1);
     expect((await fs.readdir(join(f.ota, 'trust'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   }, 90_000);
+
+  it('a rotation after one killed between its version file and trust.json moves trust.json up first: it never lags by two', async () => {
+    const f = await makeFixture();
+    const shipped = await fs.readFile(f.trustPath, 'utf8');
+    const rotate = ['keys', 'rotate', '--threshold', '1', '--key', f.alice.path, '--key', f.bob.path];
+    const killAfterVersion = () => runAndKill(f.dir, rotate, null, { FRIDAY_NOW: NOW, FRIDAY_TEST_KILL_AFTER: 'trust-version' });
+    expect((await killAfterVersion()).signal).toBe('SIGKILL');
+    await fs.rm(`${f.trustPath}.lock`, { recursive: true, force: true });
+    expect(await chainVersion(f, shipped)).toBe(2);
+    expect(parseTrust(JSON.parse(await fs.readFile(f.trustPath, 'utf8'))).version).toBe(1);
+    expect((await killAfterVersion()).signal).toBe('SIGKILL');
+    await fs.rm(`${f.trustPath}.lock`, { recursive: true, force: true });
+    expect(await chainVersion(f, shipped)).toBe(3);
+    expect(parseTrust(JSON.parse(await fs.readFile(f.trustPath, 'utf8'))).version).toBe(2);
+  });
 });
