@@ -62,7 +62,7 @@ beforeAll(async () => {
   const site = await runFriday(['site', '-C', repo, '--now', NOW]);
   expect(site.code, site.stderr).toBe(0);
   server = await servePublishRoot(ota);
-  browser = await launchBrowser();
+  browser = await launchBrowser(dir);
 }, 120_000);
 
 afterAll(async () => {

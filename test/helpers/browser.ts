@@ -7,12 +7,12 @@ import { promises as fs } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { startServer, type TestServer } from './http-server.js';
-import { tmpDir } from './index.js';
 // @ts-expect-error: a plain ES module without types, shared with `npm run screenshots`
 import { CHROMIUM, CHROMIUM_ARGS } from '../../bench/chromium.mjs';
 
-export async function launchBrowser(): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(tmpDir('friday-chromium-'), {
+/** A fresh profile in `parent`, a folder of the caller's that its clean-up removes with the profile. */
+export async function launchBrowser(parent: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(await fs.mkdtemp(join(parent, 'chromium-')), {
     executablePath: CHROMIUM as string,
     args: CHROMIUM_ARGS as string[],
     headless: true,

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { git, tmpDir } from '../helpers/index.js';
 
@@ -79,8 +79,10 @@ function appendChecks(channel: string, n: number, reason = 'crash units <b>low</
   appendFileSync(log(channel), out.join('\n') + '\n');
 }
 
+let dir = '';
+
 beforeAll(async () => {
-  const dir = tmpDir('friday-site-cache-');
+  dir = tmpDir('friday-site-cache-');
   await cli(['demo', '--dir', join(dir, 'week'), '-q']);
   repo = join(dir, 'week/repo');
   ota = join(repo, 'ota');
@@ -91,6 +93,8 @@ beforeAll(async () => {
       .find((l) => l.includes('"action":"watch"'))!,
   );
 }, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the release page read on from its cache', () => {
   it('keeps what it read in the git directory only: the publish root and git status stay as they were', async () => {
