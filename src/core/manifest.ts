@@ -177,6 +177,26 @@ export function partialRollbackBody(
   return { ...body, artifacts, deviceReleases, deviceBlocked: blocked };
 }
 
+/**
+ * A whole-channel rollback must not undo a model's own rollback: a model for which the good
+ * release is itself blocked (rolled back from it earlier) goes to the newest release of the
+ * channel's history not blocked for it, its entry a rollback from the bad release; with none, it
+ * is offered nothing (docs/formats.md "Partial rollback").
+ */
+export function keepModelBlocks(body: ManifestBody, history: readonly ManifestBody[]): ManifestBody {
+  const good = body.release.version;
+  const artifacts = { ...body.artifacts };
+  const deviceReleases = { ...body.deviceReleases };
+  for (const model of Object.keys(body.deviceBlocked ?? {})) {
+    if (!blockedFor(body, model, good)) continue;
+    delete artifacts[model];
+    // `body` as the "live" manifest: its release (blocked for the model) and every block it carries are skipped.
+    const t = modelRollbackTarget(history, body, model);
+    if (t) deviceReleases[model] = { release: { ...t.release }, artifact: t.artifact, rollback: body.rollback };
+  }
+  return { ...body, artifacts, deviceReleases };
+}
+
 /** Whether `version` is blocked for `device` on the channel of `body` (for everyone, or that device alone). */
 export function blockedFor(body: Pick<ManifestBody, 'blocked' | 'deviceBlocked'>, device: string, version: string): boolean {
   return body.blocked.includes(version) || (body.deviceBlocked?.[device]?.includes(version) ?? false);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chooseRollback, type RollbackGood } from '../core/channel.js';
 import {
   artifactsOf,
+  keepModelBlocks,
   modelRollbackTarget,
   partialRollbackBody,
   rollbackBody,
@@ -70,7 +71,10 @@ export async function rollBack(ch: Channel, req: { to?: string | undefined; reas
         notes: await readNotes(project.publishDir, choice.version, ctx.warn),
       };
     }
-    const body = rollbackBody(live.signed, good, req.reason, ctx.now, policy.expiresDays, randomBytes(16).toString('hex'));
+    const body = keepModelBlocks(
+      rollbackBody(live.signed, good, req.reason, ctx.now, policy.expiresDays, randomBytes(16).toString('hex')),
+      (await ch.history()).map((m) => m.signed),
+    );
     const r = await signAndRelease(ch, body, signers, 'rollback', { from: bad, to: body.release.version, reason: req.reason });
     return {
       published: r.published,

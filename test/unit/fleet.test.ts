@@ -9,7 +9,15 @@ import { bodyProblems, decide, type ManifestBody } from '../../src/client/index.
 import { HEALTH_DEFAULTS } from '../../src/core/config.js';
 import { afterVerdict } from '../../src/core/channel.js';
 import { judgeFleet, modelsToRollBack, type CandidateCounts, type ModelCounts, type UnitCounts } from '../../src/core/health.js';
-import { modelRollbackTarget, partialRollbackBody, reissueBody, stageBody, withheldDevices } from '../../src/core/manifest.js';
+import {
+  keepModelBlocks,
+  modelRollbackTarget,
+  partialRollbackBody,
+  reissueBody,
+  rollbackBody,
+  stageBody,
+  withheldDevices,
+} from '../../src/core/manifest.js';
 
 const policy = { ...HEALTH_DEFAULTS };
 const NOW = new Date('2026-11-28T05:00:00Z');
@@ -125,6 +133,42 @@ describe('partial rollback manifests', () => {
     expect(b.deviceBlocked).toEqual({ lmi: ['2026.48.0'] });
     expect(bodyProblems(b)).toEqual([]);
     expect(modelRollbackTarget([live], live, 'lmi')).toBeNull();
+  });
+
+  it('a whole-channel rollback keeps a model off a release it was rolled back from: it goes to its own last good one', () => {
+    // 48 rolled back for lmi alone (lmi on 47), then 49 live for everyone, then 49 spikes fleet-wide: back to 48.
+    const partial = partialRollbackBody(live, { lmi: modelRollbackTarget(history, live, 'lmi')! }, 'camera crash', NOW, 14);
+    const v49 = stageBody({
+      product: 'aurora',
+      channel: 'beta',
+      live: partial,
+      build: { version: '2026.49.0', tag: 'v2026.49.0', commit: 'c'.repeat(40), builtAt: '2026-11-27T15:00:00Z', artifacts: [] } as never,
+      notes: { popcorn: null, changelog: null },
+      percent: 100,
+      freshSalt: 'b'.repeat(32),
+      now: NOW,
+      expiresDays: 14,
+      withhold: {},
+    });
+    const all = [...history, partial, { ...v49, artifacts: { umi: art('umi', '2026.49.0'), lmi: art('lmi', '2026.49.0') } }];
+    const fleet = rollbackBody(all.at(-1)!, all[2]!, 'bootloop', NOW, 14, 'f'.repeat(32));
+    expect(fleet.release.version).toBe('2026.48.0');
+    const kept = keepModelBlocks(fleet, all);
+    expect(Object.keys(kept.artifacts)).toEqual(['umi']);
+    expect(kept.deviceReleases).toEqual({
+      lmi: { release: rel('2026.47.0'), artifact: art('lmi', '2026.47.0'), rollback: { from: '2026.49.0', reason: 'bootloop' } },
+    });
+    expect(decide(kept, { device: 'lmi', current: '2026.49.0', deviceId: 'x' })).toMatchObject({
+      decision: 'update',
+      version: '2026.47.0',
+    });
+    expect(decide(kept, { device: 'umi', current: '2026.49.0', deviceId: 'x' })).toMatchObject({
+      decision: 'update',
+      version: '2026.48.0',
+    });
+    expect(bodyProblems(kept)).toEqual([]);
+    // No model blocked for the good release: nothing changes.
+    expect(keepModelBlocks(rollbackBody(partial, history[1]!, 'x', NOW, 14, 'f'.repeat(32)), all).deviceReleases).toEqual({});
   });
 
   it('a device decides from its own entry: the rolled-back model takes the rollback, the others what they had', () => {
