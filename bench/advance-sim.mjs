@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSource, ROOT } from './load-source.mjs';
 import { row } from './lib.mjs';
+import { binomial, crashSlots, prng } from './lib-sim.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -28,42 +29,6 @@ const POLICY = checked.value;
 const MODEL = { activeShare: 0.5, baseCrashRate: 0.002, checkMinutes: 5, maxHours: 24 * 14 };
 const T0 = Date.parse('2026-11-27T17:00:00Z');
 const iso = (hours) => new Date(T0 + Math.round(hours * 3_600_000)).toISOString().replace('.000Z', 'Z');
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Binomial(n, p): exact for small n, Poisson or normal approximations for large n (as bench/health-sim.mjs). */
-function binomial(rand, n, p) {
-  if (n <= 0 || p <= 0) return 0;
-  if (n < 60) {
-    let k = 0;
-    for (let i = 0; i < n; i++) if (rand() < p) k++;
-    return k;
-  }
-  const mean = n * p;
-  if (mean < 20) {
-    let k = 0,
-      prob = Math.exp(-mean),
-      cdf = prob;
-    const u = rand();
-    while (u > cdf && k < n) {
-      k++;
-      prob *= mean / k;
-      cdf += prob;
-    }
-    return k;
-  }
-  const sd = Math.sqrt(mean * (1 - p));
-  const z = Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-  return Math.max(0, Math.min(n, Math.round(mean + sd * z)));
-}
 
 /**
  * One release from going live at 10 % until it reaches 100 %, is rolled back, or two weeks pass.
@@ -101,15 +66,7 @@ function simulate(rand, fleet, effect) {
     const uB = binomial(rand, fleet - k, a);
     baseUnits.push(uB);
     baseCrashes.push(binomial(rand, uB, MODEL.baseCrashRate));
-    const crashes = [];
-    const picked = new Set();
-    while (picked.size < Math.min(cC, k)) {
-      const d = Math.floor(rand() * k);
-      if (!picked.has(d)) {
-        picked.add(d);
-        crashes.push([Math.floor(rand() * slots), d]);
-      }
-    }
+    const crashes = crashSlots(rand, cC, k, slots);
     for (let s = 0; s < slots; s++) {
       const t = hour + (s + 1) / slots;
       nC += Math.round(uC / slots);

@@ -7,7 +7,7 @@
 //   node bench/health-sim.mjs [--weeks N] [--null-weeks N] [--seed S]
 import { loadSource } from './load-source.mjs';
 import { row } from './lib.mjs';
-import { binomial, prng } from './lib-sim.mjs';
+import { binomial, crashSlots, prng } from './lib-sim.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -71,15 +71,7 @@ function simulateWeek(rand, fleet, effect) {
     baseUnitsHour[hb] = uB;
     baseCrashHour[hb] = binomial(rand, uB, pBase);
     // Crash units: distinct devices of the rollout, each at a random slot of the hour.
-    const picked = new Set();
-    const crashes = [];
-    while (picked.size < Math.min(cC, k)) {
-      const d = Math.floor(rand() * k);
-      if (!picked.has(d)) {
-        picked.add(d);
-        crashes.push([Math.floor(rand() * slots), d]);
-      }
-    }
+    const crashes = crashSlots(rand, cC, k, slots);
     for (let s = 0; s < slots; s++) {
       const t = hour + (s + 1) / slots;
       // Units of this hour seen by this check, and the baseline's window (whole hours).

@@ -1,4 +1,4 @@
-// Random draws shared by the rollback-judgement simulations (health-sim.mjs, health-sim-models.mjs).
+// Random draws shared by the simulations (health-sim.mjs, health-sim-models.mjs, advance-sim.mjs).
 
 /** mulberry32: small, fast, good enough for simulation. */
 export function prng(seed) {
@@ -38,4 +38,18 @@ export function binomial(rand, n, p) {
     u2 = rand();
   const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   return Math.max(0, Math.min(n, Math.round(mean + sd * z)));
+}
+
+/** `count` crash units on distinct devices of 0..devices-1, each at a random slot of the hour: [slot, device] pairs. */
+export function crashSlots(rand, count, devices, slots) {
+  const picked = new Set();
+  const crashes = [];
+  while (picked.size < Math.min(count, devices)) {
+    const d = Math.floor(rand() * devices);
+    if (!picked.has(d)) {
+      picked.add(d);
+      crashes.push([Math.floor(rand() * slots), d]);
+    }
+  }
+  return crashes;
 }

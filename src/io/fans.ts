@@ -3,15 +3,14 @@
  * (`fans.output`), the issues as a whole, the releases cut, and the device-hours of registered
  * devices in the crash feed. Each user file validated: exit 2 naming the file and the field.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceHoursScanner, type DeviceHours, type DeviceHoursQuery } from '../core/feed/exposure.js';
 import { MAX_LINE } from '../core/feed/parse.js';
 import { hasBom } from '../core/feed/scan.js';
 import { GRADES_TYPE, type CutRelease, type GradesDoc } from '../core/fans/grades.js';
-import { validateIssues, type Issue } from '../core/votes/validate.js';
 import { errnoCode, usageError } from '../errors.js';
-import { readJsonFile } from './json.js';
+import { readJsonFile, readJsonOrNull } from './json.js';
 import { listReleases, releaseDir } from './releases.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,36 +56,13 @@ export async function readGradesFile(path: string, label: string): Promise<Grade
   return raw as unknown as GradesDoc;
 }
 
-/** Every issue of the issues file, validated as a whole (`friday fans` counts them all). */
-export async function readAllIssues(path: string, label: string): Promise<Issue[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(path, 'utf8');
-  } catch (err) {
-    const code = errnoCode(err);
-    throw usageError('E_ISSUES', `${label}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    throw usageError('E_ISSUES', `${label}: not valid JSON (${(err as Error).message})`);
-  }
-  const v = validateIssues(raw);
-  if (!v.ok) {
-    const more = v.more > 0 ? `; and ${v.more} more` : '';
-    throw usageError('E_ISSUES', `${label}: ${v.problems.join(`; ${label}: `)}${more}`, 'fix the file and run again; nothing was written');
-  }
-  return v.issues;
-}
-
 /** Each release cut in the publish root: when (build.json `builtAt`) and the issues its changelog.json lists. */
 export async function readCutReleases(publishDir: string): Promise<CutRelease[]> {
   const versions = await listReleases(publishDir);
   const out = await Promise.all(
     versions.map(async (version): Promise<CutRelease | null> => {
       const dir = releaseDir(publishDir, version);
-      const [build, log] = await Promise.all([readLoose(join(dir, 'build.json')), readLoose(join(dir, 'changelog.json'))]);
+      const [build, log] = await Promise.all([readJsonOrNull(join(dir, 'build.json')), readJsonOrNull(join(dir, 'changelog.json'))]);
       if (!isObject(build) || typeof build.builtAt !== 'string') return null;
       const entries = isObject(log) && Array.isArray(log.entries) ? log.entries : [];
       return {
@@ -104,13 +80,6 @@ export async function readCutReleases(publishDir: string): Promise<CutRelease[]>
 }
 
 /** A file the tool wrote itself: unreadable or damaged reads as nothing (its release only loses its entries). */
-async function readLoose(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await fs.readFile(path, 'utf8')) as unknown;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The device-hours of the devices asked for, streamed from the feed, and which of them had any

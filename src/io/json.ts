@@ -20,3 +20,12 @@ export async function readJsonFile(path: string, label: string = path): Promise<
     throw usageError('E_INPUT', `${label}: not valid JSON (${(err as Error).message})`);
   }
 }
+
+/** A managed JSON file that may be absent or torn: its value, or null (the caller treats both as "not there"). */
+export async function readJsonOrNull(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await fs.readFile(path, 'utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}

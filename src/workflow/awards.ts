@@ -12,6 +12,7 @@ import { ownedDevices } from '../core/fans/grades.js';
 import { releaseHistory } from '../core/manifest.js';
 import { failure } from '../errors.js';
 import { appendEvent } from '../io/channel.js';
+import { readJsonOrNull } from '../io/json.js';
 import { readAwardsFacts } from '../io/earlier.js';
 import { displayPath } from '../io/display.js';
 import { scanDeviceHours } from '../io/fans.js';
@@ -29,14 +30,6 @@ export interface AwardsRun {
   doc: AwardsDoc;
   markdown: string;
   files: string[];
-}
-
-async function readJson(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await fs.readFile(path, 'utf8')) as unknown;
-  } catch {
-    return null;
-  }
 }
 
 /** The Popcorn Award winners of the releases before this one, from their awards.json (docs/fans.md). */
@@ -71,7 +64,7 @@ export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<Award
   const dir = releaseDir(project.publishDir, version);
   const jsonPath = join(dir, 'awards.json');
   const mdPath = join(dir, 'AWARDS.md');
-  const log = (await readJson(join(dir, 'changelog.json'))) as { entries?: unknown } | null;
+  const log = (await readJsonOrNull(join(dir, 'changelog.json'))) as { entries?: unknown } | null;
   if (log === null || !Array.isArray(log.entries))
     throw failure(
       'E_RELEASE',
@@ -93,7 +86,7 @@ export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<Award
 
   const titles = new Map(nominees.map((n) => [n.id, n.title]));
   const finishHeld = async (): Promise<void> => {
-    const held = (await readJson(jsonPath)) as AwardsDoc | null;
+    const held = (await readJsonOrNull(jsonPath)) as AwardsDoc | null;
     if (held === null || req.force) return;
     await finishCeremony(ch, held, { mdPath, markdown: () => renderAwards(held, (id) => titles.get(id) ?? '') });
     throw failure(
@@ -102,7 +95,7 @@ export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<Award
       'hold it again with --force',
     );
   };
-  if (!ctx.dryRun && (await readJson(jsonPath)) !== null && !req.force) await ch.locked(finishHeld);
+  if (!ctx.dryRun && (await readJsonOrNull(jsonPath)) !== null && !req.force) await ch.locked(finishHeld);
   else await finishHeld();
 
   const warnings: string[] = [];

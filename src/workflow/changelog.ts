@@ -32,7 +32,8 @@ import {
 import type { Issue } from '../core/votes/validate.js';
 import type { IssueSet } from '../io/issues.js';
 import { readIssueFile, readTiersFile } from '../io/issues/file.js';
-import { readAllIssues, readGradesFile } from '../io/fans.js';
+import { readGradesFile } from '../io/fans.js';
+import { readAllIssues } from '../io/issues/file.js';
 import type { Project } from '../io/project.js';
 import { readBuildRecord } from '../io/releases.js';
 

@@ -62,6 +62,14 @@ export async function readIssueFile(path: string, label: string): Promise<IssueS
   return { issues, label };
 }
 
+/** Every issue of the issues file, validated as a whole (`friday fans` counts them all). */
+export async function readAllIssues(path: string, label: string): Promise<Issue[]> {
+  const bytes = await readBytes(path, label, 'create it, or point issues.path in friday.config.json at it');
+  const v = validateIssues(parseJson(bytes.toString('utf8'), label));
+  if (!v.ok) throw problemsError(label, v.problems, v.more);
+  return v.issues;
+}
+
 /**
  * The `votes.tiers` file: `{ "<user>": "<tier>" }` or the grades file. One that does not exist yet
  * (a new project cuts before its first `friday fans`) is a warning: every vote without a tier then
