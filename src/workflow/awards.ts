@@ -95,8 +95,8 @@ export async function holdAwards(ch: Channel, req: AwardsRequest): Promise<Award
       'hold it again with --force',
     );
   };
-  if (!ctx.dryRun && (await readJsonOrNull(jsonPath)) !== null && !req.force) await ch.locked(finishHeld);
-  else await finishHeld();
+  // Said before the feed is read; under the lock, since finishing a killed ceremony writes (ch.locked only runs it under --dry-run).
+  if (!req.force && (await readJsonOrNull(jsonPath)) !== null) await ch.locked(finishHeld);
 
   const warnings: string[] = [];
   const files = await readFansFiles(project);

@@ -89,8 +89,8 @@ export async function stageManifest(ch: Channel, doc: SignedManifest, signers: S
  * A clock earlier than the live manifest's `issuedAt` is allowed (an old `--now` replayed on
  * purpose, a CI job re-run), with a warning: a wrong clock is the likeliest cause (docs/cli.md "--now").
  */
-export async function warnIfClockBehind(ch: Channel): Promise<void> {
-  const live = await ch.live().catch(() => null);
+export async function warnIfClockBehind(ch: Channel, known?: SignedManifest | null): Promise<void> {
+  const live = known !== undefined ? known : await ch.live().catch(() => null);
   if (live && Date.parse(live.signed.issuedAt) > ch.ctx.now.getTime())
     ch.ctx.warn(
       `${ch.name}: the clock (${formatTime(ch.ctx.now)}) is earlier than the live manifest's issuedAt (${live.signed.issuedAt}, serial ${live.signed.serial}): check --now, FRIDAY_NOW or the system clock`,

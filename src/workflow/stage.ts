@@ -134,7 +134,7 @@ export async function stageRelease(ch: Channel, req: StageRequest): Promise<Stag
     const withhold = withheldDevices(project.config.devices, fromLive?.signed ?? null, live?.signed ?? null, chosen);
     const held = Object.keys(withhold);
     if (held.length) ctx.info(`${name}: ${chosen} is not given to ${held.join(', ')}: rolled back for it on ${policy.from}`);
-    await warnIfClockBehind(ch);
+    await warnIfClockBehind(ch, live);
     const body = await withAudience(
       ch,
       stageBody({
